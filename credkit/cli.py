@@ -1,0 +1,210 @@
+"""The credkit command line: one library call per command, rendered, with an exit status."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+from credkit.directory import Directory
+
+
+def directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The --db option every command that touches the directory shares."""
+    return click.option(
+        "--db",
+        "database_url",
+        envvar=DATABASE_URL_ENV,
+        default=DEFAULT_DATABASE_URL,
+        show_default=True,
+        help=f"The directory's database URL (or set {DATABASE_URL_ENV}).",
+    )(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="credkit")
+def main() -> None:
+    """Bulk import, review and export of access-control credentials through CSV files.
+
+    \b
+    Examples:
+      credkit demo --users 1000 --out demo/
+      credkit review demo/credentials-messy.csv
+      credkit export -o credentials.csv
+    """
+
+
+@main.command()
+@click.option("--users", "user_count", default=1000, show_default=True, help="How many users.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the sample CSV files.",
+)
+@click.option("--seed", default=7, show_default=True, help="Same seed, same demo.")
+@directory_option
+def demo(user_count: int, out_dir: Path, seed: int, database_url: str) -> None:
+    """Create a demo directory with users, credentials and sample CSV files.
+
+    Writes credentials-clean.csv (valid new credentials for existing users) and
+    credentials-messy.csv (the typical mistakes operators meet) into --out.
+    """
+    from credkit.demo import create_demo
+
+    directory = Directory(database_url)
+    existing = len(directory.users_frame())
+    if existing:
+        raise click.ClickException(
+            f"the directory at {database_url} already has {existing} users; "
+            "the demo needs an empty one (name another with --db)"
+        )
+    result = create_demo(directory, out_dir, user_count=user_count, seed=seed)
+    click.echo(f"Created {result.users} users with {result.credentials} credentials.")
+    for path in result.files:
+        click.echo(f"Wrote {path}")
+
+
+@main.group()
+def users() -> None:
+    """Manage directory users."""
+
+
+@users.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@directory_option
+def users_import(file: Path, operator: str | None, database_url: str) -> None:
+    """Add or update users from a user CSV.
+
+    Columns: First Name, Last Name, External ID, Employee ID, Email. Users are matched by
+    External ID, then Email. Exit status: 0 all rows applied, 1 some failed, 2 file rejected.
+    """
+    from credkit.render import findings_text
+    from credkit.users import import_users
+
+    result = import_users(Directory(database_url), file, operator=operator or _login())
+    if len(result.findings):
+        click.echo(findings_text(result.findings))
+    counts = ", ".join(f"{outcome} {count}" for outcome, count in result.counts.items())
+    click.echo("File rejected: nothing written." if result.rejected else counts)
+    sys.exit(2 if result.rejected else 1 if result.counts["fail"] else 0)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")  # fmt: skip
+def template(output: Path | None) -> None:
+    """Write the credential CSV template: the headers and three sample rows."""
+    from credkit.export import template_csv
+
+    text = template_csv()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")  # fmt: skip
+@directory_option
+def export(output: Path | None, database_url: str) -> None:
+    """Export every credential of every user as a credential CSV."""
+    from credkit.export import write_export
+
+    directory = Directory(database_url)
+    if output is None:
+        write_export(directory, sys.stdout)
+    else:
+        count = write_export(directory, output)
+        click.echo(f"Wrote {count} credentials to {output}", err=True)
+
+
+def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    names = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    if value is None:
+        return None
+    delimiter = names.get(value.lower(), value)
+    if len(delimiter) != 1:
+        raise click.BadParameter("a delimiter is one character, or tab, comma, semicolon, pipe")
+    return delimiter
+
+
+def _mapping(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    from credkit.columns import HEADERS
+
+    pairs = []
+    for value in values:
+        written, separator, expected = value.partition("=")
+        if not separator or expected.strip() not in HEADERS:
+            raise click.BadParameter(f"{value!r}: use FROM=TO, where TO is one of {HEADERS}")
+        pairs.append((written.strip(), expected.strip()))
+    return tuple(pairs)
+
+
+def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how to read a credential CSV, shared by review and import."""
+    options = [
+        click.option("--encoding", default=None, help="Read the file in this encoding (e.g. cp1252)."),
+        click.option("--delimiter", default=None, callback=_delimiter,
+                     help="Read the file with this delimiter (';', 'tab', ...)."),
+        click.option("--map", "mapping", multiple=True, callback=_mapping, metavar='"FROM=TO"',
+                     help="Accept a header mapping, e.g. --map \"Card Numbr=Card Number\"."),
+        click.option("--reassign", is_flag=True,
+                     help="Move credentials that belong to another user to the row's user."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@reading_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@directory_option
+def review(
+    file: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    mapping: tuple[tuple[str, str], ...],
+    reassign: bool,
+    as_json: bool,
+    database_url: str,
+) -> None:
+    """Review a credential CSV: print its file, column and row findings.
+
+    Exit status: 0 no errors, 1 row errors, 2 file or column errors.
+    """
+    from credkit.render import review_text
+    from credkit.review import ReviewOptions, review_file
+
+    options = ReviewOptions(
+        reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
+    )
+    result = review_file(file, Directory(database_url), options)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(review_text(result))
+    sys.exit(result.exit_status)
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"

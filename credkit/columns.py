@@ -1,0 +1,170 @@
+"""The credential CSV's columns: their names and roles, and the review of a file's headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from credkit.findings import finding, findings_frame, has_errors
+
+#: The credential CSV's headers, in export order (SPEC: "The columns").
+HEADERS = [
+    "First Name",
+    "Last Name",
+    "User ID",
+    "External ID",
+    "Employee ID",
+    "Email",
+    "Card Type",
+    "Facility Code",
+    "Card Number",
+    "Card Number Hex",
+    "License Plate",
+    "Entry Code",
+    "Credential Status",
+    "Modified",
+]
+
+#: Key columns, highest rank first: the first non-empty one picks the user.
+KEY_HEADERS = ["User ID", "External ID", "Email"]
+
+#: Columns that name a credential; a file needs at least one of them.
+CREDENTIAL_HEADERS = ["Card Type", "Card Number", "Card Number Hex", "License Plate", "Entry Code"]
+
+_FOLDED_AWAY = re.compile(r"[\s_\-]+")
+
+
+def fold_header(header: str) -> str:
+    """A header folded for matching: lower case, without spaces, underscores and hyphens."""
+    return _FOLDED_AWAY.sub("", header).lower()
+
+
+#: How similar (0-100, rapidfuzz ratio of folded headers) a header must be to be suggested.
+SUGGESTION_CUTOFF = 80
+
+
+@dataclass
+class ColumnReview:
+    """What the header row means: which position each expected column is read from."""
+
+    positions: dict[str, int]  # expected header -> position in the file
+    findings: pd.DataFrame
+    suggestions: dict[str, str] = field(default_factory=dict)  # header as written -> suggested
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a column error stops the file from being reviewed row by row."""
+        return has_errors(self.findings)
+
+
+def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None) -> ColumnReview:
+    """Match a file's headers to the expected ones (SPEC: "Column review").
+
+    mapping holds the operator's accepted choices, header as written -> expected header; it
+    wins over every rule, so that an accepted suggestion or a renamed column is simply taken.
+    """
+    accepted = dict(mapping or {})
+    unknown_targets = set(accepted.values()) - set(HEADERS)
+    if unknown_targets:
+        raise ValueError(f"mapping names unknown headers: {sorted(unknown_targets)}")
+    folded_expected = {fold_header(header): header for header in HEADERS}
+    positions: dict[str, int] = {}
+    records: list[dict[str, object]] = []
+    suggestions: dict[str, str] = {}
+    for position, written in enumerate(headers):
+        target, how = _match_header(written, accepted, folded_expected)
+        if target is None:
+            suggestion = _suggest(written, folded_expected)
+            if suggestion and suggestion not in positions:
+                suggestions[written] = suggestion
+                records.append(
+                    finding(
+                        "header-suggestion",
+                        f"Column {written!r} looks like {suggestion!r}; accept the mapping "
+                        f"({written}={suggestion}) to use it, or rename the column",
+                        row=1,
+                        column=written,
+                        value=suggestion,
+                    )
+                )
+            else:
+                records.append(
+                    finding(
+                        "unknown-column",
+                        f"Column {written!r} is not a credential column and is ignored",
+                        row=1,
+                        column=written,
+                    )
+                )
+            continue
+        if target in positions:
+            records.append(
+                finding(
+                    "duplicate-column",
+                    f"Column {written!r} repeats {target!r} (columns {positions[target] + 1} "
+                    f"and {position + 1}); remove one of them",
+                    row=1,
+                    column=target,
+                    value=written,
+                )
+            )
+            continue
+        positions[target] = position
+        if how == "folded":
+            records.append(
+                finding(
+                    "header-folded",
+                    f"Column {written!r} is read as {target!r}",
+                    row=1,
+                    column=target,
+                    value=written,
+                )
+            )
+    if not any(header in positions for header in KEY_HEADERS):
+        records.append(
+            finding(
+                "missing-key-column",
+                "The file needs a key column to find each row's user: " + ", ".join(KEY_HEADERS),
+                row=1,
+            )
+        )
+    if not any(header in positions for header in CREDENTIAL_HEADERS):
+        records.append(
+            finding(
+                "missing-credential-column",
+                "The file needs a credential column: Card Type with Card Number or "
+                "Card Number Hex, License Plate, or Entry Code",
+                row=1,
+            )
+        )
+    return ColumnReview(positions, findings_frame(records), suggestions)
+
+
+def _match_header(
+    written: str, accepted: Mapping[str, str], folded_expected: Mapping[str, str]
+) -> tuple[str | None, str]:
+    if written in accepted:
+        return accepted[written], "mapped"
+    if written in HEADERS:
+        return written, "exact"
+    folded = folded_expected.get(fold_header(written))
+    return (folded, "folded") if folded else (None, "")
+
+
+def _suggest(written: str, folded_expected: Mapping[str, str]) -> str | None:
+    folded = fold_header(written)
+    if not folded:
+        return None
+    best = process.extractOne(
+        folded, list(folded_expected), scorer=fuzz.ratio, score_cutoff=SUGGESTION_CUTOFF
+    )
+    # "Facility" is a prefix of "facilitycode": partial matches of a good length count too.
+    if best is None and len(folded) >= 6:
+        best = process.extractOne(
+            folded, list(folded_expected), scorer=fuzz.partial_ratio, score_cutoff=95
+        )
+    return folded_expected[best[0]] if best else None

@@ -1,0 +1,408 @@
+"""The credential directory: its tables, the constraints the database enforces, and its queries."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from credkit.defaults import BATCH_SIZE, database_url
+
+metadata = sa.MetaData()
+
+
+class UtcDateTime(sa.types.TypeDecorator):
+    """A UTC time stored without zone (the same on SQLite and PostgreSQL), aware in Python."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("credkit stores aware UTC times only")  # a programming fault
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("external_id", sa.String(255), unique=True),
+    sa.Column("employee_id", sa.String(255)),
+    sa.Column("email", sa.String(320)),
+    # Case-insensitive uniqueness that both SQLite and PostgreSQL enforce the same way:
+    # the trimmed, lower-cased email in a column of its own with a unique constraint.
+    sa.Column("email_key", sa.String(320), unique=True),
+    sa.Column("first_name", sa.String(255), nullable=False, default=""),
+    sa.Column("last_name", sa.String(255), nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False, default="active"),
+    sa.CheckConstraint("status in ('active', 'suspended')", name="user_status"),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_pk", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    # The credential's identity (see credential_key); unique across the whole directory.
+    sa.Column("credential_key", sa.String(400), nullable=False, unique=True),
+    sa.Column("card_type", sa.String(100)),
+    # Decimal text: iClass serial numbers reach 2**64 - 1, past a signed BIGINT.
+    sa.Column("facility_code", sa.String(20)),
+    sa.Column("card_number", sa.String(20)),
+    sa.Column("card_number_hex", sa.String(20)),
+    sa.Column("license_plate", sa.String(20)),
+    sa.Column("entry_code", sa.String(16)),
+    sa.Column("status", sa.String(16), nullable=False, default="active"),
+    sa.Column("modified", UtcDateTime, nullable=False),
+    sa.CheckConstraint("kind in ('card', 'license_plate', 'entry_code')", name="credential_kind"),
+    sa.CheckConstraint("status in ('active', 'inactive')", name="credential_status"),
+    # A user has at most one entry code, enforced by the database.
+    sa.Index(
+        "one_entry_code_per_user",
+        "user_pk",
+        unique=True,
+        sqlite_where=sa.text("kind = 'entry_code'"),
+        postgresql_where=sa.text("kind = 'entry_code'"),
+    ),
+)
+
+import_runs = sa.Table(
+    "import_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # "credentials" or "users"
+    sa.Column("operator", sa.String(255), nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("file_name", sa.String(1000), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("options", sa.JSON, nullable=False, default=dict),
+    sa.Column("counts", sa.JSON, nullable=False, default=dict),
+    sa.Column("undone_by", sa.Integer, sa.ForeignKey("import_runs.id")),
+)
+
+credential_history = sa.Table(
+    "credential_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id"), index=True),
+    sa.Column("credential_key", sa.String(400), nullable=False, index=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("before", sa.JSON),
+    sa.Column("after", sa.JSON),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+# What a credential looks like joined with its user, as exports and reviews read it.
+_CREDENTIAL_VIEW = [
+    users.c.first_name,
+    users.c.last_name,
+    users.c.user_id,
+    users.c.external_id,
+    users.c.employee_id,
+    users.c.email,
+    credentials.c.id,
+    credentials.c.kind,
+    credentials.c.credential_key,
+    credentials.c.card_type,
+    credentials.c.facility_code,
+    credentials.c.card_number,
+    credentials.c.card_number_hex,
+    credentials.c.license_plate,
+    credentials.c.entry_code,
+    credentials.c.status,
+    credentials.c.modified,
+]
+CREDENTIAL_VIEW_COLUMNS = [column.name for column in _CREDENTIAL_VIEW]
+
+USER_COLUMNS = ["user_id", "external_id", "employee_id", "email", "first_name", "last_name"]
+
+
+def now_utc() -> datetime:
+    """The current time in UTC, at the whole second the export format keeps."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def new_user_id() -> str:
+    """A fresh directory-managed user id (a UUID string)."""
+    return str(uuid.uuid4())
+
+
+def email_key(email: str | None) -> str | None:
+    """The form emails are compared in: trimmed and lower-cased; None when empty."""
+    folded = (email or "").strip().lower()
+    return folded or None
+
+
+def card_key(card_type: str, facility_code: int | str | None, card_number: int | str) -> str:
+    """The identity of a card: its canonical card type, facility code and card number."""
+    facility = "" if facility_code in (None, "") else str(int(facility_code))
+    return f"card:{card_type}:{facility}:{int(card_number)}"
+
+
+def plate_key(license_plate: str) -> str:
+    """The identity of a license plate (already normalised)."""
+    return f"license_plate:{license_plate}"
+
+
+def entry_code_key(entry_code: str) -> str:
+    """The identity of an entry code; leading zeros are significant."""
+    return f"entry_code:{entry_code}"
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user to add to the directory."""
+
+    first_name: str
+    last_name: str
+    external_id: str | None = None
+    employee_id: str | None = None
+    email: str | None = None
+    user_id: str | None = None
+    status: str = "active"
+
+
+class Directory:
+    """A credential directory in a SQL database, its tables created on first use."""
+
+    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+        self.url = database_url(url)
+        self.engine = engine or sa.create_engine(self.url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # --- users -------------------------------------------------------------------------------
+
+    def add_users(
+        self, new_users: list[NewUser], connection: Connection | None = None
+    ) -> list[str]:
+        """Add users in one statement and return their user ids."""
+        rows = [_user_row(user) for user in new_users]
+        if rows:
+            self._run(lambda conn: conn.execute(users.insert(), rows), connection)
+        return [row["user_id"] for row in rows]
+
+    def users_frame(self) -> pd.DataFrame:
+        """Every user, one row each, with their keys and names (all text)."""
+        query = sa.select(*(users.c[name] for name in USER_COLUMNS), users.c.status).order_by(
+            users.c.id
+        )
+        with self.engine.connect() as conn:
+            frame = pd.DataFrame(conn.execute(query).all(), columns=[*USER_COLUMNS, "status"])
+        return frame.astype(object).where(frame.notna(), None)
+
+    # --- credentials -------------------------------------------------------------------------
+
+    def add_credential(
+        self,
+        user_id: str,
+        *,
+        kind: str,
+        credential_key: str,
+        status: str = "active",
+        modified: datetime | None = None,
+        connection: Connection | None = None,
+        **values: str | None,
+    ) -> None:
+        """Give a user one credential; the database refuses a duplicate."""
+
+        def insert(conn: Connection) -> None:
+            user_pk = conn.execute(
+                sa.select(users.c.id).where(users.c.user_id == user_id)
+            ).scalar_one()
+            conn.execute(
+                credentials.insert().values(
+                    user_pk=user_pk,
+                    kind=kind,
+                    credential_key=credential_key,
+                    status=status,
+                    modified=modified or now_utc(),
+                    **values,
+                )
+            )
+
+        self._run(insert, connection)
+
+    def credential_count(self) -> int:
+        """How many credentials the directory holds."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(credentials)).scalar_one()
+
+    def iter_credentials(self, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
+        """Every credential joined with its user, in batches of at most batch_size rows.
+
+        Batches are keyed on the credential id (keyset pagination), so memory stays bounded
+        however large the directory is, and the order is stable.
+        """
+        columns = _CREDENTIAL_VIEW
+        names = CREDENTIAL_VIEW_COLUMNS
+        last_id = 0
+        with self.engine.connect() as conn:
+            while True:
+                query = (
+                    sa.select(*columns)
+                    .join_from(credentials, users, credentials.c.user_pk == users.c.id)
+                    .where(credentials.c.id > last_id)
+                    .order_by(credentials.c.id)
+                    .limit(batch_size)
+                )
+                rows = conn.execute(query).all()
+                if not rows:
+                    return
+                last_id = rows[-1].id
+                yield pd.DataFrame(rows, columns=names, dtype=object)
+
+    def credentials_frame(self) -> pd.DataFrame:
+        """Every credential joined with its user, in one DataFrame (for small directories)."""
+        batches = list(self.iter_credentials())
+        if not batches:
+            return pd.DataFrame(columns=CREDENTIAL_VIEW_COLUMNS)
+        return pd.concat(batches, ignore_index=True)
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _run(self, work: Any, connection: Connection | None) -> Any:
+        if connection is not None:
+            return work(connection)
+        with self.engine.begin() as conn:
+            return work(conn)
+
+
+def record_run(
+    conn: Connection,
+    *,
+    kind: str,
+    operator: str,
+    file_name: str,
+    file_sha256: str,
+    options: dict[str, Any],
+    counts: dict[str, int],
+    started_at: datetime | None = None,
+) -> int:
+    """Record an import run (who, when, which file, with which options, what came of it)."""
+    result = conn.execute(
+        import_runs.insert().values(
+            kind=kind,
+            operator=operator,
+            started_at=started_at or now_utc(),
+            finished_at=now_utc(),
+            file_name=file_name,
+            file_sha256=file_sha256,
+            options=options,
+            counts=counts,
+        )
+    )
+    return result.inserted_primary_key[0]
+
+
+def runs_frame(directory: Directory) -> pd.DataFrame:
+    """Every recorded run, newest first."""
+    query = sa.select(import_runs).order_by(import_runs.c.id.desc())
+    with directory.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).mappings().all())
+
+
+def _user_row(user: NewUser) -> dict[str, Any]:
+    return {
+        "user_id": user.user_id or new_user_id(),
+        "external_id": user.external_id or None,
+        "employee_id": user.employee_id or None,
+        "email": (user.email or "").strip() or None,
+        "email_key": email_key(user.email),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "status": user.status,
+    }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # Foreign keys are off by default in SQLite; WAL lets a reader run beside an import.
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+class DirectoryLookup:
+    """Answers a review's questions about the directory for a set of keys at once.
+
+    Small sets are looked up with IN queries; past LOOKUP_SCAN_THRESHOLD values one scan of
+    the table is cheaper than hundreds of queries, so the whole column is read instead.
+    """
+
+    LOOKUP_CHUNK = 500
+    LOOKUP_SCAN_THRESHOLD = 20_000
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+
+    def user_ids_by(self, key_column: str, values: pd.Series) -> pd.Series:
+        """The user_id of each value of a user key column ("user_id", "external_id", "email_key")."""
+        column = users.c[key_column]
+        found = self._fetch(sa.select(column, users.c.user_id), column, values)
+        return pd.Series(dict(found), dtype=object)
+
+    def users(self, user_ids: pd.Series) -> pd.DataFrame:
+        """Names and keys of the given users, indexed by user_id."""
+        query = sa.select(*(users.c[name] for name in USER_COLUMNS), users.c.id)
+        rows = self._fetch(query, users.c.user_id, user_ids)
+        return pd.DataFrame(rows, columns=[*USER_COLUMNS, "pk"]).set_index("user_id")
+
+    def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
+        """The directory's credentials with these keys, with their owner, indexed by key."""
+        query = sa.select(
+            credentials.c.credential_key,
+            users.c.user_id,
+            credentials.c.id,
+            credentials.c.kind,
+            credentials.c.status,
+            credentials.c.modified,
+        ).join_from(credentials, users, credentials.c.user_pk == users.c.id)
+        rows = self._fetch(query, credentials.c.credential_key, credential_keys)
+        columns = ["credential_key", "user_id", "id", "kind", "status", "modified"]
+        return pd.DataFrame(rows, columns=columns).set_index("credential_key")
+
+    def entry_codes(self, user_ids: pd.Series) -> pd.Series:
+        """The credential key of each given user's entry code, indexed by user_id."""
+        query = (
+            sa.select(users.c.user_id, credentials.c.credential_key)
+            .join_from(credentials, users, credentials.c.user_pk == users.c.id)
+            .where(credentials.c.kind == "entry_code")
+        )
+        return pd.Series(dict(self._fetch(query, users.c.user_id, user_ids)), dtype=object)
+
+    def _fetch(self, query: sa.Select, column: sa.Column, values: pd.Series) -> list[tuple]:
+        wanted = pd.unique(values.dropna()[values.dropna() != ""])
+        if len(wanted) == 0:
+            return []
+        with self.directory.engine.connect() as conn:
+            if len(wanted) > self.LOOKUP_SCAN_THRESHOLD:
+                wanted_set = set(wanted)
+                rows = conn.execute(query).all()
+                index = query.selected_columns.keys().index(column.name)
+                return [row for row in rows if row[index] in wanted_set]
+            rows = []
+            for start in range(0, len(wanted), self.LOOKUP_CHUNK):
+                chunk = list(wanted[start : start + self.LOOKUP_CHUNK])
+                rows.extend(conn.execute(query.where(column.in_(chunk))).all())
+            return rows

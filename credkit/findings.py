@@ -1,0 +1,171 @@
+"""The catalogue of finding codes and the findings table that every credkit report is made of."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from credkit.defaults import MASK_CHARACTER, MASK_VISIBLE_DIGITS
+
+Severity = Literal["error", "warning"]
+Level = Literal["file", "columns", "row"]
+
+#: The columns of every findings DataFrame, in order.
+FINDING_COLUMNS = ["row", "column", "value", "code", "severity", "message"]
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    """One stable finding code: its severity, the level it is found at, and a short title."""
+
+    code: str
+    severity: Severity
+    level: Level
+    title: str
+
+
+def _kinds(level: Level, severity: Severity, entries: dict[str, str]) -> list[FindingKind]:
+    return [FindingKind(code, severity, level, title) for code, title in entries.items()]
+
+
+_CATALOGUE_ENTRIES: list[FindingKind] = [
+    *_kinds(
+        "file",
+        "error",
+        {
+            "not-utf8": "The file is not UTF-8",
+            "wrong-delimiter": "The header splits on another delimiter than a comma",
+            "empty-file": "The file is empty",
+            "no-rows": "The file has a header but no data rows",
+            "too-many-rows": "The file has more data rows than credkit accepts",
+            "unreadable": "The file cannot be read as CSV",
+        },
+    ),
+    *_kinds("row", "error", {"extra-fields": "A row has more fields than the header"}),
+    *_kinds("row", "warning", {"blank-row": "A row is blank and was skipped"}),
+    *_kinds(
+        "columns",
+        "warning",
+        {
+            "header-folded": "A header matched after folding case, spaces and punctuation",
+            "unknown-column": "A column is not part of the credential CSV and is ignored",
+        },
+    ),
+    *_kinds(
+        "columns",
+        "error",
+        {
+            "header-suggestion": "A header is close to an expected one; accept the mapping to use it",
+            "duplicate-column": "The same column appears twice",
+            "missing-key-column": "No key column (User ID, External ID or Email)",
+            "missing-credential-column": "No credential column (card, License Plate or Entry Code)",
+            "missing-name-column": "A user file has no First Name or Last Name column",
+        },
+    ),
+    *_kinds(
+        "row",
+        "error",
+        {
+            "missing-key": "The row has no key to pick its user",
+            "unknown-user": "No user has the row's key",
+            "keys-disagree": "The row's keys name different users",
+            "no-credential": "The row names no credential",
+            "multiple-credentials": "The row names more than one credential",
+            "unknown-card-type": "The card type is not in the registry",
+            "facility-code-required": "The card format needs a facility code",
+            "facility-code-not-allowed": "The card format has no facility code",
+            "facility-code-range": "The facility code is outside the format's range",
+            "card-number-range": "The card number is outside the format's range",
+            "not-digits": "The value must be digits only",
+            "scientific-notation": "Excel has turned the number into scientific notation",
+            "hex-invalid": "The hex value is not valid for the card format",
+            "hex-parity": "The hex frame's parity bits are wrong",
+            "hex-mismatch": "The hex value disagrees with the facility code or card number",
+            "hex-byte-order": "The hex serial number is the card number in reversed byte order",
+            "plate-invalid": "The license plate is not 2 to 10 letters or digits",
+            "entry-code-invalid": "The entry code is not 4 to 16 digits",
+            "entry-code-leading-zeros": "The entry code looks like it lost leading zeros",
+            "status-invalid": "The credential status is not Active or Inactive",
+            "modified-invalid": "The Modified time is not in a recognised form",
+            "stale": "The directory changed this credential after the row was exported",
+            "duplicate-in-file": "The same credential appears earlier in the file",
+            "assigned-to-other-user": "The credential belongs to another user",
+            "entry-code-in-use": "The entry code belongs to another user",
+            "missing-name": "A user row has an empty First Name or Last Name",
+            "email-invalid": "The email address is not valid",
+            "user-conflict": "Another user already has this External ID or Email",
+        },
+    ),
+    *_kinds(
+        "row",
+        "warning",
+        {
+            "key-unmatched": "A lower-ranked key matches no user",
+            "name-mismatch": "The name differs from the directory's",
+            "card-type-alias": "The card type is an alias or non-canonical spelling",
+            "hex-prefix": "The hex value had a 0x prefix or spaces",
+            "plate-normalized": "The license plate was normalised",
+            "entry-code-replaced": "The user's entry code will be replaced",
+        },
+    ),
+]
+
+#: Every finding code credkit produces, by code. Codes are stable: never rename one.
+CATALOGUE: dict[str, FindingKind] = {kind.code: kind for kind in _CATALOGUE_ENTRIES}
+
+
+def finding(
+    code: str,
+    message: str,
+    *,
+    row: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+) -> dict[str, object]:
+    """One finding as a record, with the severity the catalogue gives its code."""
+    kind = CATALOGUE[code]  # a KeyError here is a programming fault: an uncatalogued code
+    return {
+        "row": row,
+        "column": column,
+        "value": value,
+        "code": code,
+        "severity": kind.severity,
+        "message": message,
+    }
+
+
+def findings_frame(
+    records: Iterable[Mapping[str, object]] | pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """A findings DataFrame with the standard columns and types, sorted by row."""
+    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records or ()))
+    frame = frame.reindex(columns=FINDING_COLUMNS)
+    frame["row"] = pd.array(frame["row"], dtype="Int64")
+    for name in ("column", "value", "code", "severity", "message"):
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    return frame.sort_values("row", kind="stable", na_position="first").reset_index(drop=True)
+
+
+def mask_entry_code(value: object) -> str:
+    """An entry code as reports show it: all but the last digits replaced by dots (``••••56``)."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    if not text:
+        return text
+    visible = text[-MASK_VISIBLE_DIGITS:] if len(text) > MASK_VISIBLE_DIGITS else ""
+    return MASK_CHARACTER * 4 + visible
+
+
+def has_errors(findings: pd.DataFrame) -> bool:
+    """Whether any finding in the frame is an error."""
+    return bool((findings["severity"] == "error").any())
+
+
+def catalogue_table() -> pd.DataFrame:
+    """The catalogue as a table (code, severity, level, title), for documentation."""
+    return pd.DataFrame(
+        [(k.code, k.severity, k.level, k.title) for k in CATALOGUE.values()],
+        columns=["code", "severity", "level", "title"],
+    )

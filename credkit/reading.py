@@ -1,0 +1,995 @@
+"""Reading credential CSV files: encoding, delimiter, exact row numbers and file-level findings.
+
+The contract (SPEC "The file"): one header row, then one row per credential; every value is text;
+UTF-8 with or without a byte-order mark; comma-delimited; at most ``MAX_ROWS`` data rows. A row is
+named by its number as a spreadsheet shows it: the header is row 1, the first data row is row 2,
+and a quoted value with line breaks stays in one row. Bad data never raises: every problem becomes
+a finding. Exceptions are only for programming faults (wrong argument types or values).
+
+The fast path is pyarrow's CSV reader, with every column typed as a string and blank lines kept
+as rows (``ignore_empty_lines=False``), so that record k of the file is spreadsheet row k. Rows
+with another number of fields than the header go to an ``invalid_row_handler``; pyarrow numbers
+them only when it reads serially, so a file that has some is read a second time serially. They
+are then split again with the ``csv`` module, repaired (padded, or cut with an ``extra-fields``
+finding) and put back in place. Values spanning lines are only possible with a quote character,
+so ``newlines_in_values`` is only turned on for files that hold one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Generic, TypeVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from charset_normalizer import from_bytes
+
+from credkit.defaults import MAX_ROWS
+from credkit.findings import finding, findings_frame
+
+T = TypeVar("T")
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "CsvTable",
+    "Detection",
+    "EncodingGuess",
+    "add_formula_prefix",
+    "detect_delimiter",
+    "detect_encoding",
+    "read_csv_bytes",
+    "read_csv_file",
+    "strip_formula_prefix",
+]
+
+#: The first characters a spreadsheet would run as a formula; export protects them with a ``'``.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_CLASS = "[=+\\-@\\t\\r]"
+_STRIP_PATTERN = f"^'({_TRIGGER_CLASS})"
+_ADD_PATTERN = f"^({_TRIGGER_CLASS})"
+_IS_TRIGGER = np.zeros(256, dtype=bool)
+_IS_TRIGGER[list("".join(FORMULA_TRIGGERS).encode("ascii"))] = True
+
+#: Delimiters a header may split on instead of the comma (SPEC: "wrong-delimiter").
+_OTHER_DELIMITERS = (";", "\t")
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+
+#: Bytes pyarrow parses at a time; a single record must fit in one block.
+_BLOCK_SIZE = 1 << 20
+#: Read with pyarrow's threads first (serially again only for a file with invalid rows).
+_PARALLEL = True
+#: Bytes read to find how many columns the header has (more when the header is longer).
+_PROBE_SIZE = 1 << 16
+#: Files larger than this have their records counted while streaming before being loaded.
+_STREAM_THRESHOLD = 1 << 26
+#: Bytes read at a time when streaming a file.
+_CHUNK_SIZE = 1 << 22
+#: How much of a file the cheap head checks (signatures, BOM, header line) look at.
+_HEAD_SIZE = 1 << 16
+#: Bytes scanned at a time by the numpy scans.
+_SCAN_SIZE = 1 << 18
+#: Work on the bytes in a background thread from this size on.
+_THREADED_FROM = 1 << 20
+
+_UTF8_BOM = codecs.BOM_UTF8
+_UNICODE_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_SAVE_AS_CSV = 'open it in Excel and save it as "CSV UTF-8 (Comma delimited) (*.csv)"'
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive", _SAVE_AS_CSV),
+    (b"PK\x05\x06", "an Excel workbook (.xlsx) or another zip archive", _SAVE_AS_CSV),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)", _SAVE_AS_CSV),
+    (b"%PDF-", "a PDF document", "export the data from its source as CSV UTF-8 instead"),
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first"),
+)
+#: Encodings preferred, in order, among charset-normalizer's equally good guesses: the ones
+#: spreadsheets and legacy Windows systems actually write.
+_PREFERRED_GUESSES = ("cp1252", "iso8859-1", "iso8859-15", "cp1250", "cp1251", "mac-roman")
+_NON_SPACE = re.compile(rb"[^ \t\r\n\f\v]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Public types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the reader found and why it read the file the way it did."""
+
+    encoding: str  #: "utf-8", "utf-8-sig", or the encoding the caller named
+    encoding_named: bool  #: the caller named the encoding
+    confidence: float | None  #: charset-normalizer's, for a non-UTF-8 guess; None when UTF-8
+    looks_like: str | None  #: the encoding the bytes look like, when they are not UTF-8
+    delimiter: str  #: the delimiter the file was (or would have been) read with
+    delimiter_named: bool  #: the caller named the delimiter
+    bom: bool  #: the file starts with a byte-order mark
+
+
+@dataclass(frozen=True)
+class EncodingGuess:
+    """What :func:`detect_encoding` found in a file's bytes."""
+
+    utf8: bool  #: the bytes decode as UTF-8 (with or without a BOM)
+    encoding: str  #: the codec to read them with: "utf-8", "utf-8-sig", else ``looks_like``
+    bom: bool  #: the bytes start with a byte-order mark (UTF-8, UTF-16 or UTF-32)
+    looks_like: str | None  #: when not UTF-8, the encoding they look like (None: no idea)
+    confidence: float | None  #: charset-normalizer's confidence in ``looks_like``
+    alternatives: tuple[str, ...] = ()  #: other encodings that fit about as well
+    error_offset: int | None = None  #: offset of the first byte that is not UTF-8
+
+
+@dataclass
+class CsvTable:
+    """A CSV file read as text: its header, its rows by spreadsheet row number, its findings."""
+
+    headers: list[str]  #: the header row as written (duplicates and blanks kept)
+    rows: pd.DataFrame  #: one str column per header position (0..n-1); index "row"
+    findings: pd.DataFrame  #: file- and row-shape findings (``findings_frame``)
+    detection: Detection | None  #: how the file was read; None when nothing was decided
+    sha256: str  #: of the raw bytes ("" when the file could not be opened)
+    size: int  #: bytes
+    readable: bool  #: False when a file-level error stopped reading
+
+
+# --------------------------------------------------------------------------------------------
+# Formula-injection prefix
+# --------------------------------------------------------------------------------------------
+
+
+def strip_formula_prefix(series: pd.Series) -> pd.Series:
+    """The values with export's protecting ``'`` removed: ``'=SUM(A1)`` becomes ``=SUM(A1)``.
+
+    Only a ``'`` followed by ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is removed;
+    any other ``'`` (``'hello``) is left alone. Missing values stay missing.
+    """
+    if not isinstance(series, pd.Series):
+        raise TypeError(f"strip_formula_prefix needs a pandas Series, not {type(series).__name__}")
+    starts = series.str.startswith("'")
+    if not starts.fillna(False).astype(bool).any():
+        return series.copy()
+    return series.str.replace(_STRIP_PATTERN, r"\1", regex=True)
+
+
+def add_formula_prefix(series: pd.Series) -> pd.Series:
+    """The values protected for spreadsheets: a ``'`` before a leading ``=+-@``, tab or CR.
+
+    :func:`strip_formula_prefix` undoes it for every value that does not itself start with a
+    ``'`` followed by one of those characters.
+    """
+    if not isinstance(series, pd.Series):
+        raise TypeError(f"add_formula_prefix needs a pandas Series, not {type(series).__name__}")
+    return series.str.replace(_ADD_PATTERN, r"'\1", regex=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Detection
+# --------------------------------------------------------------------------------------------
+
+
+def detect_delimiter(header_line: str) -> str:
+    """The delimiter a header line splits on: ``","`` unless it splits on ``;`` or tab instead.
+
+    The comma wins whenever the line splits on it; a line that splits on nothing is read as one
+    comma-delimited column. Quoting is respected (``"a;b",c`` splits on the comma).
+    """
+    if not isinstance(header_line, str):
+        raise TypeError(f"header_line must be str, not {type(header_line).__name__}")
+    line = _LINE_BREAK.split(header_line, maxsplit=1)[0]
+    if _field_count(line, ",") > 1:
+        return ","
+    counts = {delimiter: _field_count(line, delimiter) for delimiter in _OTHER_DELIMITERS}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > 1 else ","
+
+
+def detect_encoding(data: bytes) -> EncodingGuess:
+    """Whether the bytes are UTF-8 and, when they are not, what they look like.
+
+    A UTF-16 or UTF-32 byte-order mark, or NUL bytes that charset-normalizer reads as UTF-16/32,
+    make the bytes not UTF-8 even though NUL is valid UTF-8.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    data = bytes(data)
+    for bom, name in _UNICODE_BOMS:
+        if data.startswith(bom):
+            return EncodingGuess(False, name, True, name, 1.0)
+    if b"\x00" in data:
+        wide = _guess_wide(data)
+        if wide is not None:
+            return wide
+    error = _utf8_error(data)
+    if error is not None:
+        return _guess_around(data, error)
+    bom = data.startswith(_UTF8_BOM)
+    return EncodingGuess(True, "utf-8-sig" if bom else "utf-8", bom, None, None)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def read_csv_bytes(
+    data: bytes,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_rows: int = MAX_ROWS,
+) -> CsvTable:
+    """Read a credential CSV held in memory; every problem in it is a finding, never an error."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError(f"data must be bytes, not {type(data).__name__}")
+    options = _Options.check(encoding, delimiter, max_rows)
+    data = bytes(data)
+    digest = _Background(_sha256, data)
+    return _Reader(data, options).read().table(digest.result(), len(data))
+
+
+def read_csv_file(
+    path: str | os.PathLike[str],
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    max_rows: int = MAX_ROWS,
+) -> CsvTable:
+    """Read a credential CSV file; a missing or unreadable path is an ``unreadable`` finding.
+
+    A file larger than a few tens of megabytes has its records counted while streaming, so that
+    one with more than ``max_rows`` data rows is refused without being loaded into memory.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    options = _Options.check(encoding, delimiter, max_rows)
+    try:
+        with open(path, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > _STREAM_THRESHOLD:
+                refused = _refuse_large(stream, options)
+                if refused is not None:
+                    stream.seek(0)
+                    return refused.table(_hash_stream(stream), size)
+                stream.seek(0)
+            data = stream.read()
+    except OSError as error:
+        return _unopenable(path, error)
+    return read_csv_bytes(data, encoding=encoding, delimiter=delimiter, max_rows=max_rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Internals
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    encoding: str | None
+    delimiter: str | None
+    max_rows: int
+
+    @classmethod
+    def check(cls, encoding: object, delimiter: object, max_rows: object) -> _Options:
+        if encoding is not None:
+            if not isinstance(encoding, str):
+                raise TypeError(f"encoding must be str or None, not {type(encoding).__name__}")
+            try:
+                codecs.lookup(encoding)
+            except LookupError:
+                raise ValueError(f"unknown encoding {encoding!r}") from None
+        if delimiter is not None:
+            if not isinstance(delimiter, str):
+                raise TypeError(f"delimiter must be str or None, not {type(delimiter).__name__}")
+            if len(delimiter) != 1 or delimiter in '"\r\n' or not delimiter.isascii():
+                raise ValueError(f"delimiter must be one ASCII character, not {delimiter!r}")
+        if isinstance(max_rows, bool) or not isinstance(max_rows, int):
+            raise TypeError(f"max_rows must be int, not {type(max_rows).__name__}")
+        if max_rows < 0:
+            raise ValueError(f"max_rows must not be negative, not {max_rows}")
+        return cls(encoding, delimiter, max_rows)
+
+    @property
+    def utf8_named(self) -> bool:
+        return self.encoding is not None and codecs.lookup(self.encoding).name in (
+            "utf-8",
+            "utf-8-sig",
+        )
+
+
+class _Background(Generic[T]):
+    """A function of large bytes run in a background thread (hashlib, numpy and pyarrow release
+    the GIL, so it overlaps the parse); run inline for small inputs, where a thread costs more."""
+
+    def __init__(self, function: Callable[..., T], data: bytes, *args: object) -> None:
+        self._result: list[T] = []
+        self._thread: threading.Thread | None = None
+        if len(data) >= _THREADED_FROM:
+            target = lambda: self._result.append(function(data, *args))  # noqa: E731
+            self._thread = threading.Thread(target=target, daemon=True)
+            self._thread.start()
+        else:
+            self._result.append(function(data, *args))
+
+    def result(self) -> T:
+        if self._thread is not None:
+            self._thread.join()
+        return self._result[0]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _scan(data: bytes, start: int) -> tuple[bool, bool]:
+    """Whether data[start:] has an odd number of quote characters, and whether a ``'`` is
+    followed by a formula trigger anywhere (if not, no cell can start with export's prefix).
+
+    In slices that stay in the CPU cache: several times faster than whole-buffer comparisons.
+    """
+    view = np.frombuffer(data, np.uint8)[start:]
+    quotes = 0
+    prefixed = False
+    for begin in range(0, len(view), _SCAN_SIZE):
+        piece = view[begin : begin + _SCAN_SIZE + 1]  # one byte more: the one after a "'"
+        quotes += int(np.count_nonzero(piece[:_SCAN_SIZE] == ord('"')))
+        if not prefixed:
+            apostrophes = np.flatnonzero(piece[:-1] == ord("'"))
+            prefixed = bool(apostrophes.size and _IS_TRIGGER[piece[apostrophes + 1]].any())
+    return quotes % 2 == 1, prefixed
+
+
+@dataclass
+class _Outcome:
+    """What reading decided, before the hash and size are attached."""
+
+    findings: list[dict[str, object]]
+    detection: Detection | None = None
+    headers: list[str] | None = None
+    rows: pd.DataFrame | None = None
+
+    def table(self, sha256: str, size: int) -> CsvTable:
+        headers = self.headers or []
+        readable = self.rows is not None
+        rows = self.rows if self.rows is not None else _empty_rows(len(headers))
+        return CsvTable(
+            headers=headers,
+            rows=rows,
+            findings=findings_frame(self.findings),
+            detection=self.detection,
+            sha256=sha256,
+            size=size,
+            readable=readable,
+        )
+
+
+class _Reader:
+    """One read of one file's bytes, step by step; a step may stop it with findings."""
+
+    def __init__(self, data: bytes, options: _Options) -> None:
+        self.data = data
+        self.options = options
+
+    def read(self) -> _Outcome:
+        stop = _head_problems(self.data, self.options)
+        if stop is not None:
+            return stop
+        if self.options.encoding is not None and not self.options.utf8_named:
+            return self._read_named_encoding()
+        return self._read_utf8()
+
+    def _read_utf8(self) -> _Outcome:
+        data = self.data
+        bom = data.startswith(_UTF8_BOM)
+        start = len(_UTF8_BOM) if bom else 0
+        delimiter, wrong = _delimiter(_first_line(data[start:]), self.options)
+        error = _utf8_error(data)
+        nul = data.find(b"\x00")
+        wide = _guess_wide(data) if nul >= 0 else None
+        if wide is not None:
+            detection = self._detection("utf-8", bom, delimiter, wide)
+            return _Outcome([_not_utf8(wide, None), *wrong], detection)
+        if error is not None:
+            guess = _guess_around(data, error)
+            detection = self._detection("utf-8", bom, delimiter, guess)
+            row = _row_at(data, error, delimiter)
+            return _Outcome([_not_utf8(guess, row), *wrong], detection)
+        detection = self._detection(
+            self.options.encoding or ("utf-8-sig" if bom else "utf-8"), bom, delimiter
+        )
+        if wrong:
+            return _Outcome(wrong, detection)
+        if nul >= 0:
+            return _Outcome([_nul_bytes(_row_at(data, nul, delimiter))], detection)
+        return self._parse(data, start, delimiter, detection)
+
+    def _read_named_encoding(self) -> _Outcome:
+        data, encoding = self.data, str(self.options.encoding)
+        bom = data.startswith((_UTF8_BOM, *(mark for mark, _ in _UNICODE_BOMS)))
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError as error:
+            delimiter = self.options.delimiter or ","
+            row = _row_at(data, error.start, delimiter)
+            where = f" in row {row}" if row is not None else ""
+            message = (
+                f"The file cannot be read as {encoding}: byte 0x{data[error.start]:02X}{where} "
+                "is not valid in it. Read it again naming the encoding it is in (or re-save it "
+                'as "CSV UTF-8").'
+            )
+            detection = self._detection(encoding, bom, delimiter)
+            return _Outcome([finding("unreadable", message, row=row)], detection)
+        text = text.removeprefix("\ufeff")
+        if not text.strip():
+            return _Outcome([_empty_file()])
+        delimiter, wrong = _delimiter(_first_line(text), self.options)
+        detection = self._detection(encoding, bom, delimiter)
+        if wrong:
+            return _Outcome(wrong, detection)
+        payload = text.encode("utf-8")
+        nul = payload.find(b"\x00")
+        if nul >= 0:
+            return _Outcome([_nul_bytes(_row_at(payload, nul, delimiter))], detection)
+        return self._parse(payload, 0, delimiter, detection)
+
+    def _detection(
+        self, encoding: str, bom: bool, delimiter: str, guess: EncodingGuess | None = None
+    ) -> Detection:
+        return Detection(
+            encoding=encoding,
+            encoding_named=self.options.encoding is not None,
+            confidence=guess.confidence if guess else None,
+            looks_like=guess.looks_like if guess else None,
+            delimiter=delimiter,
+            delimiter_named=self.options.delimiter is not None,
+            bom=bom,
+        )
+
+    def _parse(self, data: bytes, start: int, delimiter: str, detection: Detection) -> _Outcome:
+        parsed = _parse(data, start, delimiter, self.options.max_rows)
+        if isinstance(parsed, dict):
+            return _Outcome([parsed], detection)
+        headers, rows, findings = parsed
+        return _Outcome(findings, detection, headers, rows)
+
+
+def _delimiter(header_line: str, options: _Options) -> tuple[str, list[dict[str, object]]]:
+    """The delimiter to read with, and a wrong-delimiter finding when the header splits on
+    another one than the comma (only when the caller named none)."""
+    if options.delimiter is not None:
+        return options.delimiter, []
+    found = detect_delimiter(header_line)
+    if found == ",":
+        return ",", []
+    spelled = "\\t" if found == "\t" else found
+    message = (
+        f"The header row splits on {_DELIMITER_NAMES[found]}, not commas. Re-save the file as "
+        f'"CSV UTF-8" (comma-delimited), or read it again naming the delimiter: '
+        f"delimiter=\"{spelled}\" (on the command line --delimiter '{spelled}')."
+    )
+    return ",", [finding("wrong-delimiter", message, row=1, value=found)]
+
+
+def _head_problems(data: bytes, options: _Options, whole: bool = True) -> _Outcome | None:
+    """Problems seen in the first bytes alone: empty, a binary signature, a UTF-16/32 BOM.
+    (Emptiness only when data is the whole file.)"""
+    if whole and (options.encoding is None or options.utf8_named):
+        start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+        if _NON_SPACE.search(data, start) is None:
+            return _Outcome([_empty_file()])
+    for signature, what, todo in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            message = f"This looks like {what}, not a CSV file: {todo}, then read that file."
+            return _Outcome([finding("unreadable", message)])
+    if options.encoding is not None:
+        return None
+    for bom, name in _UNICODE_BOMS:
+        if data.startswith(bom):
+            guess = EncodingGuess(False, name, True, name, 1.0)
+            line = _first_line(data[: 4 * _HEAD_SIZE].decode(name, errors="replace"))
+            delimiter, wrong = _delimiter(line, options)
+            detection = Detection(
+                "utf-8", False, 1.0, name, delimiter, options.delimiter is not None, True
+            )
+            return _Outcome([_not_utf8(guess, None), *wrong], detection)
+    return None
+
+
+_Parsed = tuple[list[str], pd.DataFrame, list[dict[str, object]]]
+
+
+def _parse(data: bytes, start: int, delimiter: str, max_rows: int) -> _Parsed | dict[str, object]:
+    """The header, the rows by spreadsheet row number and the shape findings; or one finding
+    that stops the read. data[start:] is valid UTF-8 (a BOM, when there is one, is before it).
+    """
+    scan = _Background(_scan, data, start)
+    # pyarrow cannot read a file of one record that has no line break after it: end it with one
+    # (this adds no record, and a file that ends inside a quoted value is refused below).
+    ended = data if data.endswith((b"\n", b"\r")) else data + b"\n"
+    payload = pa.py_buffer(ended).slice(start)
+    try:
+        try:
+            parsed = _arrow_records(payload, delimiter, max_rows + 1)
+        except pa.ArrowInvalid as error:
+            if "straddl" not in str(error):
+                raise
+            # A record longer than a block: read the whole file as one block (it is in memory).
+            parsed = _arrow_records(payload, delimiter, max_rows + 1, block_size=payload.size + 1)
+    except (pa.ArrowException, ValueError) as error:
+        # pyarrow cannot split a file whose header opens a quote it never closes.
+        return _unclosed_quote(data, start, delimiter, 1, scan) or _parse_failed(error)
+    if parsed is None:
+        return _too_many_rows(max_rows)
+    table, invalid = parsed
+    records = table.num_rows + len(invalid)
+    unclosed = _unclosed_quote(data, start, delimiter, records, scan)
+    if unclosed is not None:
+        return unclosed
+    prefixed = scan.result()[1]
+    headers = [str(value) for value in table.slice(0, 1).to_pylist()[0].values()]
+    if all(not header.strip() for header in headers):
+        message = (
+            "Row 1 is blank, but it must be the header row (the column names). Remove the blank "
+            "lines above the header, then read the file again."
+        )
+        return finding("unreadable", message, row=1)
+    frame, findings = _assemble(table.slice(1), invalid, delimiter)
+    if frame.empty:
+        message = (
+            "The file has a header row but no data rows: add one row per credential under it."
+            if records == 1
+            else "The file has a header row but every row under it is blank."
+        )
+        findings.append(finding("no-rows", message, row=2))
+    if prefixed:
+        for position in frame.columns:
+            frame[position] = strip_formula_prefix(frame[position])
+    return headers, frame, findings
+
+
+def _arrow_records(
+    payload: pa.Buffer, delimiter: str, max_records: int, block_size: int = _BLOCK_SIZE
+) -> tuple[pa.Table, list[tuple[int, str]]] | None:
+    """Every record as an all-string table (the header is its first row), and the records that
+    do not have the header's number of fields, by record number; None past max_records.
+
+    Read in parallel first: pyarrow then cannot number the invalid rows, so a file that has
+    some is read again serially, which numbers them.
+    """
+    if payload.size > _STREAM_THRESHOLD and (
+        _count_records(payload, delimiter, limit=max_records, encoding="utf8") > max_records
+    ):
+        return None  # refused before a large file is converted whole
+    columns = _column_count(payload, delimiter, block_size)
+    newlines = _has_quote(payload)
+    invalid: list[tuple[int | None, str]] = []
+
+    def keep_invalid(row: Any) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    convert = pacsv.ConvertOptions(
+        column_types={f"f{i}": pa.string() for i in range(columns)},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+        check_utf8=False,  # validated already, and faster
+    )
+    parse = _parse_options(delimiter, keep_invalid, newlines=newlines)
+    table = pacsv.read_csv(
+        pa.BufferReader(payload),
+        _read_options(block_size=block_size, threads=_PARALLEL),
+        parse,
+        convert,
+    )
+    if table.num_rows + len(invalid) > max_records:
+        return None
+    if all(number is not None for number, _ in invalid):
+        return table, sorted(invalid)  # type: ignore[arg-type]
+    invalid.clear()
+    del table
+    reader = pacsv.open_csv(
+        pa.BufferReader(payload), _read_options(block_size=block_size), parse, convert
+    )
+    batches = []
+    records = 0
+    for batch in reader:
+        batches.append(batch)
+        records += batch.num_rows
+        if records + len(invalid) > max_records:  # pragma: no cover - counted by the first read
+            return None
+    if any(number is None or number < 1 for number, _ in invalid):  # pragma: no cover
+        raise RuntimeError("pyarrow did not number an invalid row read serially")
+    return pa.Table.from_batches(batches, schema=reader.schema), sorted(invalid)  # type: ignore[arg-type]
+
+
+def _has_quote(payload: pa.Buffer) -> bool:
+    """Whether the bytes hold a quote character (only then can a value hold a line break)."""
+    view = np.frombuffer(payload, np.uint8)
+    return any(
+        (view[begin : begin + _SCAN_SIZE] == ord('"')).any()  # most files have one early
+        for begin in range(0, len(view), _SCAN_SIZE)
+    )
+
+
+def _assemble(
+    body: pa.Table, invalid: list[tuple[int, str]], delimiter: str
+) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """The data rows as a frame indexed by row number: the parsed ones, the repaired invalid
+    ones put back in place, the blank ones dropped (each with its finding)."""
+    columns = body.num_columns
+    last = body.num_rows + len(invalid) + 1  # the header is record 1
+    numbers = np.arange(2, last + 1)
+    if invalid:
+        numbers = np.setdiff1d(numbers, np.array([n for n, _ in invalid]), assume_unique=True)
+    blank = _blank_mask(body)
+    frame = body.to_pandas()
+    frame.columns = pd.RangeIndex(columns)
+    frame.index = pd.Index(numbers, dtype="int64", name="row")
+    blank_numbers = [int(n) for n in numbers[blank]] if blank is not None else []
+
+    findings: list[dict[str, object]] = []
+    repaired: dict[int, list[str]] = {}
+    for number, text in invalid:
+        fields = _split_record(text, delimiter)
+        if all(not field.strip() for field in fields):
+            blank_numbers.append(number)  # blank, however many (empty) fields it has
+            continue
+        if len(fields) > columns:
+            extra = len(fields) - columns
+            message = (
+                f"Row {number} has {len(fields)} fields but the header has {columns}; the extra "
+                f"{'field was' if extra == 1 else f'{extra} fields were'} dropped. A value "
+                "probably contains an unquoted delimiter: put that value in double quotes."
+            )
+            findings.append(finding("extra-fields", message, row=number))
+            fields = fields[:columns]
+        repaired[number] = fields + [""] * (columns - len(fields))
+    if repaired:
+        extra_rows = pd.DataFrame(
+            list(repaired.values()),
+            index=pd.Index(list(repaired), dtype="int64", name="row"),
+            columns=pd.RangeIndex(columns),
+            dtype="str",
+        )
+        frame = pd.concat([frame, extra_rows]).sort_index(kind="stable")
+        frame.index.name = "row"
+    if blank_numbers:
+        blank_numbers.sort()
+        for number in blank_numbers:
+            findings.append(
+                finding("blank-row", f"Row {number} is blank and was skipped.", row=number)
+            )
+        frame = frame.drop(index=blank_numbers, errors="ignore")  # blank invalid rows: not in it
+    return frame, findings
+
+
+def _column_count(payload: pa.Buffer, delimiter: str, block_size: int) -> int:
+    """How many fields the header row has, as pyarrow splits it (read from a small first block
+    when the header fits in one)."""
+    for size in (min(_PROBE_SIZE, block_size), block_size):
+        try:
+            probe = pacsv.open_csv(
+                pa.BufferReader(payload),
+                read_options=_read_options(block_size=size),
+                parse_options=_parse_options(delimiter, lambda row: "skip"),
+                convert_options=pacsv.ConvertOptions(check_utf8=False),
+            )
+        except pa.ArrowInvalid:
+            if size == block_size:
+                raise
+            continue
+        try:
+            return len(probe.schema)
+        finally:
+            probe.close()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_options(
+    encoding: str = "utf8", block_size: int = _BLOCK_SIZE, threads: bool = False
+) -> pacsv.ReadOptions:
+    # Serial reading (use_threads=False) is what gives invalid rows their record number.
+    return pacsv.ReadOptions(
+        use_threads=threads,
+        block_size=block_size,
+        autogenerate_column_names=True,
+        encoding=encoding,
+    )
+
+
+def _parse_options(
+    delimiter: str, on_invalid: Callable[[Any], str], newlines: bool = True
+) -> pacsv.ParseOptions:
+    return pacsv.ParseOptions(
+        delimiter=delimiter,
+        quote_char='"',
+        double_quote=True,
+        escape_char=False,
+        newlines_in_values=newlines,
+        ignore_empty_lines=False,  # blank lines are rows: they count for the row numbers
+        invalid_row_handler=on_invalid,
+    )
+
+
+def _count_records(
+    source: pa.Buffer | BinaryIO | pa.NativeFile,
+    delimiter: str,
+    *,
+    limit: int | None = None,
+    encoding: str | None = None,
+) -> int:
+    """Records (header and blank ones included), parsed as the reader parses; stops past limit.
+
+    The bytes are read as Latin-1 unless an encoding is named: every byte decodes, and the
+    characters that shape a CSV (delimiter, quote, line breaks) are the same in any ASCII-based
+    encoding.
+    """
+    invalid = 0
+
+    def count_invalid(row: Any) -> str:
+        nonlocal invalid
+        invalid += 1
+        return "skip"
+
+    reader = pacsv.open_csv(
+        source if not isinstance(source, pa.Buffer) else pa.BufferReader(source),
+        read_options=_read_options(encoding or "latin-1"),
+        parse_options=_parse_options(delimiter, count_invalid),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=["f0"], column_types={"f0": pa.binary()}, check_utf8=False
+        ),
+    )
+    records = 0
+    for batch in reader:
+        records += batch.num_rows
+        if limit is not None and records + invalid > limit:
+            break
+    return records + invalid
+
+
+def _row_at(data: bytes, offset: int, delimiter: str, encoding: str | None = None) -> int | None:
+    """The spreadsheet row that holds the byte at offset (None when it cannot be told)."""
+    try:
+        # "x" makes the record the offset falls in count, even when it starts there.
+        sample = pa.py_buffer(data[:offset] + b"x\n")  # the line break keeps pyarrow happy
+        return _count_records(sample, delimiter, encoding=encoding)
+    except (pa.ArrowException, ValueError, UnicodeError):
+        return None
+
+
+def _unclosed_quote(
+    data: bytes, start: int, delimiter: str, records: int, scan: _Background[tuple[bool, bool]]
+) -> dict[str, object] | None:
+    """The finding for a CSV in data[start:] that ends inside a quoted value, or None.
+
+    Only possible with an odd number of quote characters (``scan`` counted them). A quote is
+    then added after a line break: if the file ended inside a quoted value, that quote closes
+    it and the record count stays the same; otherwise it starts one more record.
+    """
+    if not scan.result()[0]:
+        return None
+    # The closing line break keeps pyarrow from failing on a file of one unended record.
+    closed = data[start:] + (b'"\n' if data.endswith((b"\n", b"\r")) else b'\n"\n')
+    try:
+        if _count_records(pa.py_buffer(closed), delimiter) != records:
+            return None
+    except (pa.ArrowException, ValueError):
+        return None
+    message = (
+        f'Row {records} opens a quoted value (a field starting with ") that is never closed, so '
+        "the rest of the file would be read as one value. Close the quote or remove it, then "
+        "read the file again."
+    )
+    return finding("unreadable", message, row=records)
+
+
+def _blank_mask(body: pa.Table) -> np.ndarray | None:
+    """Rows whose every field is empty or whitespace; None when there is none."""
+    mask = None
+    for column in body.columns:
+        blank = pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
+        mask = blank if mask is None else pc.and_(mask, blank)
+        if not pc.any(mask).as_py():
+            return None
+    if mask is None:
+        return None
+    return mask.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _split_record(text: str, delimiter: str) -> list[str]:
+    """The fields of one record's raw text, as the csv module splits them."""
+    record = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    return [str(field) for field in record]
+
+
+def _field_count(line: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return line.count(delimiter) + 1
+
+
+def _first_line(data: bytes | str) -> str:
+    text = data[:_HEAD_SIZE].decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    return _LINE_BREAK.split(text, maxsplit=1)[0]
+
+
+def _utf8_error(data: bytes) -> int | None:
+    """The offset of the first byte that is not UTF-8, or None when all of it is."""
+    if data.isascii():
+        return None
+    try:  # pyarrow's SIMD validation is several times faster than decoding
+        offsets = pa.array([0, len(data)], pa.int64()).buffers()[1]
+        array = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+        array.validate(full=True)
+        return None
+    except pa.ArrowInvalid:
+        pass
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start
+    return None  # pragma: no cover - pyarrow and Python agree on UTF-8
+
+
+def _guess(sample: bytes) -> tuple[str | None, float | None, tuple[str, ...]]:
+    """charset-normalizer's best guess for the bytes, its confidence and the runners-up."""
+    matches = list(from_bytes(sample))
+    if not matches:
+        return None, None, ()
+    best_chaos = matches[0].chaos
+    tied = [match for match in matches if match.chaos <= best_chaos + 1e-9]
+    names = [_codec_name(match.encoding) for match in tied]
+    chosen = next((name for name in _PREFERRED_GUESSES if name in names), names[0])
+    match = tied[names.index(chosen)]
+    alternatives = tuple(dict.fromkeys(n for n in names if n != chosen))[:3]
+    return chosen, round(1.0 - match.chaos, 3), alternatives
+
+
+def _guess_around(data: bytes, error: int) -> EncodingGuess:
+    """The guess for bytes that stop being UTF-8 at offset error, from the bytes around it
+    (the first non-UTF-8 byte may be far into a large file)."""
+    sample = data[max(0, error - _HEAD_SIZE) : error + 4 * _HEAD_SIZE]
+    looks_like, confidence, alternatives = _guess(sample)
+    bom = data.startswith(_UTF8_BOM)
+    return EncodingGuess(
+        False, looks_like or "unknown", bom, looks_like, confidence, alternatives, error
+    )
+
+
+def _guess_wide(data: bytes) -> EncodingGuess | None:
+    """A UTF-16/32 guess for BOM-less bytes with NUL bytes in them, or None."""
+    sample = data[: 4 * _HEAD_SIZE]
+    if len(sample) % 2:
+        sample = sample[:-1]
+    match = from_bytes(sample).best()
+    if match is None or not match.encoding.startswith(("utf_16", "utf_32")):
+        return None
+    name = _codec_name(match.encoding)
+    return EncodingGuess(False, name, False, name, round(1.0 - match.chaos, 3))
+
+
+def _codec_name(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:  # pragma: no cover - charset-normalizer only names Python codecs
+        return name
+
+
+def _not_utf8(guess: EncodingGuess, row: int | None) -> dict[str, object]:
+    where = f" (the first byte that is not UTF-8 is in row {row})" if row is not None else ""
+    if guess.looks_like is None:
+        message = (
+            f"The file is not UTF-8{where}, and its encoding could not be recognised. Re-save it "
+            'as "CSV UTF-8", or read it again naming its encoding, e.g. encoding="cp1252" '
+            "(on the command line --encoding cp1252)."
+        )
+    else:
+        name = guess.looks_like
+        others = f" (or {', '.join(guess.alternatives)})" if guess.alternatives else ""
+        message = (
+            f"The file is not UTF-8{where}; it looks like {name}{others}. Re-save it as "
+            f'"CSV UTF-8", or read it again naming its encoding: encoding="{name}" '
+            f"(on the command line --encoding {name})."
+        )
+    return finding("not-utf8", message, row=row, value=guess.looks_like)
+
+
+def _empty_file() -> dict[str, object]:
+    message = "The file is empty: it needs a header row and one row per credential."
+    return finding("empty-file", message, row=1)
+
+
+def _nul_bytes(row: int | None) -> dict[str, object]:
+    where = f" in row {row}" if row is not None else ""
+    message = (
+        f"The file has NUL bytes{where}, so it is not a text CSV file (it may be binary, or "
+        'damaged). Export the data again as "CSV UTF-8" and read that file.'
+    )
+    return finding("unreadable", message, row=row)
+
+
+def _too_many_rows(max_rows: int) -> dict[str, object]:
+    message = (
+        f"The file has more than {max_rows:,} data rows, the most credkit reads from one file. "
+        f"Split it into files of at most {max_rows:,} rows, each with the header row."
+    )
+    return finding("too-many-rows", message, row=max_rows + 2)
+
+
+def _parse_failed(error: Exception) -> dict[str, object]:
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = (
+        f"The file cannot be parsed as CSV ({detail}). Check that it is a CSV file; if it is, "
+        'open it in a spreadsheet and save it again as "CSV UTF-8".'
+    )
+    return finding("unreadable", message)
+
+
+def _unopenable(path: str | os.PathLike[str], error: OSError) -> CsvTable:
+    reason = error.strerror or str(error)
+    if isinstance(error, FileNotFoundError):
+        message = f"There is no file at {os.fspath(path)!s}: check the path."
+    elif isinstance(error, IsADirectoryError):
+        message = f"{os.fspath(path)!s} is a folder, not a file: name the CSV file in it."
+    else:
+        message = f"The file {os.fspath(path)!s} cannot be opened ({reason})."
+    return _Outcome([finding("unreadable", message)]).table("", 0)
+
+
+def _refuse_large(stream: BinaryIO, options: _Options) -> _Outcome | None:
+    """For a large file: the head problems, or too many rows, found without loading it."""
+    head = stream.read(_HEAD_SIZE)
+    stop = _head_problems(head, options, whole=False)
+    if stop is not None:
+        return stop
+    if options.encoding is None or options.utf8_named:
+        line = _first_line(head.removeprefix(_UTF8_BOM))
+    else:
+        line = _first_line(head.decode(options.encoding, errors="replace"))
+    delimiter, wrong = _delimiter(line, options)
+    if wrong:
+        return _Outcome(wrong)
+    stream.seek(0)
+    limit = options.max_rows + 1
+    encoding = None if options.encoding is None or options.utf8_named else options.encoding
+    try:
+        records = _count_records(
+            pa.PythonFile(stream, mode="r"), delimiter, limit=limit, encoding=encoding
+        )
+    except (pa.ArrowException, ValueError, UnicodeError):
+        return None  # the full read reports what is wrong
+    if records > limit:
+        return _Outcome([_too_many_rows(options.max_rows)])
+    return None
+
+
+def _hash_stream(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: stream.read(_CHUNK_SIZE), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _empty_rows(columns: int) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {position: pd.Series([], dtype="str") for position in range(columns)},
+        index=pd.Index([], dtype="int64", name="row"),
+    )
+    frame.columns = pd.RangeIndex(columns)
+    return frame

@@ -1,0 +1,259 @@
+"""Review of a credential CSV: the file, column and row reports, and re-review after edits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from credkit.columns import HEADERS, ColumnReview, review_columns
+from credkit.defaults import MAX_ROWS
+from credkit.directory import Directory, DirectoryLookup
+from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame
+from credkit.reading import CsvTable, read_csv_bytes, read_csv_file, strip_formula_prefix
+from credkit.rules import (
+    RuleOptions,
+    duplicate_findings,
+    first_rows_in,
+    resolve_rows,
+)
+
+
+@dataclass(frozen=True)
+class ReviewOptions:
+    """How to read the file and which rows the operator allows."""
+
+    reassign: bool = False
+    overwrite_newer: bool = False
+    encoding: str | None = None
+    delimiter: str | None = None
+    mapping: tuple[tuple[str, str], ...] = ()  # accepted header mappings, as written -> expected
+    max_rows: int = MAX_ROWS
+
+    @property
+    def rule_options(self) -> RuleOptions:
+        return RuleOptions(reassign=self.reassign, overwrite_newer=self.overwrite_newer)
+
+
+@dataclass
+class Review:
+    """The three reports of a file (file, columns, rows) and what its rows resolve to."""
+
+    file_name: str
+    sha256: str
+    file: pd.DataFrame
+    columns: pd.DataFrame
+    rows: pd.DataFrame
+    table: pd.DataFrame  # the file's rows in the 14 expected columns, as text
+    resolved: pd.DataFrame  # per row: user, credential kind and key, normalised values
+    options: ReviewOptions
+    column_review: ColumnReview | None = None
+    lookup: DirectoryLookup | None = field(default=None, repr=False)
+    original: pd.DataFrame | None = field(default=None, repr=False)  # the rows as read
+
+    @property
+    def rejected(self) -> bool:
+        """Whether a file or column error stops the whole file (nothing can be imported)."""
+        return _any_error(self.file) or _any_error(self.columns)
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """Every finding of the three reports, in one frame."""
+        parts = [frame for frame in (self.file, self.columns, self.rows) if len(frame)]
+        return findings_frame(pd.concat(parts, ignore_index=True) if parts else None)
+
+    @property
+    def failing_rows(self) -> pd.Index:
+        """Row numbers with at least one error."""
+        errors = self.rows[self.rows["severity"] == "error"]["row"]
+        return pd.Index(sorted(set(errors.dropna().astype(int))), name="row")
+
+    @property
+    def passing_rows(self) -> pd.Index:
+        """Row numbers without errors (none when the file is rejected)."""
+        if self.rejected:
+            return pd.Index([], name="row", dtype=int)
+        return self.table.index.difference(self.failing_rows)
+
+    @property
+    def exit_status(self) -> int:
+        """The CLI's exit status: 0 no errors, 1 row errors, 2 file or column errors."""
+        return 2 if self.rejected else 1 if len(self.failing_rows) else 0
+
+    def summary(self) -> dict[str, Any]:
+        """Counts: rows, failing and passing rows, findings per severity, per code, per column."""
+        findings = self.findings
+        return {
+            "rows": len(self.table),
+            "rows_with_errors": len(self.failing_rows),
+            "rows_passing": len(self.passing_rows),
+            "errors": int((findings["severity"] == "error").sum()),
+            "warnings": int((findings["severity"] == "warning").sum()),
+            "by_code": {k: int(v) for k, v in findings["code"].value_counts().sort_index().items()},
+            "by_column": {
+                k: int(v)
+                for k, v in findings["column"].dropna().value_counts().sort_index().items()
+            },
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The review as the CLI's --json prints it."""
+        return {
+            "file": _records(self.file),
+            "columns": _records(self.columns),
+            "rows": _records(self.rows),
+            "summary": self.summary(),
+        }
+
+    def edit(self, edits: Mapping[tuple[int, str], str]) -> pd.DataFrame:
+        """Apply cell edits ((row, header) -> new text) and re-review only what they touch.
+
+        Re-checked: the edited rows, against the file and the directory, and every row whose
+        duplicate status they change. Returns the findings of the re-checked rows.
+        """
+        if self.rejected or self.lookup is None:
+            raise ValueError("a rejected review has no rows to edit")  # a programming fault
+        for (row, header), value in edits.items():
+            if header not in HEADERS or row not in self.table.index:
+                raise KeyError(f"no cell at row {row}, column {header!r}")
+            self.table.at[row, header] = value.strip()
+        edited = pd.Index(sorted({row for row, _ in edits}), name="row")
+        old = self.resolved.loc[edited, ["credential_key", "user_id"]]
+        findings, resolved = resolve_rows(
+            self.table.loc[edited], self.lookup, self.options.rule_options
+        )
+        self.resolved.loc[edited] = resolved.astype(object)
+        touched = self._rows_sharing(
+            keys=set(old["credential_key"].dropna()) | set(resolved["credential_key"].dropna()),
+            users=set(old["user_id"].dropna()) | set(resolved["user_id"].dropna()),
+        ).union(edited)
+        duplicates = duplicate_findings(
+            self.resolved.loc[touched], self._first_rows(self.resolved.loc[touched])
+        )
+        keep = ~self.rows["row"].isin(edited) & ~(
+            self.rows["row"].isin(touched) & (self.rows["code"] == "duplicate-in-file")
+        )
+        changed = findings_frame(pd.concat([findings, duplicates], ignore_index=True))
+        self.rows = findings_frame(pd.concat([self.rows[keep], changed], ignore_index=True))
+        return changed
+
+    def _rows_sharing(self, keys: set[str], users: set[str]) -> pd.Index:
+        resolved = self.resolved
+        shares = resolved["credential_key"].isin(keys)
+        shares |= (resolved["kind"] == "entry_code") & resolved["user_id"].isin(users)
+        return resolved.index[shares.to_numpy()]
+
+    def _first_rows(self, subset: pd.DataFrame) -> pd.DataFrame:
+        """first_rows_in for a subset, computed from the whole file's rows that share its keys."""
+        related = self.resolved.loc[
+            self._rows_sharing(
+                set(subset["credential_key"].dropna()), set(subset["user_id"].dropna())
+            )
+        ]
+        return first_rows_in(related).reindex(subset.index)
+
+
+def review_file(
+    path: str | Path, directory: Directory, options: ReviewOptions | None = None
+) -> Review:
+    """Review a credential CSV on disk against a directory."""
+    options = options or ReviewOptions()
+    table = read_csv_file(
+        path, encoding=options.encoding, delimiter=options.delimiter, max_rows=options.max_rows
+    )
+    return review_table(table, directory, options, file_name=Path(path).name)
+
+
+def review_bytes(
+    data: bytes,
+    directory: Directory,
+    options: ReviewOptions | None = None,
+    file_name: str = "upload.csv",
+) -> Review:
+    """Review a credential CSV held in memory (an upload) against a directory."""
+    options = options or ReviewOptions()
+    table = read_csv_bytes(
+        data, encoding=options.encoding, delimiter=options.delimiter, max_rows=options.max_rows
+    )
+    return review_table(table, directory, options, file_name=file_name)
+
+
+def review_table(
+    csv_table: CsvTable, directory: Directory, options: ReviewOptions, file_name: str
+) -> Review:
+    """Review a file already read: columns first, then (unless they block) every row."""
+    file_findings, shape_findings = _split_by_level(csv_table.findings)
+    review = Review(
+        file_name=file_name,
+        sha256=csv_table.sha256,
+        file=file_findings,
+        columns=findings_frame(),
+        rows=shape_findings,
+        table=pd.DataFrame(columns=HEADERS, dtype=str),
+        resolved=pd.DataFrame(),
+        options=options,
+    )
+    if not csv_table.readable or _any_error(file_findings):
+        return review
+    column_review = review_columns(csv_table.headers, dict(options.mapping))
+    review.column_review = column_review
+    review.columns = column_review.findings
+    if column_review.blocking:
+        return review
+    table = expected_columns(csv_table, column_review)
+    review.original = table.copy()
+    review.table = table
+    review.lookup = DirectoryLookup(directory)
+    findings, resolved = resolve_rows(table, review.lookup, options.rule_options)
+    duplicates = duplicate_findings(resolved, first_rows_in(resolved))
+    # object dtype throughout, so that re-reviewed rows can be written back whatever they hold
+    review.resolved = resolved.astype(object)
+    review.rows = findings_frame(
+        pd.concat([shape_findings, findings, duplicates], ignore_index=True)
+    )
+    return review
+
+
+def expected_columns(csv_table: CsvTable, column_review: ColumnReview) -> pd.DataFrame:
+    """The file's rows in the 14 expected columns (absent ones empty), trimmed, prefix removed."""
+    rows = csv_table.rows
+    columns = {}
+    for header in HEADERS:
+        position = column_review.positions.get(header)
+        if position is None:
+            columns[header] = pd.Series("", index=rows.index, dtype="str")
+        else:
+            columns[header] = strip_formula_prefix(rows[position].str.strip())
+    return pd.DataFrame(columns, index=rows.index)
+
+
+def _split_by_level(findings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    is_row = findings["code"].map(lambda code: CATALOGUE[code].level == "row").astype(bool)
+    return findings_frame(findings[~is_row]), findings_frame(findings[is_row])
+
+
+def _any_error(findings: pd.DataFrame) -> bool:
+    return bool((findings["severity"] == "error").any())
+
+
+def _records(findings: pd.DataFrame) -> list[dict[str, Any]]:
+    frame = findings[FINDING_COLUMNS].astype(object)
+    frame = frame.where(frame.notna(), None)
+    return [
+        {name: (int(v) if name == "row" and v is not None else v) for name, v in record.items()}
+        for record in frame.to_dict("records")
+    ]
+
+
+def edits_from_frame(before: pd.DataFrame, after: pd.DataFrame) -> dict[tuple[int, str], str]:
+    """The cell edits that turn one table into another (same index and columns)."""
+    changed = (before != after) & ~(before.isna() & after.isna())
+    return {
+        (row, header): after.at[row, header] for row, header in changed.stack()[lambda s: s].index
+    }
+
+
+__all__ = ["Review", "ReviewOptions", "review_file", "review_bytes", "review_table"]

@@ -1,0 +1,604 @@
+"""The row rules that span fields, the file and the directory, vectorised over a whole frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from credkit.columns import HEADERS
+from credkit.directory import DirectoryLookup
+from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code
+from credkit.formats import REGISTRY, CardFormat, UnknownCardType
+from credkit.schema import (
+    HEX_NOISE,
+    field_findings,
+    normalize_plate,
+    parse_modified,
+    strip_hex_noise,
+)
+
+#: The columns of the resolved frame: what each row means, once checked.
+RESOLVED_COLUMNS = [
+    "user_id",
+    "kind",
+    "credential_key",
+    "card_type",
+    "facility_code",
+    "card_number",
+    "card_number_hex",
+    "license_plate",
+    "entry_code",
+    "status",
+    "modified",
+    "existing_user_id",
+    "existing_id",
+    "existing_modified",
+]
+KEY_COLUMNS = {"User ID": "user_id", "External ID": "external_id", "Email": "email_key"}
+CARD_COLUMNS = ["Card Type", "Facility Code", "Card Number", "Card Number Hex"]
+DIGITS = r"[0-9]+"
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """The operator's choices that change what counts as an error."""
+
+    reassign: bool = False
+    overwrite_newer: bool = False
+
+
+class FindingsBuilder:
+    """Collects findings as whole masked columns, so that no rule loops over rows."""
+
+    def __init__(self, rows: pd.DataFrame) -> None:
+        self.rows = rows
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        mask: pd.Series,
+        code: str,
+        column: str | None,
+        message: str | pd.Series,
+        value: pd.Series | None | str = "column",
+    ) -> None:
+        """One finding for each row where mask is true."""
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        index = mask.index[mask.to_numpy()]
+        if isinstance(value, str):  # "column": the cell's own value
+            value = self.rows.loc[index, column] if column else None
+        elif value is not None:
+            value = value.loc[index]
+        if column == "Entry Code" and value is not None:
+            value = value.map(mask_entry_code)
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "row": index,
+                    "column": column,
+                    "value": None if value is None else np.asarray(value, dtype=object),
+                    "code": code,
+                    "severity": CATALOGUE[code].severity,
+                    "message": (
+                        message
+                        if isinstance(message, str)
+                        else np.asarray(message.loc[index], dtype=object)
+                    ),
+                },
+                columns=FINDING_COLUMNS,
+            )
+        )
+
+    def extend(self, findings: pd.DataFrame) -> None:
+        if len(findings):
+            self.parts.append(findings)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return findings_frame()
+        return findings_frame(pd.concat(self.parts, ignore_index=True))
+
+
+def resolve_rows(
+    rows: pd.DataFrame, lookup: DirectoryLookup, options: RuleOptions
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check rows (the 14 columns as text, indexed by row number) on their own and against
+    the directory; return the findings and what each row resolves to.
+
+    Duplicates within the file are left to duplicate_findings, which needs the whole file.
+    """
+    found = FindingsBuilder(rows)
+    found.extend(field_findings(rows))
+    resolved = pd.DataFrame(index=rows.index, columns=RESOLVED_COLUMNS, dtype=object)
+    resolved["user_id"] = _resolve_users(rows, lookup, found)
+    resolved["kind"] = _credential_kinds(rows, found)
+    _resolve_cards(rows, resolved, found)
+    _resolve_plates(rows, resolved, found)
+    _resolve_entry_codes(rows, resolved)
+    status = rows["Credential Status"].str.lower()
+    resolved["status"] = status.where(status.isin(["active", "inactive"]), None)
+    resolved["modified"] = parse_modified(rows["Modified"])
+    _check_against_directory(rows, resolved, lookup, options, found)
+    return found.frame(), resolved
+
+
+def _resolve_users(
+    rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBuilder
+) -> pd.Series:
+    keys = {
+        "User ID": rows["User ID"],
+        "External ID": rows["External ID"],
+        "Email": rows["Email"].str.strip().str.lower(),
+    }
+    matches = {
+        header: values.map(lookup.user_ids_by(KEY_COLUMNS[header], values))
+        for header, values in keys.items()
+    }
+    chosen = pd.Series(None, index=rows.index, dtype=object)
+    user_id = pd.Series(None, index=rows.index, dtype=object)
+    for header in reversed(KEY_COLUMNS):  # the highest rank is written last and so wins
+        present = keys[header] != ""
+        chosen = chosen.mask(present, header)
+        user_id = user_id.mask(present, matches[header])
+    found.add(
+        chosen.isna(),
+        "missing-key",
+        None,
+        "The row has no User ID, External ID or Email to find its user",
+        value=None,
+    )
+    for header in KEY_COLUMNS:
+        is_chosen = chosen == header
+        found.add(
+            is_chosen & user_id.isna(),
+            "unknown-user",
+            header,
+            "No user has " + header + " " + keys[header].map(repr)
+            + "; a credential import never creates users",
+        )  # fmt: skip
+    decided = user_id.notna()
+    for header in KEY_COLUMNS:
+        other = decided & (chosen != header) & (keys[header] != "")
+        disagree = other & matches[header].notna() & (matches[header] != user_id)
+        found.add(
+            disagree,
+            "keys-disagree",
+            header,
+            header + " " + keys[header].map(repr) + " belongs to a different user than the "
+            + chosen.fillna("") + " of this row",
+        )  # fmt: skip
+        found.add(
+            other & matches[header].isna(),
+            "key-unmatched",
+            header,
+            header + " " + keys[header].map(repr) + " matches no user; the row's "
+            + chosen.fillna("") + " picked its user",
+        )  # fmt: skip
+    _check_names(rows, user_id, lookup, found)
+    return user_id
+
+
+def _check_names(
+    rows: pd.DataFrame, user_id: pd.Series, lookup: DirectoryLookup, found: FindingsBuilder
+) -> None:
+    known = lookup.users(user_id)
+    for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
+        directory_name = user_id.map(known[field_name]) if len(known) else user_id
+        written = rows[header]
+        differs = (
+            user_id.notna()
+            & (written != "")
+            & (written.str.casefold() != directory_name.fillna("").astype(str).str.casefold())
+        )
+        found.add(
+            differs,
+            "name-mismatch",
+            header,
+            header + " " + written.map(repr) + " differs from the directory's "
+            + directory_name.fillna("").astype(str).map(repr),
+        )  # fmt: skip
+
+
+def _credential_kinds(rows: pd.DataFrame, found: FindingsBuilder) -> pd.Series:
+    """Which credential each row names: exactly one of a card, a plate or an entry code."""
+    named = pd.DataFrame(
+        {
+            "card": (rows[CARD_COLUMNS] != "").any(axis=1),
+            "license_plate": rows["License Plate"] != "",
+            "entry_code": rows["Entry Code"] != "",
+        }
+    )
+    count = named.sum(axis=1)
+    found.add(
+        count == 0,
+        "no-credential",
+        None,
+        "The row names no credential: fill Card Type with Card Number or Card Number Hex, "
+        "or License Plate, or Entry Code",
+        value=None,
+    )
+    labels = {"card": "a card", "license_plate": "a License Plate", "entry_code": "an Entry Code"}
+    described = pd.Series("", index=rows.index, dtype=object)
+    for kind, label in labels.items():
+        described = described.mask(
+            named[kind], described + np.where(described == "", "", " and ") + label
+        )
+    found.add(
+        count > 1,
+        "multiple-credentials",
+        None,
+        "The row names " + described + "; put each credential on a row of its own",
+        value=None,
+    )
+    kind = named.idxmax(axis=1).astype(object)
+    return kind.where(count == 1, None)
+
+
+def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
+    """Card type, facility code, card number and hex of every card row, checked per format."""
+    is_card = resolved["kind"] == "card"
+    card_type = rows["Card Type"]
+    found.add(
+        is_card & (card_type == ""),
+        "unknown-card-type",
+        "Card Type",
+        "Card Type is empty: name the card format (see `credkit formats`)",
+    )
+    number_given = (rows["Card Number"] != "") | (rows["Card Number Hex"] != "")
+    found.add(
+        is_card & (card_type != "") & ~number_given,
+        "no-credential",
+        "Card Number",
+        "Card Type needs a Card Number or a Card Number Hex",
+        value=None,
+    )
+    formats = {name: REGISTRY.find(name) for name in pd.unique(card_type[is_card]) if name}
+    canonical = card_type.map({name: f.name for name, f in formats.items() if f}).where(is_card)
+    unknown = is_card & (card_type != "") & canonical.isna()
+    found.add(
+        unknown,
+        "unknown-card-type",
+        "Card Type",
+        card_type.map({name: str(UnknownCardType(name)) for name in formats}),
+    )
+    found.add(
+        canonical.notna() & (canonical != card_type),
+        "card-type-alias",
+        "Card Type",
+        "Card Type "
+        + card_type.map(repr)
+        + " is read as "
+        + canonical.astype(object).fillna("").map(repr),
+    )
+    hex_raw = rows["Card Number Hex"]
+    hex_clean = strip_hex_noise(hex_raw)
+    hex_valid = hex_clean.str.fullmatch("[0-9A-F]+")
+    found.add(
+        is_card & hex_valid & hex_raw.str.contains(HEX_NOISE),
+        "hex-prefix",
+        "Card Number Hex",
+        "Card Number Hex " + hex_raw.map(repr) + " is read as " + hex_clean.map(repr),
+    )
+    workable = is_card & canonical.notna() & number_given
+    for name in pd.unique(canonical[workable]):
+        in_format = workable & (canonical == name)
+        _resolve_format(REGISTRY.get(name), rows[in_format], hex_clean[in_format], resolved, found)
+
+
+def _resolve_format(
+    card_format: CardFormat,
+    rows: pd.DataFrame,
+    hex_clean: pd.Series,
+    resolved: pd.DataFrame,
+    found: FindingsBuilder,
+) -> None:
+    """The card rules for the rows of one format (every row here has a number or a hex)."""
+    facility_text, number_text = rows["Facility Code"], rows["Card Number"]
+    facility_given = facility_text.str.fullmatch(DIGITS)
+    number_given = number_text.str.fullmatch(DIGITS)
+    hex_given = hex_clean.str.fullmatch("[0-9A-F]+")
+    # Field-level errors (not digits, not hex) were reported by the schema: such rows stop here.
+    broken = ((facility_text != "") & ~facility_given) | ((number_text != "") & ~number_given)
+    broken |= (hex_clean != "") & ~hex_given
+    facility = _as_int(facility_text.where(facility_given & ~broken))
+    number = _as_int(number_text.where(number_given & ~broken))
+    frame = _as_int(hex_clean.where(hex_given & ~broken), base=16)
+    too_wide = frame.notna() & (
+        (frame >= 2**card_format.bits) | (hex_clean.str.len() > card_format.hex_digits)
+    )
+    found.add(
+        too_wide,
+        "hex-invalid",
+        "Card Number Hex",
+        f"Card Number Hex is wider than {card_format.name}'s {card_format.bits} bits "
+        f"({card_format.hex_digits} hex digits)",
+    )
+    frame = frame.where(~too_wide)
+    broken |= too_wide
+    if card_format.has_facility_code:
+        found.add(
+            ~broken & (facility_text == "") & frame.isna(),
+            "facility-code-required",
+            "Facility Code",
+            f"{card_format.name} cards need a Facility Code",
+            value=None,
+        )
+    else:
+        found.add(
+            facility_text != "",
+            "facility-code-not-allowed",
+            "Facility Code",
+            f"{card_format.name} cards have no facility code; leave Facility Code empty",
+        )
+        broken |= facility_text != ""
+    if card_format.layout is not None:
+        facility, number, broken = _check_frames(
+            card_format, frame, facility, number, broken, found
+        )
+    else:
+        number, broken = _check_serial(card_format, frame, number, broken, found)
+    if card_format.has_facility_code:
+        out_of_range = facility.notna() & (facility > (card_format.facility_code_max or 0))
+        found.add(
+            out_of_range,
+            "facility-code-range",
+            "Facility Code",
+            f"Facility Code must be 0 to {card_format.facility_code_max:,} for {card_format.name}",
+        )
+        broken |= out_of_range | (facility.isna() & frame.isna())
+    out_of_range = number.notna() & (number > card_format.card_number_max)
+    found.add(
+        out_of_range,
+        "card-number-range",
+        "Card Number",
+        f"Card Number must be 0 to {card_format.card_number_max:,} for {card_format.name}",
+    )
+    broken |= out_of_range | number.isna()
+    good = ~broken
+    index = good.index[good.to_numpy()]
+    facility_out = facility[good] if card_format.has_facility_code else pd.Series(None, index=index)
+    resolved.loc[index, "card_type"] = card_format.name
+    resolved.loc[index, "facility_code"] = facility_out.map(_decimal, na_action="ignore")
+    resolved.loc[index, "card_number"] = number[good].map(_decimal)
+    resolved.loc[index, "card_number_hex"] = [
+        card_format.encode(None if pd.isna(f) else int(f), int(n))
+        for f, n in zip(facility_out, number[good], strict=True)
+    ]
+    resolved.loc[index, "credential_key"] = (
+        "card:" + card_format.name + ":" + resolved.loc[index, "facility_code"].fillna("")
+        + ":" + resolved.loc[index, "card_number"]
+    )  # fmt: skip
+
+
+def _check_frames(
+    card_format: CardFormat,
+    frame: pd.Series,
+    facility: pd.Series,
+    number: pd.Series,
+    broken: pd.Series,
+    found: FindingsBuilder,
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Wiegand frames: parity, agreement with the decimal fields, and filling them in."""
+    has_frame = frame.notna() & ~broken
+    if not has_frame.any():
+        return facility, number, broken
+    frames = np.array([int(value) for value in frame[has_frame]], dtype=np.uint64)
+    decoded_facility, decoded_number, parity_valid = card_format.decode_many(frames)
+    decoded = pd.DataFrame(
+        {
+            "facility": decoded_facility.astype(object) if card_format.has_facility_code else None,
+            "number": decoded_number.astype(object),
+            "parity": parity_valid,
+        },
+        index=has_frame.index[has_frame.to_numpy()],
+    ).reindex(frame.index)
+    bad_parity = has_frame & ~decoded["parity"].fillna(True).astype(bool)
+    found.add(
+        bad_parity,
+        "hex-parity",
+        "Card Number Hex",
+        f"Card Number Hex is not a valid {card_format.name} frame: its parity bits are wrong "
+        "(a digit was mistyped or the frame belongs to another format)",
+    )
+    checked = has_frame & ~bad_parity
+    facility_mismatch = (
+        facility.notna() & (facility != decoded["facility"])
+        if card_format.has_facility_code
+        else pd.Series(False, index=frame.index)
+    )
+    mismatch = checked & (facility_mismatch | (number.notna() & (number != decoded["number"])))
+    found.add(
+        mismatch,
+        "hex-mismatch",
+        "Card Number Hex",
+        "Card Number Hex decodes to facility code " + decoded["facility"].map(str)
+        + " and card number " + decoded["number"].map(str)
+        + ", not the row's Facility Code and Card Number",
+    )  # fmt: skip
+    broken = broken | bad_parity | mismatch
+    if card_format.has_facility_code:
+        facility = facility.where(facility.notna() | ~checked, decoded["facility"])
+    number = number.where(number.notna() | ~checked, decoded["number"])
+    return facility, number, broken
+
+
+def _check_serial(
+    card_format: CardFormat,
+    frame: pd.Series,
+    number: pd.Series,
+    broken: pd.Series,
+    found: FindingsBuilder,
+) -> tuple[pd.Series, pd.Series]:
+    """Serial numbers and unpublished layouts: the hex is the card number in hexadecimal."""
+    both = frame.notna() & number.notna() & ~broken
+    differ = both & (frame != number)
+    if card_format.serial_number:
+        reversed_bytes = frame.where(differ).map(
+            lambda value: _reverse_bytes(int(value), card_format.hex_digits), na_action="ignore"
+        )
+        byte_order = differ & (reversed_bytes == number)
+        found.add(
+            byte_order,
+            "hex-byte-order",
+            "Card Number Hex",
+            "Card Number Hex is the Card Number with its bytes in reverse order: the reader "
+            "that produced one of them reads the serial number the other way round",
+        )
+        differ &= ~byte_order
+        broken = broken | byte_order
+    found.add(
+        differ,
+        "hex-mismatch",
+        "Card Number Hex",
+        "Card Number Hex is " + _numbers(frame)
+        + " in decimal, not the row's Card Number",
+    )  # fmt: skip
+    return number.where(number.notna() | broken, frame), broken | differ
+
+
+def _resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
+    is_plate = resolved["kind"] == "license_plate"
+    written = rows["License Plate"]
+    plate = normalize_plate(written)
+    valid = is_plate & plate.str.fullmatch("[A-Z0-9]{2,10}")
+    found.add(
+        valid & (plate != written),
+        "plate-normalized",
+        "License Plate",
+        "License Plate " + written.map(repr) + " is stored as " + plate.map(repr),
+    )
+    resolved.loc[valid, "license_plate"] = plate[valid]
+    resolved.loc[valid, "credential_key"] = "license_plate:" + plate[valid]
+
+
+def _resolve_entry_codes(rows: pd.DataFrame, resolved: pd.DataFrame) -> None:
+    code = rows["Entry Code"]
+    valid = (resolved["kind"] == "entry_code") & code.str.fullmatch("[0-9]{4,16}")
+    resolved.loc[valid, "entry_code"] = code[valid]
+    resolved.loc[valid, "credential_key"] = "entry_code:" + code[valid]
+
+
+def _credential_column(kind: pd.Series) -> pd.Series:
+    return kind.map(
+        {"card": "Card Number", "license_plate": "License Plate", "entry_code": "Entry Code"}
+    )
+
+
+def _check_against_directory(
+    rows: pd.DataFrame,
+    resolved: pd.DataFrame,
+    lookup: DirectoryLookup,
+    options: RuleOptions,
+    found: FindingsBuilder,
+) -> None:
+    """Ownership, staleness and entry-code replacement, against the directory as it is now."""
+    existing = lookup.credentials(resolved["credential_key"])
+    key = resolved["credential_key"]
+    resolved["existing_user_id"] = key.map(existing["user_id"]) if len(existing) else None
+    resolved["existing_id"] = key.map(existing["id"]) if len(existing) else None
+    resolved["existing_modified"] = key.map(existing["modified"]) if len(existing) else None
+    owner = resolved["existing_user_id"]
+    user = resolved["user_id"]
+    elsewhere = owner.notna() & user.notna() & (owner != user)
+    if not options.reassign:
+        for kind, code, column, label in (
+            ("card", "assigned-to-other-user", "Card Number", "This card"),
+            ("license_plate", "assigned-to-other-user", "License Plate", "This license plate"),
+            ("entry_code", "entry-code-in-use", "Entry Code", "This entry code"),
+        ):
+            found.add(
+                elsewhere & (resolved["kind"] == kind),
+                code,
+                column,
+                label + " belongs to another user (User ID " + owner.fillna("") + "); import "
+                "with reassign to move it to this row's user",
+            )  # fmt: skip
+    if not options.overwrite_newer:
+        directory_time = pd.to_datetime(resolved["existing_modified"], utc=True).dt.floor("s")
+        row_time = resolved["modified"].dt.floor("s")
+        stale = owner.notna() & row_time.notna() & (directory_time > row_time)
+        found.add(
+            stale,
+            "stale",
+            "Modified",
+            "The directory changed this credential at "
+            + directory_time.dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+            + ", after this row's Modified; export again, or overwrite newer changes",
+        )  # fmt: skip
+    is_code = (resolved["kind"] == "entry_code") & user.notna() & key.notna()
+    current = user[is_code].map(lookup.entry_codes(user[is_code]))
+    replaced = pd.Series(False, index=rows.index)
+    replaced[is_code] = current.notna() & (current != key[is_code])
+    found.add(
+        replaced,
+        "entry-code-replaced",
+        "Entry Code",
+        "The user's current entry code will be replaced by this one",
+    )
+
+
+def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.DataFrame:
+    """duplicate-in-file for each row whose credential, or whose user's entry code, is on an
+    earlier row; first_rows gives, per row, the first row of its credential_key and of its
+    user's entry codes (columns "credential", "user_entry_code")."""
+    found = FindingsBuilder(pd.DataFrame(index=resolved.index))
+    column = _credential_column(resolved["kind"])
+    first = first_rows["credential"]
+    repeated = first.notna() & (first != resolved.index.to_series())
+    first_code = first_rows["user_entry_code"]
+    second_code = ~repeated & first_code.notna() & (first_code != resolved.index.to_series())
+    for header in ("Card Number", "License Plate", "Entry Code"):
+        is_header = column == header
+        found.add(
+            repeated & is_header,
+            "duplicate-in-file",
+            header,
+            "The same credential is already on row " + _numbers(first),
+            value=None,
+        )
+    found.add(
+        second_code,
+        "duplicate-in-file",
+        "Entry Code",
+        "This user already gets an entry code on row " + _numbers(first_code),
+        value=None,
+    )
+    return found.frame()
+
+
+def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
+    """For each row of a whole file, the first row with its credential and its user's entry code."""
+    row_numbers = resolved.index.to_series()
+    credential = row_numbers.groupby(resolved["credential_key"]).transform("min")
+    codes = resolved["kind"] == "entry_code"
+    code_owner = resolved["user_id"].where(codes & resolved["credential_key"].notna())
+    user_entry_code = row_numbers.groupby(code_owner).transform("min")
+    return pd.DataFrame({"credential": credential, "user_entry_code": user_entry_code})
+
+
+def _as_int(text: pd.Series, base: int = 10) -> pd.Series:
+    """Digit strings as Python ints (object dtype: iClass numbers pass the int64 range)."""
+    return text.map(lambda value: int(value, base), na_action="ignore").astype(object)
+
+
+def _decimal(value: object) -> str:
+    return str(int(value))
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers as decimal text for messages, "" where missing."""
+    return values.map(_decimal, na_action="ignore").astype(object).fillna("")
+
+
+def _reverse_bytes(value: int, hex_digits: int) -> int:
+    width = (hex_digits + 1) // 2
+    return int.from_bytes(value.to_bytes(width, "big"), "little")
+
+
+def empty_rows() -> pd.DataFrame:
+    """A frame of no rows with the 14 columns, for files that were rejected."""
+    return pd.DataFrame(columns=HEADERS, dtype=str)

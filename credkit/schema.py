@@ -1,0 +1,193 @@
+"""The pandera schema of a credential CSV row: the rules each field obeys on its own."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+from pandera.extensions import register_check_method
+from pandera.typing import Series
+
+from credkit.findings import findings_frame, mask_entry_code
+
+# Every check is vectorised (a whole column at once): at 250,000 rows an element-wise
+# check costs seconds. Empty cells pass every check here; which fields a row needs is a
+# cross-field rule (credkit.rules), not a per-field one.
+
+SCIENTIFIC = r"^[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
+HEX_NOISE = re.compile(r"^\s*0[xX]|\s+")  # the prefix and spaces a hex value may carry
+PLATE_SEPARATORS = r"[\s\-]+"
+MODIFIED_FORMATS = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+)
+
+
+def normalize_plate(plates: pd.Series) -> pd.Series:
+    """License plates as stored: upper case, without spaces and hyphens."""
+    return plates.str.replace(PLATE_SEPARATORS, "", regex=True).str.upper()
+
+
+def strip_hex_noise(hex_values: pd.Series) -> pd.Series:
+    """Hex values without a ``0x`` prefix and spaces, upper case."""
+    return hex_values.str.replace(HEX_NOISE, "", regex=True).str.upper()
+
+
+def parse_modified(values: pd.Series) -> pd.Series:
+    """Modified times as UTC timestamps (NaT where empty or not a recognised form).
+
+    ISO 8601 first (no offset means UTC), then the forms Excel writes (``MM/DD/YYYY HH:MM``).
+    """
+    text = values.str.strip()
+    parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    for excel_format in MODIFIED_FORMATS:
+        missing = parsed.isna() & (text != "")
+        if not missing.any():
+            break
+        parsed = parsed.where(
+            ~missing, pd.to_datetime(text[missing], format=excel_format, utc=True, errors="coerce")
+        )
+    return parsed
+
+
+@register_check_method(check_type="vectorized")
+def digits_only(values: pd.Series) -> pd.Series:
+    """Empty, or decimal digits; scientific notation is left to its own check."""
+    return values.str.fullmatch(r"[0-9]*") | values.str.fullmatch(SCIENTIFIC)
+
+
+@register_check_method(check_type="vectorized")
+def not_scientific(values: pd.Series) -> pd.Series:
+    """Not a number Excel has turned into scientific notation (it lost digits doing so)."""
+    return ~values.str.fullmatch(SCIENTIFIC)
+
+
+@register_check_method(check_type="vectorized")
+def hex_digits(values: pd.Series) -> pd.Series:
+    """Empty, or hexadecimal digits once a 0x prefix and spaces are removed."""
+    return strip_hex_noise(values).str.fullmatch(r"[0-9A-F]*")
+
+
+@register_check_method(check_type="vectorized")
+def license_plate(values: pd.Series) -> pd.Series:
+    """Empty, or 2 to 10 letters or digits once normalised."""
+    normalised = normalize_plate(values)
+    return (values == "") | normalised.str.fullmatch(r"[A-Z0-9]{2,10}")
+
+
+@register_check_method(check_type="vectorized")
+def entry_code(values: pd.Series) -> pd.Series:
+    """Empty, or 4 to 16 digits (a shorter all-digit code is left to its own check)."""
+    return values.str.fullmatch(r"([0-9]{4,16})?") | values.str.fullmatch(r"[0-9]{1,3}")
+
+
+@register_check_method(check_type="vectorized")
+def entry_code_length(values: pd.Series) -> pd.Series:
+    """Not 1 to 3 digits: a code that short has usually lost its leading zeros."""
+    return ~values.str.fullmatch(r"[0-9]{1,3}")
+
+
+@register_check_method(check_type="vectorized")
+def credential_status(values: pd.Series) -> pd.Series:
+    """Empty, Active or Inactive, in any case."""
+    return values.str.lower().isin(["", "active", "inactive"])
+
+
+@register_check_method(check_type="vectorized")
+def modified_time(values: pd.Series) -> pd.Series:
+    """Empty, ISO 8601, or MM/DD/YYYY HH:MM[:SS] [AM|PM]."""
+    return (values.str.strip() == "") | parse_modified(values).notna()
+
+
+class CredentialRow(pa.DataFrameModel):
+    """The per-field rules of a credential CSV row, every column read as text."""
+
+    first_name: Series[str] = pa.Field(alias="First Name")
+    last_name: Series[str] = pa.Field(alias="Last Name")
+    user_id: Series[str] = pa.Field(alias="User ID")
+    external_id: Series[str] = pa.Field(alias="External ID")
+    employee_id: Series[str] = pa.Field(alias="Employee ID")
+    email: Series[str] = pa.Field(alias="Email")
+    card_type: Series[str] = pa.Field(alias="Card Type")
+    facility_code: Series[str] = pa.Field(alias="Facility Code", digits_only=(), not_scientific=())
+    card_number: Series[str] = pa.Field(alias="Card Number", digits_only=(), not_scientific=())
+    card_number_hex: Series[str] = pa.Field(alias="Card Number Hex", hex_digits=())
+    license_plate: Series[str] = pa.Field(alias="License Plate", license_plate=())
+    entry_code: Series[str] = pa.Field(alias="Entry Code", entry_code=(), entry_code_length=())
+    credential_status: Series[str] = pa.Field(alias="Credential Status", credential_status=())
+    modified: Series[str] = pa.Field(alias="Modified", modified_time=())
+
+    class Config:
+        strict = True
+        ordered = False
+
+
+#: Which finding each check's failure becomes, and the message it gets.
+CHECK_FINDINGS = {
+    "digits_only": ("not-digits", "{column} must be digits only, not {value!r}"),
+    "not_scientific": (
+        "scientific-notation",
+        "{column} {value!r} is in scientific notation: Excel has already lost digits. Re-export "
+        "the source with the column formatted as Text",
+    ),
+    "hex_digits": ("hex-invalid", "{column} {value!r} is not hexadecimal"),
+    "license_plate": (
+        "plate-invalid",
+        "License Plate {value!r} must be 2 to 10 letters or digits (spaces and hyphens removed)",
+    ),
+    "entry_code": ("entry-code-invalid", "Entry Code {value} must be 4 to 16 digits"),
+    "entry_code_length": (
+        "entry-code-leading-zeros",
+        "Entry Code {value} has fewer than 4 digits: it probably lost leading zeros "
+        "(format the column as Text before saving)",
+    ),
+    "credential_status": (
+        "status-invalid",
+        "Credential Status {value!r} must be Active or Inactive",
+    ),
+    "modified_time": (
+        "modified-invalid",
+        "Modified {value!r} is not ISO 8601 (2026-11-25T14:03:00Z) or MM/DD/YYYY HH:MM[:SS] [AM|PM]",
+    ),
+}
+
+
+def field_findings(rows: pd.DataFrame) -> pd.DataFrame:
+    """Validate rows (all 14 columns, text) against CredentialRow; failures become findings.
+
+    No pandera exception leaves this function: failure cases are turned into credkit's
+    findings, one per failing cell, at the row's spreadsheet number.
+    """
+    try:
+        CredentialRow.validate(rows, lazy=True)
+    except SchemaErrors as errors:
+        return _failure_findings(errors.failure_cases)
+    return findings_frame()
+
+
+def _failure_findings(failure_cases: pd.DataFrame) -> pd.DataFrame:
+    cases = failure_cases[failure_cases["check"].isin(CHECK_FINDINGS)]
+    unexpected = failure_cases[~failure_cases["check"].isin(CHECK_FINDINGS)]
+    if len(unexpected):  # a dtype or column failure: the caller passed a malformed frame
+        raise ValueError(f"rows do not fit the credential schema:\n{unexpected}")
+    records = []
+    for check, column, value, row in cases[["check", "column", "failure_case", "index"]].itertuples(
+        index=False
+    ):
+        code, template = CHECK_FINDINGS[check]
+        shown = mask_entry_code(value) if column == "Entry Code" else value
+        records.append(
+            {
+                "row": row,
+                "column": column,
+                "value": shown,
+                "code": code,
+                "severity": "error",
+                "message": template.format(column=column, value=shown),
+            }
+        )
+    return findings_frame(records)

@@ -1,0 +1,207 @@
+"""The user import: add or update directory users from a user CSV, row by row, with findings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from credkit.columns import fold_header
+from credkit.directory import Directory, email_key, new_user_id, record_run, users
+from credkit.findings import finding, findings_frame
+from credkit.reading import CsvTable, read_csv_file
+
+#: The user CSV's headers.
+USER_HEADERS = ["First Name", "Last Name", "External ID", "Employee ID", "Email"]
+_FIELDS = dict(
+    zip(
+        USER_HEADERS,
+        ["first_name", "last_name", "external_id", "employee_id", "email"],
+        strict=True,
+    )
+)
+
+# Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our job.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class UserImportResult:
+    """What a user import did: counts per outcome, the findings, and its run record id."""
+
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"create": 0, "update": 0, "unchanged": 0, "fail": 0}
+    )
+    findings: pd.DataFrame = field(default_factory=findings_frame)
+    run_id: int | None = None
+    rejected: bool = False
+
+
+def import_users(
+    directory: Directory, path: str | Path, *, operator: str = "unknown"
+) -> UserImportResult:
+    """Add users, or update them matched by External ID then Email; bad rows are reported."""
+    table = read_csv_file(path)
+    result = UserImportResult()
+    records: list[dict[str, object]] = table.findings.to_dict("records")
+    frame = _user_columns(table, records) if table.readable else None
+    if frame is None or any(r["severity"] == "error" and r["row"] in (None, 1) for r in records):
+        result.rejected = True
+        result.findings = findings_frame(records)
+        return result
+
+    existing = directory.users_frame()
+    by_external = {
+        v: u for v, u in zip(existing["external_id"], existing["user_id"], strict=True) if v
+    }
+    by_email = {
+        email_key(v): u for v, u in zip(existing["email"], existing["user_id"], strict=True) if v
+    }
+    current = existing.set_index("user_id")
+    seen_emails: dict[str, int] = {}
+    seen_external: dict[str, int] = {}
+    bad_rows = {r["row"] for r in records if r["severity"] == "error"}
+
+    with directory.engine.begin() as conn:
+        for row_number, row in frame.iterrows():
+            problems = _row_problems(row_number, row, seen_emails, seen_external)
+            user_id = by_external.get(row["external_id"]) or by_email.get(email_key(row["email"]))
+            other = by_email.get(email_key(row["email"]))
+            if user_id and other and other != user_id:
+                problems.append(
+                    finding(
+                        "keys-disagree",
+                        f"External ID {row['external_id']} and Email {row['email']} belong to "
+                        "different users",
+                        row=row_number,
+                        column="Email",
+                        value=row["email"],
+                    )
+                )
+            if problems or row_number in bad_rows:
+                records.extend(problems)
+                result.counts["fail"] += 1
+                continue
+            outcome = _apply_user(conn, row, user_id, current)
+            if isinstance(outcome, dict):
+                records.append(outcome | {"row": row_number})
+                result.counts["fail"] += 1
+            else:
+                result.counts[outcome] += 1
+        result.run_id = record_run(
+            conn,
+            kind="users",
+            operator=operator,
+            file_name=Path(path).name,
+            file_sha256=table.sha256,
+            options={},
+            counts=result.counts,
+        )
+    result.findings = findings_frame(records)
+    return result
+
+
+def _user_columns(table: CsvTable, records: list[dict[str, object]]) -> pd.DataFrame | None:
+    """The rows as a frame of the five user fields, matched from the headers by folding."""
+    wanted = {fold_header(header): header for header in USER_HEADERS}
+    positions: dict[str, int] = {}
+    for position, header in enumerate(table.headers):
+        expected = wanted.get(fold_header(header))
+        if expected and expected not in positions:
+            positions[expected] = position
+    for header in ("First Name", "Last Name"):
+        if header not in positions:
+            records.append(
+                finding("missing-name-column", f"The file has no {header} column", row=1)
+            )
+    if "External ID" not in positions and "Email" not in positions:
+        records.append(
+            finding("missing-key-column", "The file needs an External ID or Email column", row=1)
+        )
+    if len(positions) < len(USER_HEADERS) and any(r["row"] == 1 for r in records):
+        return None
+    frame = pd.DataFrame(index=table.rows.index)
+    for header, name in _FIELDS.items():
+        frame[name] = table.rows[positions[header]].str.strip() if header in positions else ""
+    return frame
+
+
+def _row_problems(
+    row_number: int, row: pd.Series, seen_emails: dict[str, int], seen_external: dict[str, int]
+) -> list[dict[str, object]]:
+    problems = []
+    for header in ("First Name", "Last Name"):
+        if not row[_FIELDS[header]]:
+            problems.append(
+                finding("missing-name", f"{header} is empty", row=row_number, column=header)
+            )
+    email = row["email"]
+    if email and not _EMAIL.match(email):
+        problems.append(
+            finding(
+                "email-invalid",
+                f"{email!r} is not an email address",
+                row=row_number,
+                column="Email",
+                value=email,
+            )
+        )
+    if not email and not row["external_id"]:
+        problems.append(
+            finding("missing-key", "The row has neither External ID nor Email", row=row_number)
+        )
+    for value, seen, header in (
+        (email_key(email), seen_emails, "Email"),
+        (row["external_id"], seen_external, "External ID"),
+    ):
+        if not value:
+            continue
+        if value in seen:
+            problems.append(
+                finding(
+                    "duplicate-in-file",
+                    f"{header} {value} is already on row {seen[value]}",
+                    row=row_number,
+                    column=header,
+                    value=value,
+                )
+            )
+        else:
+            seen[value] = row_number
+    return problems
+
+
+def _apply_user(
+    conn: sa.Connection, row: pd.Series, user_id: str | None, current: pd.DataFrame
+) -> str | dict[str, object]:
+    """Create or update one user in a savepoint; an outcome, or a finding when the database refuses."""
+    values = {
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "external_id": row["external_id"] or None,
+        "employee_id": row["employee_id"] or None,
+        "email": row["email"] or None,
+        "email_key": email_key(row["email"]),
+    }
+    if user_id is not None:
+        before = current.loc[user_id]
+        if all((before[name] or None) == values[name] for name in _FIELDS.values()):
+            return "unchanged"
+    try:
+        with conn.begin_nested():
+            if user_id is None:
+                conn.execute(users.insert().values(user_id=new_user_id(), **values))
+            else:
+                conn.execute(users.update().where(users.c.user_id == user_id).values(**values))
+    except IntegrityError:
+        return finding(
+            "user-conflict",
+            "Another user already has this External ID or Email",
+            column="Email",
+            value=row["email"],
+        )
+    return "create" if user_id is None else "update"

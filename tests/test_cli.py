@@ -1,0 +1,150 @@
+"""The command line, called the way a user calls it: demo, review, export, template, users."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from credkit.cli import main
+from credkit.columns import HEADERS
+from credkit.directory import Directory
+from credkit.review import ReviewOptions, review_file
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[str, Path]:
+    """A 200-user demo directory and its sample files, made through the CLI."""
+    folder = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{folder / 'credkit.db'}"
+    result = CliRunner().invoke(main, ["demo", "--users", "200", "--out", str(folder), "--db", url])
+    assert result.exit_code == 0, result.output
+    return url, folder
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_every_command_has_help() -> None:
+    commands = [[], ["demo"], ["users"], ["users", "import"], ["template"], ["export"], ["review"]]
+    for command in commands:
+        result = run(*command, "--help")
+        assert result.exit_code == 0, command
+        assert len(result.output.splitlines()) > 3
+
+
+def test_demo_refuses_a_directory_that_has_users(demo) -> None:
+    url, folder = demo
+    result = run("demo", "--users", "5", "--out", str(folder), "--db", url)
+    assert result.exit_code == 1
+    assert "already has 200 users" in result.output
+
+
+def test_demo_is_deterministic_for_a_seed(demo, tmp_path: Path) -> None:
+    _, folder = demo
+    url = f"sqlite:///{tmp_path / 'again.db'}"
+    assert run("demo", "--users", "200", "--out", str(tmp_path), "--db", url).exit_code == 0
+    for name in ("credentials-clean.csv", "credentials-messy.csv"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes()
+
+
+def test_export_header_and_rows_match_the_directory(demo, tmp_path: Path) -> None:
+    url, _ = demo
+    out = tmp_path / "out.csv"
+    assert run("export", "-o", str(out), "--db", url).exit_code == 0
+    with open(out, encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    assert rows[0] == HEADERS
+    directory = Directory(url)
+    credentials = directory.credentials_frame()
+    assert len(rows) - 1 == len(credentials)
+    exported = {(r[2], r[6], r[7], r[8], r[10], r[11]) for r in rows[1:]}
+    stored = {
+        (c.user_id, c.card_type or "", c.facility_code or "", c.card_number or "",
+         c.license_plate or "", c.entry_code or "")
+        for c in credentials.itertuples()
+    }  # fmt: skip
+    assert exported == stored
+
+
+def test_database_url_from_the_environment(demo) -> None:
+    url, _ = demo
+    result = run("export", env={"CREDKIT_DATABASE_URL": url})
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) == 1 + len(Directory(url).credentials_frame())
+
+
+def test_review_exit_statuses(demo) -> None:
+    url, folder = demo
+    assert run("review", str(folder / "credentials-clean.csv"), "--db", url).exit_code == 0
+    messy = str(folder / "credentials-messy.csv")
+    rejected = run("review", messy, "--db", url)
+    assert rejected.exit_code == 2
+    assert "header-suggestion" in rejected.output and "Facility Cod" in rejected.output
+    mapped = run("review", messy, "--map", "Facility Cod=Facility Code", "--db", url)
+    assert mapped.exit_code == 1
+
+
+def test_review_of_the_messy_demo_reports_every_planted_mistake(demo) -> None:
+    url, folder = demo
+    result = run(
+        "review", str(folder / "credentials-messy.csv"), "--map", "Facility Cod=Facility Code",
+        "--db", url, "--json",
+    )  # fmt: skip
+    report = json.loads(result.output)
+    found = {(f["row"], f["code"]) for f in report["rows"]} | {
+        (f["row"], f["code"]) for f in report["columns"]
+    }
+    assert found == {
+        (1, "header-folded"),  # email, card_number
+        (3, "card-type-alias"),  # HID
+        (4, "facility-code-range"),  # 300
+        (5, "hex-parity"),
+        (6, "entry-code-leading-zeros"),
+        (7, "plate-normalized"),  # ab-1234
+        (8, "multiple-credentials"),
+        (9, "unknown-user"),
+        (10, "duplicate-in-file"),
+        (11, "assigned-to-other-user"),
+    }
+
+
+def test_review_json_equals_the_library_result(demo) -> None:
+    url, folder = demo
+    path = folder / "credentials-messy.csv"
+    result = run("review", str(path), "--json", "--map", "Facility Cod=Facility Code", "--db", url)
+    options = ReviewOptions(mapping=(("Facility Cod", "Facility Code"),))
+    assert json.loads(result.output) == review_file(path, Directory(url), options).to_json()
+
+
+def test_review_of_an_unreadable_file_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("Email,License Plate\nrené@example.com,AB12\n".encode("latin-1"))
+    result = run("review", str(path), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--json")
+    assert result.exit_code == 2
+    assert [f["code"] for f in json.loads(result.output)["file"]] == ["not-utf8"]
+
+
+def test_template(tmp_path: Path) -> None:
+    out = tmp_path / "template.csv"
+    assert run("template", "-o", str(out)).exit_code == 0
+    assert out.read_text().splitlines()[0] == ",".join(HEADERS)
+    assert run("template").output == out.read_text()
+
+
+def test_users_import_exit_statuses(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    good = tmp_path / "good.csv"
+    good.write_text("First Name,Last Name,External ID,Employee ID,Email\nAda,L,E1,,a@example.com\n")
+    assert run("users", "import", str(good), "--db", url).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("First Name,Last Name,External ID,Employee ID,Email\n,L,E2,,b@example.com\n")
+    result = run("users", "import", str(bad), "--db", url)
+    assert result.exit_code == 1 and "missing-name" in result.output
+    rejected = tmp_path / "rejected.csv"
+    rejected.write_text("Email\nc@example.com\n")
+    assert run("users", "import", str(rejected), "--db", url).exit_code == 2

@@ -1,0 +1,28 @@
+"""The project's packaging stays consistent: environment.yml mirrors pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_EXTRAS = ("notebook", "postgres", "dev")
+
+
+def test_environment_yml_matches_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    expected = list(project["dependencies"])
+    for extra in CONDA_EXTRAS:
+        expected += project["optional-dependencies"][extra]
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    (pip_section,) = [item for item in environment["dependencies"] if isinstance(item, dict)]
+    assert sorted(pip_section["pip"]) == sorted(expected)
+
+
+def test_python_version_agrees() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    minimum = project["requires-python"].removeprefix(">=")
+    assert f"python>={minimum}" in environment["dependencies"]

@@ -1,0 +1,88 @@
+"""The user import adds and updates users; bad rows are reported by row and never applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from credkit.directory import Directory, NewUser
+from credkit.users import import_users
+
+HEADER = "First Name,Last Name,External ID,Employee ID,Email\n"
+
+
+def write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
+    path = tmp_path / "users.csv"
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def test_adds_users_and_reports_bad_rows(directory: Directory, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "Ada,Lovelace,E1,007,ada@example.com\n"
+        ",Turing,E2,,alan@example.com\n"  # row 3: no first name
+        "Grace,Hopper,E3,,grace-at-example\n"  # row 4: not an email
+        "Ada,Byron,E4,007,ADA@example.com\n"  # row 5: the same email as row 2
+        "Edsger,Dijkstra,,,edsger@example.com\n",
+    )
+    result = import_users(directory, path, operator="tester")
+    assert result.counts == {"create": 2, "update": 0, "unchanged": 0, "fail": 3}
+    assert [tuple(f) for f in result.findings[["row", "column", "code"]].itertuples(index=False)] == [
+        (3, "First Name", "missing-name"),
+        (4, "Email", "email-invalid"),
+        (5, "Email", "duplicate-in-file"),
+    ]
+    users = directory.users_frame()
+    assert users["email"].tolist() == ["ada@example.com", "edsger@example.com"]
+    assert users["employee_id"].tolist() == ["007", None]
+
+
+def test_updates_by_external_id_then_email(directory: Directory, tmp_path: Path) -> None:
+    directory.add_users(
+        [
+            NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com"),
+            NewUser("Alan", "Turing", email="alan@example.com"),
+        ]
+    )
+    path = write(
+        tmp_path,
+        "Ada,King,E1,,ada@example.com\n"  # matched by External ID: new last name
+        "Alan,Turing,E2,,ALAN@example.com\n",  # matched by email: gains an External ID
+    )
+    result = import_users(directory, path)
+    assert result.counts == {"create": 0, "update": 2, "unchanged": 0, "fail": 0}
+    users = directory.users_frame()
+    assert users["last_name"].tolist() == ["King", "Turing"]
+    assert users["external_id"].tolist() == ["E1", "E2"]
+    again = import_users(directory, path)
+    assert again.counts == {"create": 0, "update": 0, "unchanged": 2, "fail": 0}
+
+
+def test_keys_that_name_two_users_fail(directory: Directory, tmp_path: Path) -> None:
+    directory.add_users(
+        [
+            NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com"),
+            NewUser("Alan", "Turing", external_id="E2", email="alan@example.com"),
+        ]
+    )
+    result = import_users(directory, write(tmp_path, "Ada,Lovelace,E1,,alan@example.com\n"))
+    assert result.counts["fail"] == 1
+    assert result.findings["code"].tolist() == ["keys-disagree"]
+    assert directory.users_frame()["email"].tolist() == ["ada@example.com", "alan@example.com"]
+
+
+def test_a_file_without_name_columns_is_rejected(directory: Directory, tmp_path: Path) -> None:
+    result = import_users(directory, write(tmp_path, "x@example.com\n", header="Email\n"))
+    assert result.rejected
+    assert sorted(result.findings["code"]) == ["missing-name-column", "missing-name-column"]
+    assert directory.users_frame().empty
+
+
+def test_a_run_is_recorded(directory: Directory, tmp_path: Path) -> None:
+    from credkit.directory import runs_frame
+
+    result = import_users(directory, write(tmp_path, "Ada,Lovelace,E1,,\n"), operator="ops")
+    (run,) = runs_frame(directory).to_dict("records")
+    assert run["id"] == result.run_id
+    assert (run["kind"], run["operator"], run["file_name"]) == ("users", "ops", "users.csv")
+    assert run["counts"]["create"] == 1 and len(run["file_sha256"]) == 64
