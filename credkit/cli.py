@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
+from tqdm import tqdm
 
 from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from credkit.directory import Directory
@@ -199,6 +201,155 @@ def review(
     else:
         click.echo(review_text(result))
     sys.exit(result.exit_status)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@reading_options
+@click.option(
+    "--overwrite-newer",
+    is_flag=True,
+    help="Apply rows even where the directory changed the credential after Modified.",
+)
+@click.option("--dry-run", is_flag=True, help="Plan only: print the outcomes, write nothing.")
+@click.option(
+    "--failed-rows",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the failed rows here, with Row and Error, to fix and import again.",
+)
+@click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@directory_option
+def import_(
+    file: Path,
+    encoding: str | None,
+    delimiter: str | None,
+    mapping: tuple[tuple[str, str], ...],
+    reassign: bool,
+    overwrite_newer: bool,
+    dry_run: bool,
+    failed_rows: Path | None,
+    operator: str | None,
+    as_json: bool,
+    database_url: str,
+) -> None:
+    """Import a credential CSV: review, plan, then (unless --dry-run) apply.
+
+    Exit status: 0 no row failed, 1 some rows failed, 2 file rejected (nothing written).
+    """  # fmt: skip
+    from credkit.importer import dry_run as plan_only
+    from credkit.importer import execute_import, plan_import
+    from credkit.render import findings_text
+    from credkit.review import ReviewOptions, review_file
+
+    options = ReviewOptions(
+        reassign=reassign, overwrite_newer=overwrite_newer, encoding=encoding,
+        delimiter=delimiter, mapping=mapping,
+    )  # fmt: skip
+    directory = Directory(database_url)
+    review = review_file(file, directory, options)
+    if review.rejected:
+        if as_json:
+            click.echo(json.dumps({"run_id": None, "counts": None, "failed_rows": None,
+                                   "rejected": review.to_json()}, indent=2))  # fmt: skip
+        else:
+            click.echo(findings_text(review.findings))
+            click.echo("File rejected: nothing written.")
+        sys.exit(2)
+    plan = plan_import(review)
+    if dry_run:
+        result = plan_only(plan)
+    else:
+        with tqdm(
+            total=int(plan.rows["outcome"].isin(["create", "update", "reassign"]).sum()),
+            unit="row",
+            desc="Importing",
+            disable=as_json or None,
+            file=sys.stderr,
+        ) as bar:
+
+            def advance(done: int, _total: int) -> None:
+                bar.update(done - bar.n)
+
+            result = execute_import(plan, directory, operator=operator or _login(),
+                                    progress=advance)  # fmt: skip
+    counts = result.counts()
+    if failed_rows is not None:
+        result.write_failed_rows(failed_rows)
+    if as_json:
+        click.echo(json.dumps({"run_id": result.run_id, "counts": counts,
+                               "failed_rows": str(failed_rows) if failed_rows else None}))  # fmt: skip
+    else:
+        summary = ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
+        click.echo(
+            ("Dry run (nothing written): " if dry_run else f"Run {result.run_id}: ") + summary
+        )
+        if counts["fail"] and failed_rows is None:
+            click.echo(
+                findings_text(
+                    review.rows[
+                        review.rows["row"].isin(result.rows.index[result.rows["outcome"] == "fail"])
+                    ]
+                )
+            )
+    sys.exit(1 if counts["fail"] else 0)
+
+
+@main.group(invoke_without_command=True)
+@directory_option
+@click.pass_context
+def runs(ctx: click.Context, database_url: str) -> None:
+    """List import runs; show or undo one."""
+    ctx.obj = Directory(database_url)
+    if ctx.invoked_subcommand is None:
+        from credkit.runs import list_runs
+
+        frame = list_runs(ctx.obj)
+        if frame.empty:
+            click.echo("No runs yet.")
+            return
+        for run in frame.itertuples():
+            undone = f" (undone by run {int(run.undone_by)})" if pd.notna(run.undone_by) else ""
+            counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
+            click.echo(f"{run.id}  {run.started_at:%Y-%m-%d %H:%M}Z  {run.kind:<11} "
+                       f"{run.operator:<12} {run.file_name}  {counts}{undone}")  # fmt: skip
+
+
+@runs.command("show")
+@click.argument("run_id", type=int)
+@click.pass_obj
+def runs_show(directory: Directory, run_id: int) -> None:
+    """Show one run and the credential changes it made."""
+    from credkit.findings import mask_entry_code
+    from credkit.runs import list_runs, run_changes
+
+    frame = list_runs(directory)
+    run = frame[frame["id"] == run_id]
+    if run.empty:
+        raise click.ClickException(f"there is no run {run_id}")
+    for name, value in run.iloc[0].items():
+        click.echo(f"{name}: {value}")
+    for change in run_changes(directory, run_id).itertuples():
+        key = change.credential_key
+        if key.startswith("entry_code:"):
+            key = "entry_code:" + mask_entry_code(key.split(":", 1)[1])
+        click.echo(f"  row {change.row}: {change.action} {key}")
+
+
+@runs.command("undo")
+@click.argument("run_id", type=int)
+@click.option("--operator", default=None, help="Who undoes the run (default: your login).")
+@click.pass_obj
+def runs_undo(directory: Directory, run_id: int, operator: str | None) -> None:
+    """Revert a run; refused where a later change would be overwritten. Exit 1 when refused."""
+    from credkit.runs import undo_run
+
+    result = undo_run(directory, run_id, operator=operator or _login())
+    if not result.undone:
+        click.echo(f"Refused: {result.refusal}", err=True)
+        sys.exit(1)
+    click.echo(f"Run {run_id} undone by run {result.run_id}: {result.reverted} changes reverted.")
 
 
 def _login() -> str:

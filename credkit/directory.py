@@ -100,6 +100,7 @@ credential_history = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id"), index=True),
+    sa.Column("row", sa.Integer),  # the file's row that made the change
     sa.Column("credential_key", sa.String(400), nullable=False, index=True),
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("before", sa.JSON),
@@ -288,7 +289,7 @@ class Directory:
             return work(conn)
 
 
-def record_run(
+def start_run(
     conn: Connection,
     *,
     kind: str,
@@ -296,23 +297,36 @@ def record_run(
     file_name: str,
     file_sha256: str,
     options: dict[str, Any],
-    counts: dict[str, int],
-    started_at: datetime | None = None,
 ) -> int:
-    """Record an import run (who, when, which file, with which options, what came of it)."""
+    """Record that an import starts (who, when, which file, with which options)."""
     result = conn.execute(
         import_runs.insert().values(
             kind=kind,
             operator=operator,
-            started_at=started_at or now_utc(),
-            finished_at=now_utc(),
+            started_at=now_utc(),
             file_name=file_name,
             file_sha256=file_sha256,
             options=options,
-            counts=counts,
+            counts={},
         )
     )
     return result.inserted_primary_key[0]
+
+
+def finish_run(conn: Connection, run_id: int, counts: dict[str, int]) -> None:
+    """Record how an import ended."""
+    conn.execute(
+        import_runs.update()
+        .where(import_runs.c.id == run_id)
+        .values(finished_at=now_utc(), counts=counts)
+    )
+
+
+def record_run(conn: Connection, *, counts: dict[str, int], **run: Any) -> int:
+    """Record a whole run at once (for imports that apply in a single transaction)."""
+    run_id = start_run(conn, **run)
+    finish_run(conn, run_id, counts)
+    return run_id
 
 
 def runs_frame(directory: Directory) -> pd.DataFrame:

@@ -55,9 +55,6 @@ __all__ = [
 
 #: The first characters a spreadsheet would run as a formula; export protects them with a ``'``.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_TRIGGER_CLASS = "[=+\\-@\\t\\r]"
-_STRIP_PATTERN = f"^'({_TRIGGER_CLASS})"
-_ADD_PATTERN = f"^({_TRIGGER_CLASS})"
 _IS_TRIGGER = np.zeros(256, dtype=bool)
 _IS_TRIGGER[list("".join(FORMULA_TRIGGERS).encode("ascii"))] = True
 
@@ -161,21 +158,35 @@ def strip_formula_prefix(series: pd.Series) -> pd.Series:
     """
     if not isinstance(series, pd.Series):
         raise TypeError(f"strip_formula_prefix needs a pandas Series, not {type(series).__name__}")
-    starts = series.str.startswith("'")
-    if not starts.fillna(False).astype(bool).any():
+    prefixed = _true(series.str.startswith("'"))
+    if prefixed.any():
+        prefixed &= _true(series.str[1:2].isin(FORMULA_TRIGGERS))
+    if not prefixed.any():
         return series.copy()
-    return series.str.replace(_STRIP_PATTERN, r"\1", regex=True)
+    result = series.copy()
+    result[prefixed] = series[prefixed].str[1:]
+    return result
 
 
 def add_formula_prefix(series: pd.Series) -> pd.Series:
     """The values protected for spreadsheets: a ``'`` before a leading ``=+-@``, tab or CR.
 
-    :func:`strip_formula_prefix` undoes it for every value that does not itself start with a
-    ``'`` followed by one of those characters.
+    :func:`strip_formula_prefix` undoes it, except for a value that itself starts with a ``'``
+    followed by one of those characters (it is left as it is, and read back without its ``'``).
     """
     if not isinstance(series, pd.Series):
         raise TypeError(f"add_formula_prefix needs a pandas Series, not {type(series).__name__}")
-    return series.str.replace(_ADD_PATTERN, r"'\1", regex=True)
+    triggered = _true(series.str[:1].isin(FORMULA_TRIGGERS))
+    if not triggered.any():
+        return series.copy()
+    result = series.copy()
+    result[triggered] = "'" + series[triggered]
+    return result
+
+
+def _true(mask: pd.Series) -> pd.Series:
+    """A boolean mask with missing values as False."""
+    return mask.fillna(False).astype(bool)
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +273,7 @@ def read_csv_file(
         with open(path, "rb") as stream:
             size = os.fstat(stream.fileno()).st_size
             if size > _STREAM_THRESHOLD:
-                refused = _refuse_large(stream, options)
+                refused = _refuse_large(path, stream, options)
                 if refused is not None:
                     stream.seek(0)
                     return refused.table(_hash_stream(stream), size)
@@ -727,7 +738,7 @@ def _parse_options(
 
 
 def _count_records(
-    source: pa.Buffer | BinaryIO | pa.NativeFile,
+    source: pa.Buffer | pa.NativeFile,
     delimiter: str,
     *,
     limit: int | None = None,
@@ -755,10 +766,13 @@ def _count_records(
         ),
     )
     records = 0
-    for batch in reader:
-        records += batch.num_rows
-        if limit is not None and records + invalid > limit:
-            break
+    try:
+        for batch in reader:
+            records += batch.num_rows
+            if limit is not None and records + invalid > limit:
+                break
+    finally:
+        reader.close()  # stops its read-ahead, which would otherwise go on reading the source
     return records + invalid
 
 
@@ -952,7 +966,9 @@ def _unopenable(path: str | os.PathLike[str], error: OSError) -> CsvTable:
     return _Outcome([finding("unreadable", message)]).table("", 0)
 
 
-def _refuse_large(stream: BinaryIO, options: _Options) -> _Outcome | None:
+def _refuse_large(
+    path: str | os.PathLike[str], stream: BinaryIO, options: _Options
+) -> _Outcome | None:
     """For a large file: the head problems, or too many rows, found without loading it."""
     head = stream.read(_HEAD_SIZE)
     stop = _head_problems(head, options, whole=False)
@@ -965,14 +981,12 @@ def _refuse_large(stream: BinaryIO, options: _Options) -> _Outcome | None:
     delimiter, wrong = _delimiter(line, options)
     if wrong:
         return _Outcome(wrong)
-    stream.seek(0)
     limit = options.max_rows + 1
     encoding = None if options.encoding is None or options.utf8_named else options.encoding
     try:
-        records = _count_records(
-            pa.PythonFile(stream, mode="r"), delimiter, limit=limit, encoding=encoding
-        )
-    except (pa.ArrowException, ValueError, UnicodeError):
+        with pa.OSFile(os.fspath(path)) as source:
+            records = _count_records(source, delimiter, limit=limit, encoding=encoding)
+    except (pa.ArrowException, ValueError, UnicodeError, TypeError):
         return None  # the full read reports what is wrong
     if records > limit:
         return _Outcome([_too_many_rows(options.max_rows)])

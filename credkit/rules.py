@@ -35,6 +35,8 @@ RESOLVED_COLUMNS = [
     "existing_user_id",
     "existing_id",
     "existing_modified",
+    "existing_status",
+    "replaces_entry_code",  # the key of the user's current entry code this row replaces
 ]
 KEY_COLUMNS = {"User ID": "user_id", "External ID": "external_id", "Email": "email_key"}
 CARD_COLUMNS = ["Card Type", "Facility Code", "Card Number", "Card Number Hex"]
@@ -498,9 +500,8 @@ def _check_against_directory(
     """Ownership, staleness and entry-code replacement, against the directory as it is now."""
     existing = lookup.credentials(resolved["credential_key"])
     key = resolved["credential_key"]
-    resolved["existing_user_id"] = key.map(existing["user_id"]) if len(existing) else None
-    resolved["existing_id"] = key.map(existing["id"]) if len(existing) else None
-    resolved["existing_modified"] = key.map(existing["modified"]) if len(existing) else None
+    for column in ("user_id", "id", "modified", "status"):
+        resolved["existing_" + column] = key.map(existing[column]) if len(existing) else None
     owner = resolved["existing_user_id"]
     user = resolved["user_id"]
     elsewhere = owner.notna() & user.notna() & (owner != user)
@@ -533,6 +534,7 @@ def _check_against_directory(
     current = user[is_code].map(lookup.entry_codes(user[is_code]))
     replaced = pd.Series(False, index=rows.index)
     replaced[is_code] = current.notna() & (current != key[is_code])
+    resolved["replaces_entry_code"] = current.where(replaced[is_code]).reindex(rows.index)
     found.add(
         replaced,
         "entry-code-replaced",
