@@ -27,7 +27,9 @@ def test_adds_users_and_reports_bad_rows(directory: Directory, tmp_path: Path) -
     )
     result = import_users(directory, path, operator="tester")
     assert result.counts == {"create": 2, "update": 0, "unchanged": 0, "fail": 3}
-    assert [tuple(f) for f in result.findings[["row", "column", "code"]].itertuples(index=False)] == [
+    assert [
+        tuple(f) for f in result.findings[["row", "column", "code"]].itertuples(index=False)
+    ] == [
         (3, "First Name", "missing-name"),
         (4, "Email", "email-invalid"),
         (5, "Email", "duplicate-in-file"),

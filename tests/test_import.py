@@ -1,0 +1,228 @@
+"""Import: outcomes, atomic rows, re-checks at execute time, failed rows, runs and undo."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from credkit.columns import HEADERS
+from credkit.directory import Directory, NewUser, card_key, credential_history, entry_code_key
+from credkit.export import write_export
+from credkit.formats import REGISTRY
+from credkit.importer import execute_import, plan_import
+from credkit.review import ReviewOptions, review_bytes, review_file
+from credkit.runs import list_runs, undo_run
+
+ADA = "11111111-1111-4111-8111-111111111111"
+ALAN = "22222222-2222-4222-8222-222222222222"
+HID26 = "Standard 26-bit Wiegand"
+
+
+@pytest.fixture
+def staffed(directory: Directory) -> Directory:
+    directory.add_users(
+        [
+            NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com", user_id=ADA),
+            NewUser("Alan", "Turing", external_id="E2", email="alan@example.com", user_id=ALAN),
+        ]
+    )
+    directory.add_credential(
+        ADA, kind="card", credential_key=card_key(HID26, 1, 1), card_type=HID26,
+        facility_code="1", card_number="1", card_number_hex="2020002",
+        modified=datetime(2026, 6, 1, tzinfo=UTC),
+    )  # fmt: skip
+    directory.add_credential(
+        ADA, kind="entry_code", credential_key=entry_code_key("0042"), entry_code="0042",
+        modified=datetime(2026, 6, 1, tzinfo=UTC),
+    )  # fmt: skip
+    return directory
+
+
+def csv_bytes(rows: list[dict[str, str]]) -> bytes:
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=HEADERS, lineterminator="\n", restval="")
+    writer.writeheader()
+    writer.writerows(rows)
+    return stream.getvalue().encode()
+
+
+def run_import(directory: Directory, rows: list[dict[str, str]], **options):
+    review = review_bytes(csv_bytes(rows), directory, ReviewOptions(**options), "test.csv")
+    return execute_import(plan_import(review), directory, operator="tester")
+
+
+def snapshot(directory: Directory) -> list[tuple]:
+    frame = directory.credentials_frame()
+    columns = ["user_id", "credential_key", "status", "modified", "entry_code", "card_number_hex"]
+    return sorted(frame[columns].itertuples(index=False, name=None))
+
+
+def card_row(user: str, facility: int, number: int, **extra: str) -> dict[str, str]:
+    return {
+        "User ID": user,
+        "Card Type": HID26,
+        "Facility Code": str(facility),
+        "Card Number": str(number),
+    } | extra
+
+
+def test_outcomes_and_what_they_write(staffed: Directory) -> None:
+    rows = [
+        card_row(ALAN, 2, 2),  # create
+        card_row(ADA, 1, 1, **{"Credential Status": "Inactive"}),  # update
+        {"User ID": ALAN, "Entry Code": "7777"},  # create (Alan had none)
+        {"User ID": ADA, "Entry Code": "1234"},  # replaces Ada's 0042: an update
+        card_row(ALAN, 1, 1),  # Ada's card: fails without reassign
+        {"User ID": ADA, "License Plate": "x"},  # invalid
+    ]
+    result = run_import(staffed, rows)
+    assert result.rows["outcome"].tolist() == [
+        "create",
+        "update",
+        "create",
+        "update",
+        "fail",
+        "fail",
+    ]
+    assert result.counts() == {"create": 2, "update": 2, "reassign": 0, "unchanged": 0, "fail": 2}
+    frame = staffed.credentials_frame().set_index("credential_key")
+    assert frame.loc[card_key(HID26, 2, 2), "user_id"] == ALAN
+    assert frame.loc[card_key(HID26, 2, 2), "card_number_hex"] == REGISTRY.get(HID26).encode(2, 2)
+    assert frame.loc[card_key(HID26, 1, 1), "status"] == "inactive"
+    assert frame.loc[card_key(HID26, 1, 1), "user_id"] == ADA
+    assert entry_code_key("0042") not in frame.index
+    assert frame.loc[entry_code_key("1234"), "user_id"] == ADA
+    assert list(result.failed_rows["Row"]) == ["6", "7"]
+    assert "another user" in result.failed_rows["Error"][0]
+
+
+def test_reassign_moves_the_credential_and_records_where_from(staffed: Directory) -> None:
+    result = run_import(staffed, [card_row(ALAN, 1, 1)], reassign=True)
+    assert result.rows["outcome"].tolist() == ["reassign"]
+    frame = staffed.credentials_frame().set_index("credential_key")
+    assert frame.loc[card_key(HID26, 1, 1), "user_id"] == ALAN
+    with staffed.engine.connect() as conn:
+        (change,) = conn.execute(sa.select(credential_history)).mappings().all()
+    assert change["action"] == "reassign"
+    assert (change["before"]["user_id"], change["after"]["user_id"]) == (ADA, ALAN)
+
+
+def test_modified_changes_only_on_change(staffed: Directory) -> None:
+    before = {key: modified for _, key, _, modified, *_ in snapshot(staffed)}
+    run_import(staffed, [card_row(ADA, 1, 1), {"User ID": ADA, "Entry Code": "0042"}])
+    assert {key: modified for _, key, _, modified, *_ in snapshot(staffed)} == before
+    run_import(staffed, [card_row(ADA, 1, 1, **{"Credential Status": "inactive"})])
+    after = {key: modified for _, key, _, modified, *_ in snapshot(staffed)}
+    assert after[card_key(HID26, 1, 1)] > before[card_key(HID26, 1, 1)]
+    assert after[entry_code_key("0042")] == before[entry_code_key("0042")]
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(staffed: Directory) -> None:
+    rows = [card_row(ALAN, 5, 5), {"User ID": ALAN, "License Plate": "ab-12"}, card_row(ADA, 1, 1)]
+    first = run_import(staffed, rows)
+    assert first.counts()["create"] == 2
+    state = snapshot(staffed)
+    second = run_import(staffed, rows)
+    assert second.counts() == {"create": 0, "update": 0, "reassign": 0, "unchanged": 3, "fail": 0}
+    assert snapshot(staffed) == state
+
+
+def test_export_then_import_is_unchanged_for_every_row(staffed: Directory, tmp_path) -> None:
+    run_import(staffed, [card_row(ALAN, 5, 5), {"User ID": ALAN, "License Plate": "AB12"}])
+    path = tmp_path / "export.csv"
+    count = write_export(staffed, path)
+    plan = plan_import(review_file(path, staffed))
+    assert plan.rows["outcome"].tolist() == ["unchanged"] * count
+
+
+def test_rows_are_checked_again_at_execute_time(staffed: Directory) -> None:
+    review = review_bytes(csv_bytes([card_row(ALAN, 9, 9), card_row(ALAN, 8, 8)]), staffed)
+    plan = plan_import(review)
+    # Another operator gives card 9/9 to Ada between the review and the execution.
+    staffed.add_credential(
+        ADA, kind="card", credential_key=card_key(HID26, 9, 9), card_type=HID26,
+        facility_code="9", card_number="9",
+    )  # fmt: skip
+    result = execute_import(plan, staffed, operator="tester")
+    assert result.rows["outcome"].tolist() == ["fail", "create"]
+    assert "another user" in result.rows["reason"].iloc[0]
+    frame = staffed.credentials_frame().set_index("credential_key")
+    assert frame.loc[card_key(HID26, 9, 9), "user_id"] == ADA
+
+
+def test_a_row_refused_by_the_database_fails_alone(staffed: Directory, monkeypatch) -> None:
+    """A collision the re-check cannot see (it happens between re-check and write) fails only
+    its row: the batch is retried row by row."""
+    import credkit.importer as importer
+
+    review = review_bytes(csv_bytes([card_row(ALAN, 9, 9), card_row(ALAN, 8, 8)]), staffed)
+    plan = plan_import(review)
+    real_apply = importer._apply_batch
+
+    def collide_first(directory, run_id, batch):
+        staffed.add_credential(
+            ADA, kind="card", credential_key=card_key(HID26, 9, 9), card_type=HID26,
+            facility_code="9", card_number="9",
+        )  # fmt: skip
+        return real_apply(directory, run_id, batch)
+
+    monkeypatch.setattr(importer, "_apply_batch", collide_first)
+    result = execute_import(plan, staffed, operator="tester")
+    assert result.rows["outcome"].tolist() == ["fail", "create"]
+    assert "refused" in result.rows["reason"].iloc[0]
+    owners = staffed.credentials_frame().set_index("credential_key")["user_id"]
+    assert owners[card_key(HID26, 9, 9)] == ADA and owners[card_key(HID26, 8, 8)] == ALAN
+
+
+def test_failed_rows_can_be_fixed_and_imported_again(staffed: Directory, tmp_path) -> None:
+    rows = [card_row(ALAN, 3, 3), card_row(ALAN, 300, 4), {"User ID": ALAN, "Entry Code": "42"}]
+    result = run_import(staffed, rows)
+    path = tmp_path / "failed.csv"
+    assert result.write_failed_rows(path) == 2
+    failed = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(failed.columns) == ["Row", *HEADERS, "Error"]
+    assert failed["Row"].tolist() == ["3", "4"]
+    failed.loc[0, "Facility Code"] = "30"
+    failed.loc[1, "Entry Code"] = "0420"
+    failed.to_csv(path, index=False)
+    again = review_file(path, staffed)
+    assert again.exit_status == 0  # Row and Error are unknown columns: warnings only
+    assert execute_import(plan_import(again), staffed, operator="t").counts()["create"] == 2
+
+
+def test_runs_record_operator_file_and_counts(staffed: Directory) -> None:
+    result = run_import(staffed, [card_row(ALAN, 3, 3)])
+    (run,) = list_runs(staffed).to_dict("records")
+    assert run["id"] == result.run_id
+    assert (run["operator"], run["file_name"], run["kind"]) == ("tester", "test.csv", "credentials")
+    assert run["counts"]["create"] == 1 and run["finished_at"] is not None
+    assert len(run["file_sha256"]) == 64
+
+
+def test_undo_reverts_and_undo_after_undo_is_refused(staffed: Directory) -> None:
+    before = snapshot(staffed)
+    result = run_import(
+        staffed,
+        [card_row(ALAN, 3, 3), card_row(ALAN, 1, 1), {"User ID": ADA, "Entry Code": "1234"}],
+        reassign=True,
+    )
+    assert result.counts()["fail"] == 0
+    undone = undo_run(staffed, result.run_id, operator="tester")
+    assert undone.undone and undone.reverted == 4  # create, reassign, delete old code, create new
+    assert snapshot(staffed) == before
+    again = undo_run(staffed, result.run_id, operator="tester")
+    assert not again.undone and "undone already" in again.refusal
+
+
+def test_undo_is_refused_where_a_later_change_would_be_overwritten(staffed: Directory) -> None:
+    first = run_import(staffed, [card_row(ALAN, 3, 3), card_row(ALAN, 4, 4)])
+    run_import(staffed, [card_row(ALAN, 4, 4, **{"Credential Status": "inactive"})])
+    refused = undo_run(staffed, first.run_id, operator="tester")
+    assert not refused.undone
+    assert refused.blocking_rows == [3]
+    assert "rows 3" in refused.refusal

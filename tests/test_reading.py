@@ -1,0 +1,464 @@
+"""Reading credential CSV files: one fixture per quirk, each with the findings it must get."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import random
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from credkit import reading
+from credkit.defaults import MAX_ROWS
+from credkit.findings import FINDING_COLUMNS
+from credkit.reading import (
+    CsvTable,
+    add_formula_prefix,
+    detect_delimiter,
+    detect_encoding,
+    read_csv_bytes,
+    read_csv_file,
+    strip_formula_prefix,
+)
+
+FILES = Path(__file__).parent / "files" / "reading"
+HEADERS = ["User ID", "Card Number", "Entry Code"]
+
+
+def shape(table: CsvTable) -> list[tuple[str, int | None, str | None, str]]:
+    """The findings as (code, row, column, severity), in the order of the findings table."""
+    return [
+        (f.code, None if pd.isna(f.row) else int(f.row), f.column, f.severity)
+        for f in table.findings.itertuples()
+    ]
+
+
+def values(table: CsvTable) -> dict[int, list[str]]:
+    """The rows as {spreadsheet row number: [values]}."""
+    rows = zip(table.rows.index, table.rows.to_numpy(), strict=True)
+    return {int(number): list(row) for number, row in rows}
+
+
+# (fixture, read arguments, expected findings, readable)
+CASES = [
+    ("clean.csv", {}, [], True),
+    ("bom.csv", {}, [], True),
+    ("cp1252.csv", {}, [("not-utf8", 2, None, "error")], False),
+    ("cp1252.csv", {"encoding": "cp1252"}, [], True),
+    ("utf16.csv", {}, [("not-utf8", None, None, "error")], False),
+    ("utf16.csv", {"encoding": "utf-16"}, [], True),
+    ("semicolon.csv", {}, [("wrong-delimiter", 1, None, "error")], False),
+    ("semicolon.csv", {"delimiter": ";"}, [], True),
+    ("tab.csv", {}, [("wrong-delimiter", 1, None, "error")], False),
+    ("tab.csv", {"delimiter": "\t"}, [], True),
+    ("embedded_newline.csv", {}, [], True),
+    ("embedded_quotes.csv", {}, [], True),
+    ("crlf.csv", {}, [], True),
+    ("lone_cr.csv", {}, [("blank-row", 3, None, "warning")], True),
+    (
+        "blank_line.csv",
+        {},
+        [("blank-row", 3, None, "warning"), ("blank-row", 4, None, "warning")],
+        True,
+    ),
+    ("extra_fields.csv", {}, [("extra-fields", 2, None, "error")], True),
+    ("short_row.csv", {}, [], True),
+    ("header_only.csv", {}, [("no-rows", 2, None, "error")], True),
+    ("empty.csv", {}, [("empty-file", 1, None, "error")], False),
+    ("bom_whitespace.csv", {}, [("empty-file", 1, None, "error")], False),
+    ("workbook.csv", {}, [("unreadable", None, None, "error")], False),
+    ("nul.csv", {}, [("unreadable", 3, None, "error")], False),
+    ("unclosed_quote.csv", {}, [("unreadable", 3, None, "error")], False),
+    ("formula.csv", {}, [], True),
+    ("clean.csv", {"max_rows": 1}, [("too-many-rows", 3, None, "error")], False),
+    ("clean.csv", {"max_rows": 2}, [], True),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "expected", "readable"),
+    [pytest.param(*case, id=f"{case[0]}{case[1] or ''}") for case in CASES],
+)
+def test_each_quirk_gets_its_findings(name, kwargs, expected, readable):
+    table = read_csv_file(FILES / name, **kwargs)
+    assert shape(table) == expected
+    assert table.readable is readable
+    assert list(table.findings.columns) == FINDING_COLUMNS
+    assert table.rows.index.name == "row"
+    assert all(dtype == "str" for dtype in table.rows.dtypes)
+    if not readable:
+        assert table.rows.empty
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"), [pytest.param(case[0], case[1], id=case[0]) for case in CASES]
+)
+def test_bytes_and_file_read_the_same(name, kwargs):
+    from_file = read_csv_file(FILES / name, **kwargs)
+    from_bytes = read_csv_bytes((FILES / name).read_bytes(), **kwargs)
+    pd.testing.assert_frame_equal(from_file.rows, from_bytes.rows)
+    pd.testing.assert_frame_equal(from_file.findings, from_bytes.findings)
+    assert from_file.headers == from_bytes.headers
+    assert from_file.detection == from_bytes.detection
+
+
+def test_clean_file_is_all_text_by_spreadsheet_row():
+    table = read_csv_file(FILES / "clean.csv")
+    assert table.headers == HEADERS
+    # Leading zeros kept, Excel's scientific notation kept as text, empty cells "" (not NaN).
+    assert values(table) == {2: ["U1", "00123", "0042"], 3: ["U2", "1.23457E+11", ""]}
+    assert list(table.rows.columns) == [0, 1, 2]
+    assert table.rows.index.dtype == "int64"
+    assert all(isinstance(value, str) for value in table.rows.to_numpy().ravel())
+    assert table.detection == reading.Detection(
+        encoding="utf-8",
+        encoding_named=False,
+        confidence=None,
+        looks_like=None,
+        delimiter=",",
+        delimiter_named=False,
+        bom=False,
+    )
+
+
+def test_sha256_and_size_are_of_the_raw_bytes():
+    data = (FILES / "bom.csv").read_bytes()
+    table = read_csv_file(FILES / "bom.csv")
+    assert table.sha256 == hashlib.sha256(data).hexdigest()
+    assert table.size == len(data) == 48
+    refused = read_csv_file(FILES / "cp1252.csv")
+    assert refused.sha256 == hashlib.sha256((FILES / "cp1252.csv").read_bytes()).hexdigest()
+
+
+def test_bom_is_not_part_of_the_first_header():
+    table = read_csv_file(FILES / "bom.csv")
+    assert table.headers == HEADERS
+    assert table.detection.bom and table.detection.encoding == "utf-8-sig"
+
+
+def test_windows_1252_is_named_and_read_when_the_caller_names_it():
+    table = read_csv_file(FILES / "cp1252.csv")
+    (message,) = table.findings["message"]
+    assert table.detection.looks_like == "cp1252"
+    assert 'encoding="cp1252"' in message and "--encoding cp1252" in message
+    assert "row 2" in message and "CSV UTF-8" in message
+    assert table.findings["value"].tolist() == ["cp1252"]
+
+    named = read_csv_file(FILES / "cp1252.csv", encoding="cp1252")
+    assert named.rows.loc[2].tolist() == ["U1", "Émile", "Lefèvre", "00123"]
+    assert named.rows.loc[6, 2] == "Benoît"
+    assert named.detection.encoding == "cp1252" and named.detection.encoding_named
+
+
+def test_the_first_undecodable_byte_is_located_by_row_deep_in_a_file():
+    rows = [f"U{i},{i:05d},,\n" for i in range(2, 1001)]
+    rows[698] = 'U700,"two\nlines",Lefèvre,\n'  # row 700; the quoted line break is one row
+    data = b"User ID,Card Number,Last Name,Notes\n" + "".join(rows).encode("cp1252")
+    table = read_csv_bytes(data)
+    assert shape(table) == [("not-utf8", 700, None, "error")]
+
+
+def test_utf16_is_named_and_read_when_named():
+    table = read_csv_file(FILES / "utf16.csv")
+    assert table.detection.looks_like == "utf-16" and table.detection.bom
+    assert 'encoding="utf-16"' in table.findings["message"][0]
+    named = read_csv_file(FILES / "utf16.csv", encoding="utf-16")
+    assert named.headers == ["User ID", "Last Name"]
+    assert values(named) == {2: ["U1", "Müller"]}
+
+
+def test_utf16_without_bom_is_not_mistaken_for_nul_bytes():
+    table = read_csv_bytes("User ID,Last Name\nU1,Müller\nU2,Dupont\n".encode("utf-16-le"))
+    assert shape(table) == [("not-utf8", None, None, "error")]
+    assert table.detection.looks_like == "utf-16-le"
+
+
+def test_wrong_delimiter_names_the_one_found():
+    semicolon = read_csv_file(FILES / "semicolon.csv")
+    assert semicolon.findings["value"].tolist() == [";"]
+    assert "semicolons" in semicolon.findings["message"][0]
+    assert "--delimiter ';'" in semicolon.findings["message"][0]
+    tab = read_csv_file(FILES / "tab.csv")
+    assert tab.findings["value"].tolist() == ["\t"]
+    named = read_csv_file(FILES / "semicolon.csv", delimiter=";")
+    assert named.headers == ["User ID", "Card Number"]
+    assert values(named) == {2: ["U1", "00123"]}
+    assert named.detection.delimiter == ";" and named.detection.delimiter_named
+
+
+def test_not_utf8_and_wrong_delimiter_are_reported_together():
+    data = "Nom;Prénom\nDupont;Émile\n".encode("cp1252")
+    assert shape(read_csv_bytes(data)) == [
+        ("not-utf8", 1, None, "error"),
+        ("wrong-delimiter", 1, None, "error"),
+    ]
+    named = read_csv_bytes(data, encoding="cp1252", delimiter=";")
+    assert values(named) == {2: ["Dupont", "Émile"]}
+
+
+def test_a_quoted_line_break_stays_in_one_row():
+    table = read_csv_file(FILES / "embedded_newline.csv")
+    assert values(table) == {
+        2: ["U1", "00123", "line one\nline two"],
+        3: ["U2", "00124", ""],
+        4: ["U3", "00125", ""],
+    }
+
+
+def test_embedded_quotes():
+    table = read_csv_file(FILES / "embedded_quotes.csv")
+    assert values(table) == {2: ["U1", '12" badge, "blue"', ""], 3: ["U2", "00124", ""]}
+
+
+def test_crlf_and_lone_cr_line_endings():
+    assert values(read_csv_file(FILES / "crlf.csv")) == {
+        2: ["U1", "00123", ""],
+        3: ["U2", "00124", ""],
+    }
+    assert values(read_csv_file(FILES / "lone_cr.csv")) == {
+        2: ["U1", "00123", ""],
+        4: ["U2", "00124", ""],
+    }
+
+
+def test_blank_rows_are_dropped_without_renumbering_later_rows():
+    table = read_csv_file(FILES / "blank_line.csv")
+    assert values(table) == {2: ["U1", "00123", ""], 5: ["U2", "00124", ""]}
+
+
+def test_extra_fields_are_dropped_and_named():
+    table = read_csv_file(FILES / "extra_fields.csv")
+    assert values(table) == {2: ["U1", "00123", "0042"], 3: ["U2", "00124", ""]}
+    message = table.findings["message"][0]
+    assert "5 fields" in message and "header has 3" in message
+
+
+def test_short_rows_are_padded_silently():
+    table = read_csv_file(FILES / "short_row.csv")
+    assert values(table) == {2: ["U1", "", ""], 3: ["U2", "00124", ""]}
+
+
+def test_header_only_keeps_the_headers_and_the_columns():
+    table = read_csv_file(FILES / "header_only.csv")
+    assert table.headers == HEADERS
+    assert list(table.rows.columns) == [0, 1, 2] and table.rows.empty
+
+
+def test_a_workbook_renamed_csv_says_what_to_do():
+    message = read_csv_file(FILES / "workbook.csv").findings["message"][0]
+    assert "Excel workbook" in message and "CSV UTF-8" in message
+
+
+def test_nul_bytes_are_unreadable_at_their_row():
+    table = read_csv_file(FILES / "nul.csv")
+    assert "NUL" in table.findings["message"][0]
+
+
+def test_formula_prefix_is_removed_on_read():
+    table = read_csv_file(FILES / "formula.csv")
+    assert values(table) == {2: ["U1", "=SUM(A1)", "'hello"], 3: ["U2", "-5", "+1"]}
+
+
+def test_formula_prefix_round_trip():
+    stored = pd.Series(["=SUM(A1)", "hello", "-5", "+1", "@x", "\tx", "\rx", "", "00123", "'x"])
+    exported = add_formula_prefix(stored)
+    assert exported.tolist() == [
+        "'=SUM(A1)",
+        "hello",
+        "'-5",
+        "'+1",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "",
+        "00123",
+        "'x",
+    ]
+    pd.testing.assert_series_equal(strip_formula_prefix(exported), stored)
+    cells = pd.Series(["'=SUM(A1)", "'hello", "'-5", "''=x", "'", None], dtype=object)
+    assert strip_formula_prefix(cells).tolist() == ["=SUM(A1)", "'hello", "-5", "''=x", "'", None]
+    arrow = pd.Series(["'=SUM(A1)", "'hello"], dtype="str")
+    assert strip_formula_prefix(arrow).tolist() == ["=SUM(A1)", "'hello"]
+    assert strip_formula_prefix(pd.Series(["a", "b"], index=[5, 7])).index.tolist() == [5, 7]
+
+
+def test_too_many_rows_at_the_real_limit():
+    header = b"User ID,Card Number\n"
+    started = time.perf_counter()
+    refused = read_csv_bytes(header + b"U1,00123\n" * (MAX_ROWS + 1))
+    assert time.perf_counter() - started < 5
+    assert shape(refused) == [("too-many-rows", MAX_ROWS + 2, None, "error")]
+    assert "250,000" in refused.findings["message"][0]
+    accepted = read_csv_bytes(header + b"U1,00123\n" * MAX_ROWS)
+    assert accepted.readable and len(accepted.rows) == MAX_ROWS
+    assert accepted.rows.index[-1] == MAX_ROWS + 1
+
+
+def test_a_large_file_is_counted_while_streaming(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "_STREAM_THRESHOLD", 16)  # every file counts as large
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"User ID\n" + b'"U\n1"\n' * 30)
+    refused = read_csv_file(path, max_rows=29)
+    assert shape(refused) == [("too-many-rows", 31, None, "error")]
+    assert refused.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert refused.size == path.stat().st_size
+    accepted = read_csv_file(path, max_rows=30)
+    assert accepted.readable and accepted.rows.index.tolist() == list(range(2, 32))
+    assert shape(read_csv_file(FILES / "semicolon.csv"))[0][0] == "wrong-delimiter"
+    assert shape(read_csv_file(FILES / "workbook.csv"))[0][0] == "unreadable"
+
+
+def test_row_numbers_stay_exact_in_a_large_file_with_every_quirk():
+    lines = [f"U{row},{row:08d},\n" for row in range(2, 200_002)]
+    lines[10 - 2] = 'U10,"a\nb\r\nc",\n'  # row 10 spans three lines
+    lines[77_777 - 2] = "U77777\n"  # short
+    lines[88_888 - 2] = "\n"  # blank
+    lines[99_999 - 2] = "U99999,1,2,3\n"  # extra field
+    lines[199_999 - 2] = ",,\n"  # blank
+    table = read_csv_bytes(("User ID,Card Number,Entry Code\n" + "".join(lines)).encode())
+    assert shape(table) == [
+        ("blank-row", 88_888, None, "warning"),
+        ("extra-fields", 99_999, None, "error"),
+        ("blank-row", 199_999, None, "warning"),
+    ]
+    rows = table.rows
+    assert len(rows) == 200_000 - 2
+    assert rows.loc[10, 1] == "a\nb\r\nc"
+    assert rows.loc[77_777].tolist() == ["U77777", "", ""]
+    assert rows.loc[99_999].tolist() == ["U99999", "1", "2"]
+    for row in (2, 11, 77_776, 77_778, 88_889, 150_000, 200_001):
+        assert rows.loc[row, 0] == f"U{row}" and rows.loc[row, 1] == f"{row:08d}"
+
+
+def _random_csv(rng: random.Random, delimiter: str) -> str:
+    """A small CSV with every quirk that moves row numbers, in random places."""
+
+    def value() -> str:
+        if rng.random() < 0.5:
+            return rng.choice(["", "1", "00123", "abc", "Émile", " x ", "  ", "'hello"])
+        parts = ["a", delimiter, '""', "\n", "\r\n", "\r", " ", "é"]
+        return '"' + "".join(rng.choice(parts) for _ in range(rng.randint(0, 5))) + '"'
+
+    width = rng.randint(1, 5)
+    lines = [delimiter.join(f"h{i}" for i in range(width))]
+    for _ in range(rng.randint(0, 40)):
+        kind = rng.random()
+        if kind < 0.1:
+            lines.append("")
+        elif kind < 0.15:
+            lines.append(delimiter * (width - 1))
+        else:
+            count = width if rng.random() < 0.8 else rng.randint(1, width + 3)
+            lines.append(delimiter.join(value() for _ in range(count)))
+    end = rng.choice(["\n", "\r\n", "\r"])
+    return end.join(lines) + (end if rng.random() < 0.7 else "")
+
+
+def _expected(text: str, delimiter: str) -> tuple[list[str], dict[int, list[str]], list, list]:
+    """What the reader must make of text, from the csv module's records (record k is row k)."""
+    header, *records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, blank, extra = {}, [], []
+    for number, record in enumerate(records, start=2):
+        if all(not field.strip() for field in record):
+            blank.append(number)
+            continue
+        if len(record) > len(header):
+            extra.append(number)
+        rows[number] = (record + [""] * len(header))[: len(header)]
+    return header, rows, blank, extra
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_row_numbers_match_the_csv_module_on_random_files(monkeypatch, delimiter):
+    # Small blocks so that records straddle pyarrow's blocks and the header probe falls back.
+    monkeypatch.setattr(reading, "_BLOCK_SIZE", 1024)
+    monkeypatch.setattr(reading, "_PROBE_SIZE", 64)
+    for seed in range(300):
+        text = _random_csv(random.Random(seed), delimiter)
+        header, rows, blank, extra = _expected(text, delimiter)
+        if not any(field.strip() for field in header):
+            continue
+        table = read_csv_bytes(text.encode(), delimiter=None if delimiter == "," else delimiter)
+        found = table.findings
+        assert table.readable, (seed, text)
+        assert table.headers == header, (seed, text)
+        assert values(table) == rows, (seed, text)
+        assert found.loc[found["code"] == "blank-row", "row"].tolist() == blank, (seed, text)
+        assert found.loc[found["code"] == "extra-fields", "row"].tolist() == extra, (seed, text)
+
+
+def test_a_missing_path_is_a_finding():
+    table = read_csv_file(FILES / "no-such-file.csv")
+    assert shape(table) == [("unreadable", None, None, "error")]
+    assert "no-such-file.csv" in table.findings["message"][0]
+    assert not table.readable and table.headers == [] and table.rows.empty
+    folder = read_csv_file(FILES)
+    assert shape(folder) == [("unreadable", None, None, "error")]
+
+
+def test_a_blank_first_row_is_not_a_header():
+    table = read_csv_bytes(b"\nUser ID,Card Number\nU1,00123\n")
+    assert shape(table) == [("unreadable", 1, None, "error")]
+
+
+def test_only_blank_rows_under_the_header_is_no_rows():
+    table = read_csv_bytes(b"User ID,Card Number\n\n,\n")
+    assert sorted(shape(table)) == [
+        ("blank-row", 2, None, "warning"),
+        ("blank-row", 3, None, "warning"),
+        ("no-rows", 2, None, "error"),
+    ]
+
+
+def test_a_quote_opened_in_the_header_and_never_closed():
+    assert shape(read_csv_bytes(b'User ID,"Card Number\n')) == [("unreadable", 1, None, "error")]
+
+
+def test_a_named_encoding_that_does_not_fit_is_unreadable_at_its_row():
+    table = read_csv_bytes("User ID\nU1\nÉmile\n".encode("cp1252"), encoding="ascii")
+    assert shape(table) == [("unreadable", 3, None, "error")]
+
+
+def test_named_utf8_reads_like_the_default():
+    table = read_csv_file(FILES / "bom.csv", encoding="utf-8")
+    assert table.headers == HEADERS and table.detection.encoding_named
+
+
+def test_detect_delimiter():
+    assert detect_delimiter("User ID,Card Number") == ","
+    assert detect_delimiter("User ID;Card Number") == ";"
+    assert detect_delimiter("User ID\tCard Number\r\nU1\t2") == "\t"
+    assert detect_delimiter("User ID;Card Number,Entry Code") == ","  # commas win
+    assert detect_delimiter('"Name; full"') == ","  # a quoted semicolon does not split
+    assert detect_delimiter("User ID") == ","
+    assert detect_delimiter("") == ","
+
+
+def test_detect_encoding():
+    assert detect_encoding(b"a,b\n").encoding == "utf-8"
+    with_bom = detect_encoding(b"\xef\xbb\xbfa,b\n")
+    assert with_bom.utf8 and with_bom.bom and with_bom.encoding == "utf-8-sig"
+    data = (FILES / "cp1252.csv").read_bytes()
+    latin = detect_encoding(data)
+    assert not latin.utf8 and latin.looks_like == "cp1252"
+    assert latin.error_offset == data.index("É".encode("cp1252"))
+    assert detect_encoding("a\n".encode("utf-16")).looks_like == "utf-16"
+
+
+def test_wrong_argument_types_raise():
+    with pytest.raises(TypeError):
+        read_csv_bytes("User ID\n")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        read_csv_file(123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        read_csv_bytes(b"a\n", max_rows="10")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown encoding"):
+        read_csv_bytes(b"a\n", encoding="no-such-encoding")
+    with pytest.raises(ValueError, match="delimiter"):
+        read_csv_bytes(b"a\n", delimiter=";;")
+    with pytest.raises(TypeError):
+        strip_formula_prefix(["'=x"])  # type: ignore[arg-type]
