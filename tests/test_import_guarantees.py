@@ -98,25 +98,31 @@ def test_concurrent_imports_give_a_card_to_exactly_one_user(tmp_path: Path) -> N
             directory = Directory(url)
             plans[user] = (directory, plan_import(review_bytes(data, directory)))
             assert plans[user][1].rows["outcome"].tolist() == ["create"]
-        barrier = threading.Barrier(2)
-        results = {}
-
-        def run(user: str) -> None:
-            directory, plan = plans[user]
-            barrier.wait()
-            results[user] = execute_import(plan, directory, operator=user)
-
-        threads = [threading.Thread(target=run, args=(user,)) for user in files]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results = race(plans)
         outcomes = sorted(result.rows["outcome"].iloc[0] for result in results.values())
         assert outcomes == ["create", "fail"], attempt
         owners = Directory(url).credentials_frame()
         owners = owners[owners["card_number"] == str(number)]["user_id"].tolist()
         winner = next(user for user, result in results.items() if result.counts()["create"])
         assert owners == [winner]
+
+
+def race(plans: dict) -> dict:
+    """Execute the plans in threads released at the same moment; their results by key."""
+    barrier = threading.Barrier(len(plans))
+    results = {}
+
+    def run(key: str) -> None:
+        directory, plan = plans[key]
+        barrier.wait()
+        results[key] = execute_import(plan, directory, operator=key)
+
+    threads = [threading.Thread(target=run, args=(key,)) for key in plans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
 
 
 def test_a_file_over_the_row_limit_writes_nothing(tmp_path: Path) -> None:
