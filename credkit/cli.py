@@ -141,6 +141,17 @@ def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     return delimiter
 
 
+def _encoding(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    import codecs
+
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise click.BadParameter(f"{value!r} is not an encoding Python knows") from None
+    return value
+
+
 def _mapping(
     _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
 ) -> tuple[tuple[str, str], ...]:
@@ -158,7 +169,7 @@ def _mapping(
 def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that say how to read a credential CSV, shared by review and import."""
     options = [
-        click.option("--encoding", default=None, help="Read the file in this encoding (e.g. cp1252)."),
+        click.option("--encoding", default=None, callback=_encoding, help="Read the file in this encoding (e.g. cp1252)."),
         click.option("--delimiter", default=None, callback=_delimiter,
                      help="Read the file with this delimiter (';', 'tab', ...)."),
         click.option("--map", "mapping", multiple=True, callback=_mapping, metavar='"FROM=TO"',
@@ -219,6 +230,14 @@ def review(
     help="Write the failed rows here, with Row and Error, to fix and import again.",
 )
 @click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@click.option(
+    "--notify",
+    "notify_address",
+    default=None,
+    metavar="ADDRESS",
+    help="E-mail the result to ADDRESS (SMTP settings: CREDKIT_SMTP_HOST, _PORT, "
+    "_STARTTLS, _USER, _PASSWORD, _FROM).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
 def import_(
@@ -231,6 +250,7 @@ def import_(
     dry_run: bool,
     failed_rows: Path | None,
     operator: str | None,
+    notify_address: str | None,
     as_json: bool,
     database_url: str,
 ) -> None:
@@ -277,6 +297,12 @@ def import_(
     counts = result.counts()
     if failed_rows is not None:
         result.write_failed_rows(failed_rows)
+    if notify_address and not dry_run:
+        from credkit.notify import send_result
+
+        problem = send_result(result, file.name, notify_address)
+        if problem:
+            click.echo(f"Warning: {problem}", err=True)
     if as_json:
         click.echo(json.dumps({"run_id": result.run_id, "counts": counts,
                                "failed_rows": str(failed_rows) if failed_rows else None}))  # fmt: skip

@@ -12,7 +12,11 @@ with another number of fields than the header go to an ``invalid_row_handler``; 
 them only when it reads serially, so a file that has some is read a second time serially. They
 are then split again with the ``csv`` module, repaired (padded, or cut with an ``extra-fields``
 finding) and put back in place. Values spanning lines are only possible with a quote character,
-so ``newlines_in_values`` is only turned on for files that hold one.
+so ``newlines_in_values`` is only turned on for files that hold one. A file that ends inside a
+quoted value (a quote opened and never closed) is refused rather than read as one huge value.
+
+Too many rows are found without converting the whole file: a file larger than
+``_STREAM_THRESHOLD`` has its records counted while streaming, stopping at ``max_rows + 1``.
 """
 
 from __future__ import annotations
@@ -202,7 +206,8 @@ def detect_delimiter(header_line: str) -> str:
     """
     if not isinstance(header_line, str):
         raise TypeError(f"header_line must be str, not {type(header_line).__name__}")
-    line = _LINE_BREAK.split(header_line, maxsplit=1)[0]
+    found = _LINE_BREAK.search(header_line)
+    line = header_line[: found.start()] if found else header_line
     if _field_count(line, ",") > 1:
         return ","
     counts = {delimiter: _field_count(line, delimiter) for delimiter in _OTHER_DELIMITERS}
@@ -245,7 +250,14 @@ def read_csv_bytes(
     delimiter: str | None = None,
     max_rows: int = MAX_ROWS,
 ) -> CsvTable:
-    """Read a credential CSV held in memory; every problem in it is a finding, never an error."""
+    """Read a credential CSV held in memory; every problem in it is a finding, never an error.
+
+    ``encoding``: None expects UTF-8 (with or without a BOM) and makes anything else a
+    ``not-utf8`` finding; a named encoding is always used. ``delimiter``: None expects commas and
+    makes a header that splits on ``;`` or tab a ``wrong-delimiter`` finding; a named one is
+    always used. ``max_rows``: more data rows than this is ``too-many-rows``. An unknown encoding
+    name or a delimiter that is not one character raises ValueError (the caller's mistake).
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"data must be bytes, not {type(data).__name__}")
     options = _Options.check(encoding, delimiter, max_rows)
@@ -261,7 +273,8 @@ def read_csv_file(
     delimiter: str | None = None,
     max_rows: int = MAX_ROWS,
 ) -> CsvTable:
-    """Read a credential CSV file; a missing or unreadable path is an ``unreadable`` finding.
+    """Read a credential CSV file, as :func:`read_csv_bytes` reads its bytes; a missing or
+    unreadable path is an ``unreadable`` finding.
 
     A file larger than a few tens of megabytes has its records counted while streaming, so that
     one with more than ``max_rows`` data rows is refused without being loaded into memory.
@@ -487,11 +500,11 @@ def _delimiter(header_line: str, options: _Options) -> tuple[str, list[dict[str,
     found = detect_delimiter(header_line)
     if found == ",":
         return ",", []
-    spelled = "\\t" if found == "\t" else found
+    spelled, command_line = ("\\t", "tab") if found == "\t" else (found, f"'{found}'")
     message = (
         f"The header row splits on {_DELIMITER_NAMES[found]}, not commas. Re-save the file as "
         f'"CSV UTF-8" (comma-delimited), or read it again naming the delimiter: '
-        f"delimiter=\"{spelled}\" (on the command line --delimiter '{spelled}')."
+        f'delimiter="{spelled}" (on the command line --delimiter {command_line}).'
     )
     return ",", [finding("wrong-delimiter", message, row=1, value=found)]
 
@@ -839,8 +852,12 @@ def _field_count(line: str, delimiter: str) -> int:
 
 
 def _first_line(data: bytes | str) -> str:
-    text = data[:_HEAD_SIZE].decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-    return _LINE_BREAK.split(text, maxsplit=1)[0]
+    """The first physical line of a file's start (bytes decoded as UTF-8, leniently)."""
+    text = data[:_HEAD_SIZE]
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    found = _LINE_BREAK.search(text)
+    return text[: found.start()] if found else text
 
 
 def _utf8_error(data: bytes) -> int | None:

@@ -184,6 +184,7 @@ def test_wrong_delimiter_names_the_one_found():
     assert "--delimiter ';'" in semicolon.findings["message"][0]
     tab = read_csv_file(FILES / "tab.csv")
     assert tab.findings["value"].tolist() == ["\t"]
+    assert "--delimiter tab" in tab.findings["message"][0]
     named = read_csv_file(FILES / "semicolon.csv", delimiter=";")
     assert named.headers == ["User ID", "Card Number"]
     assert values(named) == {2: ["U1", "00123"]}
@@ -462,3 +463,26 @@ def test_wrong_argument_types_raise():
         read_csv_bytes(b"a\n", delimiter=";;")
     with pytest.raises(TypeError):
         strip_formula_prefix(["'=x"])  # type: ignore[arg-type]
+
+
+def test_a_value_longer_than_a_block_is_read(monkeypatch):
+    monkeypatch.setattr(reading, "_BLOCK_SIZE", 1024)
+    long = "x" * 5000
+    table = read_csv_bytes(f'Notes,User ID\n"{long}\n{long}",U1\nshort,U2\n'.encode())
+    assert values(table) == {2: [f"{long}\n{long}", "U1"], 3: ["short", "U2"]}
+
+
+def test_large_bytes_are_counted_before_they_are_converted(monkeypatch):
+    monkeypatch.setattr(reading, "_STREAM_THRESHOLD", 16)
+    data = b"User ID\n" + b"U1\n" * 30
+    assert shape(read_csv_bytes(data, max_rows=29)) == [("too-many-rows", 31, None, "error")]
+    assert len(read_csv_bytes(data, max_rows=30).rows) == 30
+
+
+def test_a_named_encoding_gets_the_same_checks():
+    semicolons = read_csv_bytes("Nom;Prénom\n".encode("cp1252"), encoding="cp1252")
+    assert shape(semicolons) == [("wrong-delimiter", 1, None, "error")]
+    nul = read_csv_bytes("User ID\nU1\nU\x002\n".encode("utf-16"), encoding="utf-16")
+    assert shape(nul) == [("unreadable", 3, None, "error")]
+    blank = read_csv_bytes(" \n".encode("utf-16"), encoding="utf-16")
+    assert shape(blank) == [("empty-file", 1, None, "error")]
