@@ -148,3 +148,74 @@ def test_users_import_exit_statuses(tmp_path: Path) -> None:
     rejected = tmp_path / "rejected.csv"
     rejected.write_text("Email\nc@example.com\n")
     assert run("users", "import", str(rejected), "--db", url).exit_code == 2
+
+
+def test_import_the_messy_demo_then_its_fixed_failed_rows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credkit.db'}"
+    assert run("demo", "--users", "50", "--out", str(tmp_path), "--db", url).exit_code == 0
+    failed = tmp_path / "failed.csv"
+    messy = str(tmp_path / "credentials-messy.csv")
+    mapping = ["--map", "Facility Cod=Facility Code"]
+    assert run("import", messy, "--db", url).exit_code == 2  # the header needs a decision
+    result = run("import", messy, *mapping, "--failed-rows", str(failed), "--db", url, "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output)
+    assert report["counts"] == {"create": 3, "update": 0, "reassign": 0, "unchanged": 0, "fail": 7}
+    assert report["failed_rows"] == str(failed) and isinstance(report["run_id"], int)
+    with open(failed, encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert [row["Row"] for row in rows] == ["4", "5", "6", "8", "9", "10", "11"]
+    # Fix each row by hand, as an operator would, and import again.
+    fixed = []
+    for row in rows:
+        number = row["Row"]
+        if number == "4":
+            row["Facility Code"] = "30"
+        elif number == "5":
+            row["Card Number Hex"] = ""  # let the decimal fields speak
+        elif number == "6":
+            row["Entry Code"] = "0" + row["Entry Code"]
+        elif number == "8":
+            row["License Plate"] = ""
+        elif number == "9":
+            continue  # an unknown user: not for this file
+        elif number == "10":
+            continue  # a duplicate: drop it
+        elif number == "11":
+            row["Card Type"] = row["Card Number"] = row["Card Number Hex"] = ""
+            row["Facility Code"] = ""
+            row["License Plate"] = "FIX11"
+        fixed.append(row)
+    with open(failed, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(fixed)
+    again = run("import", str(failed), "--db", url, "--json")
+    assert again.exit_code == 0, again.output
+    counts = json.loads(again.output)["counts"]
+    assert counts["create"] + counts["update"] == 5 and counts["fail"] == 0
+
+
+def test_import_dry_run_writes_nothing(demo) -> None:
+    url, folder = demo
+    before = len(Directory(url).credentials_frame())
+    result = run("import", str(folder / "credentials-clean.csv"), "--dry-run", "--db", url)
+    assert result.exit_code == 0
+    assert "Dry run" in result.output and "create 20" in result.output
+    assert len(Directory(url).credentials_frame()) == before
+
+
+def test_runs_list_show_and_undo(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credkit.db'}"
+    assert run("demo", "--users", "30", "--out", str(tmp_path), "--db", url).exit_code == 0
+    clean = str(tmp_path / "credentials-clean.csv")
+    assert run("import", clean, "--db", url, "--operator", "ops").exit_code == 0
+    listing = run("runs", "--db", url)
+    assert "credentials-clean.csv" in listing.output and "ops" in listing.output
+    shown = run("runs", "--db", url, "show", "1")
+    assert shown.exit_code == 0 and shown.output.count(": create ") == 20
+    before = len(Directory(url).credentials_frame())
+    assert run("runs", "--db", url, "undo", "1").exit_code == 0
+    assert len(Directory(url).credentials_frame()) == before - 20
+    refused = run("runs", "--db", url, "undo", "1")
+    assert refused.exit_code == 1 and "undone already" in refused.output
