@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -183,6 +184,7 @@ class Directory:
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
         self.url = database_url(url)
+        _make_sqlite_folder(self.url)
         self.engine = engine or sa.create_engine(self.url)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -347,6 +349,13 @@ def _user_row(user: NewUser) -> dict[str, Any]:
         "last_name": user.last_name,
         "status": user.status,
     }
+
+
+def _make_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file, so that `--db sqlite:///demo/credkit.db` just works."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
