@@ -178,19 +178,18 @@ def _row_problems(
 def _apply_user(
     conn: sa.Connection, row: pd.Series, user_id: str | None, current: pd.DataFrame
 ) -> str | dict[str, object]:
-    """Create or update one user in a savepoint; an outcome, or a finding when the database refuses."""
-    values = {
-        "first_name": row["first_name"],
-        "last_name": row["last_name"],
-        "external_id": row["external_id"] or None,
-        "employee_id": row["employee_id"] or None,
-        "email": row["email"] or None,
-        "email_key": email_key(row["email"]),
-    }
+    """Create or update one user in a savepoint: the outcome, or a finding if the database refuses.
+
+    On an update an empty cell leaves the directory's value as it is: a file that lacks a
+    column, or a value, never erases what the directory knows.
+    """
+    values = {name: row[name] or None for name in _FIELDS.values()}
     if user_id is not None:
         before = current.loc[user_id]
+        values = {name: value or before[name] for name, value in values.items()}
         if all((before[name] or None) == values[name] for name in _FIELDS.values()):
             return "unchanged"
+    values["email_key"] = email_key(values["email"])
     try:
         with conn.begin_nested():
             if user_id is None:

@@ -88,3 +88,28 @@ def test_a_run_is_recorded(directory: Directory, tmp_path: Path) -> None:
     assert run["id"] == result.run_id
     assert (run["kind"], run["operator"], run["file_name"]) == ("users", "ops", "users.csv")
     assert run["counts"]["create"] == 1 and len(run["file_sha256"]) == 64
+
+
+def test_empty_cells_leave_the_directory_as_it_is(directory: Directory, tmp_path: Path) -> None:
+    directory.add_users(
+        [NewUser("Ada", "Lovelace", external_id="E1", employee_id="7", email="a@x.io")]
+    )
+    result = import_users(directory, write(tmp_path, "Ada,King,E1,,\n"))
+    assert result.counts["update"] == 1
+    (user,) = directory.users_frame().to_dict("records")
+    assert (user["last_name"], user["employee_id"], user["email"]) == ("King", "7", "a@x.io")
+
+
+def test_a_change_made_meanwhile_fails_the_row_not_the_file(
+    directory: Directory, tmp_path: Path, monkeypatch
+) -> None:
+    """Another session adds a user with the same email between our read and our write."""
+    path = write(tmp_path, "Ada,Lovelace,E1,,ada@example.com\nAlan,Turing,E2,,alan@example.com\n")
+    stale_view = directory.users_frame()
+    directory.add_users([NewUser("Someone", "Else", email="ADA@example.com")])
+    monkeypatch.setattr(directory, "users_frame", lambda: stale_view)
+    result = import_users(directory, path)
+    assert result.counts == {"create": 1, "update": 0, "unchanged": 0, "fail": 1}
+    assert [tuple(f) for f in result.findings[["row", "code"]].itertuples(index=False)] == [
+        (2, "user-conflict")
+    ]
