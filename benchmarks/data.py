@@ -12,7 +12,8 @@ Into a work folder (default ``benchmarks/results/work``, which git ignores):
 - ``credentials-prefix.csv``: the first ``PREFIX_ROWS`` rows of ``credentials.csv``.
 - ``marker.json``: seed, sizes and data version; when it matches, nothing is made again.
 
-Run on its own: ``.venv/bin/python benchmarks/data.py [--rows N] [--seed S] [--force]``.
+Run on its own: ``.venv/bin/python benchmarks/data.py [--rows N] [--seed S] [--force]``;
+run.py runs it so (with ``--json``), in a subprocess of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import argparse
 import csv
 import json
 import random
+import sys
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -44,7 +46,7 @@ from credkit.directory import (
 from credkit.formats import REGISTRY, CardFormat
 
 #: Bump when the generator changes, so that cached data is made again.
-DATA_VERSION = 4
+DATA_VERSION = 5
 DEFAULT_SEED = 20_251_125
 DEFAULT_ROWS = 250_000
 WORK = Path(__file__).resolve().parent / "results" / "work"
@@ -222,7 +224,7 @@ def unique_cards(rng: np.random.Generator, card_format: CardFormat, count: int) 
         (card_format.name, facility, str(number), hex_value)
         for facility, number, hex_value in zip(facility_text, numbers.tolist(), hexes, strict=True)
     ]
-    for name, facility, number, hex_value in cards[:20]:  # the vectorised path agrees
+    for _name, facility, number, hex_value in cards[:20]:  # the vectorised path agrees
         assert card_format.encode(int(facility) if facility else None, int(number)) == hex_value
     return cards
 
@@ -490,7 +492,8 @@ class World:
         without_code = sorted(set(range(self.user_count)) - self.code_owners)
         code_users = rng.choice(without_code, size=code_count, replace=False).tolist()
         # Users without any entry code, in the directory or the file: for "entry code in use".
-        self.codeless = sorted(set(without_code) - set(code_users)) or without_code
+        codeless = sorted(set(without_code) - set(code_users))
+        self.codeless = iter(rng.permutation(codeless).tolist())
         card_users = rng.integers(0, self.user_count, card_count).tolist()
         plate_users = rng.integers(0, self.user_count, plate_count).tolist()
         for kind, owners in (
@@ -616,7 +619,7 @@ class World:
             return self._row(self._other_user(credential.user), **credential.values)
         if kind == "entry code in use":
             credential = self.existing[next(taken_codes)]
-            return self._row(self.py_rng.choice(self.codeless), **credential.values)
+            return self._row(next(self.codeless), **credential.values)
         raise ValueError(f"no such mistake: {kind}")
 
 
@@ -658,10 +661,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--work", type=Path, default=WORK, help="folder to write into")
     parser.add_argument("--force", action="store_true", help="make the data even if cached")
+    parser.add_argument(
+        "--json", action="store_true", help="log to stderr; print the dataset as JSON on stdout"
+    )
     args = parser.parse_args(argv)
     data = dataset(args.rows, args.seed, args.work)
-    if not ensure(data, force=args.force):
-        print(f"cached: {data.work} (seed {data.seed}, {data.rows:,} rows)")
+    log = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    if not ensure(data, force=args.force, log=log):
+        log(f"  cached: {data.work} (seed {data.seed}, {data.rows:,} rows)")
+    if args.json:
+        print(json.dumps(describe(data)))
+
+
+def describe(data: Dataset) -> dict[str, Any]:
+    """The dataset's sizes and paths, as run.py reads them."""
+    paths = {name: str(getattr(data, name)) for name in ("csv", "prefix_csv", "db", "small_db")}
+    urls = {"url": data.url, "small_url": data.small_url}
+    return data.marker_content() | paths | urls
 
 
 if __name__ == "__main__":

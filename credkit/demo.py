@@ -6,6 +6,7 @@ import csv
 import random
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from credkit.columns import HEADERS
@@ -176,14 +177,23 @@ def make_users(rng: random.Random, count: int) -> list[NewUser]:
 
 
 def create_demo(
-    directory: Directory, out_dir: str | Path = ".", *, user_count: int = 1000, seed: int = 7
+    directory: Directory,
+    out_dir: str | Path = ".",
+    *,
+    user_count: int = 1000,
+    seed: int = 7,
+    modified: datetime | None = None,
 ) -> DemoResult:
-    """Fill an empty directory with demo users and credentials, and write the sample CSVs."""
+    """Fill an empty directory with demo users and credentials, and write the sample CSVs.
+
+    modified stamps every credential (default: now); runbooks fix it so that their stored
+    outputs do not change from one run to the next.
+    """
     rng = random.Random(seed)
     cards = _CardMaker(rng)
     people = make_users(rng, user_count)
     directory.add_users(people)
-    modified = now_utc()
+    modified = modified or now_utc()
     rows = []
     plates: set[str] = set()
     codes: set[str] = set()
