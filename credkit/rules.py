@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,14 +64,22 @@ class FindingsBuilder:
         mask: pd.Series,
         code: str,
         column: str | None,
-        message: str | pd.Series,
+        message: str | pd.Series | Callable[[pd.Index], pd.Series],
         value: pd.Series | None | str = "column",
     ) -> None:
-        """One finding for each row where mask is true."""
+        """One finding for each row where mask is true.
+
+        A message that depends on the row is a function of the flagged rows' index, so that
+        text is built for the few rows that have the finding, not for every row of the file.
+        """
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         index = mask.index[mask.to_numpy()]
+        if callable(message):
+            message = message(index)
+        elif isinstance(message, pd.Series):
+            message = message.loc[index]
         if isinstance(value, str):  # "column": the cell's own value
             value = self.rows.loc[index, column] if column else None
         elif value is not None:
@@ -85,11 +94,9 @@ class FindingsBuilder:
                     "value": None if value is None else np.asarray(value, dtype=object),
                     "code": code,
                     "severity": CATALOGUE[code].severity,
-                    "message": (
-                        message
-                        if isinstance(message, str)
-                        else np.asarray(message.loc[index], dtype=object)
-                    ),
+                    "message": message
+                    if isinstance(message, str)
+                    else np.asarray(message, dtype=object),
                 },
                 columns=FINDING_COLUMNS,
             )
@@ -131,13 +138,15 @@ def resolve_rows(
 def _resolve_users(
     rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBuilder
 ) -> pd.Series:
+    """The user each row picks: its highest-ranked non-empty key decides (SPEC: Key)."""
     keys = {
         "User ID": rows["User ID"],
         "External ID": rows["External ID"],
         "Email": rows["Email"].str.strip().str.lower(),
     }
+    known = lookup.users({KEY_COLUMNS[header]: values for header, values in keys.items()})
     matches = {
-        header: values.map(lookup.user_ids_by(KEY_COLUMNS[header], values))
+        header: values.map(_index_by(known, KEY_COLUMNS[header])["user_id"])
         for header, values in keys.items()
     }
     chosen = pd.Series(None, index=rows.index, dtype=object)
@@ -153,55 +162,64 @@ def _resolve_users(
         "The row has no User ID, External ID or Email to find its user",
         value=None,
     )
-    for header in KEY_COLUMNS:
-        is_chosen = chosen == header
-        found.add(
-            is_chosen & user_id.isna(),
-            "unknown-user",
-            header,
-            "No user has " + header + " " + keys[header].map(repr)
-            + "; a credential import never creates users",
-        )  # fmt: skip
     decided = user_id.notna()
     for header in KEY_COLUMNS:
-        other = decided & (chosen != header) & (keys[header] != "")
-        disagree = other & matches[header].notna() & (matches[header] != user_id)
+        key = keys[header]
         found.add(
-            disagree,
+            (chosen == header) & ~decided,
+            "unknown-user",
+            header,
+            lambda at, header=header, key=key: (
+                f"No user has {header} " + key[at].map(repr)
+                + "; a credential import never creates users"
+            ),
+        )  # fmt: skip
+        other = decided & (chosen != header) & (key != "")
+        found.add(
+            other & matches[header].notna() & (matches[header] != user_id),
             "keys-disagree",
             header,
-            header + " " + keys[header].map(repr) + " belongs to a different user than the "
-            + chosen.fillna("") + " of this row",
+            lambda at, header=header, key=key: (
+                f"{header} " + key[at].map(repr) + " belongs to a different user than the "
+                + chosen[at] + " of this row"
+            ),
         )  # fmt: skip
         found.add(
             other & matches[header].isna(),
             "key-unmatched",
             header,
-            header + " " + keys[header].map(repr) + " matches no user; the row's "
-            + chosen.fillna("") + " picked its user",
+            lambda at, header=header, key=key: (
+                f"{header} " + key[at].map(repr) + " matches no user; the row's "
+                + chosen[at] + " picked its user"
+            ),
         )  # fmt: skip
-    _check_names(rows, user_id, lookup, found)
+    _check_names(rows, user_id, _index_by(known, "user_id"), found)
     return user_id
 
 
+def _index_by(users: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Users indexed by one key column (rows without that key left out)."""
+    present = users[users[column].notna()]
+    return present.drop_duplicates(column).set_index(column, drop=False)
+
+
 def _check_names(
-    rows: pd.DataFrame, user_id: pd.Series, lookup: DirectoryLookup, found: FindingsBuilder
+    rows: pd.DataFrame, user_id: pd.Series, known: pd.DataFrame, found: FindingsBuilder
 ) -> None:
-    known = lookup.users(user_id)
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
-        directory_name = user_id.map(known[field_name]) if len(known) else user_id
+        directory_name = user_id.map(known[field_name]).astype(object).fillna("").astype(str)
         written = rows[header]
-        differs = (
-            user_id.notna()
-            & (written != "")
-            & (written.str.casefold() != directory_name.fillna("").astype(str).str.casefold())
-        )
+        differs = user_id.notna() & (written != "") & (written != directory_name)
+        # Case alone is no mismatch; casefold only the few rows that differ at all.
+        differs[differs] = written[differs].str.casefold() != directory_name[differs].str.casefold()
         found.add(
             differs,
             "name-mismatch",
             header,
-            header + " " + written.map(repr) + " differs from the directory's "
-            + directory_name.fillna("").astype(str).map(repr),
+            lambda at, header=header, written=written, directory_name=directory_name: (
+                f"{header} " + written[at].map(repr) + " differs from the directory's "
+                + directory_name[at].map(repr)
+            ),
         )  # fmt: skip
 
 
@@ -271,10 +289,9 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
         canonical.notna() & (canonical != card_type),
         "card-type-alias",
         "Card Type",
-        "Card Type "
-        + card_type.map(repr)
-        + " is read as "
-        + canonical.astype(object).fillna("").map(repr),
+        lambda at: (
+            "Card Type " + card_type[at].map(repr) + " is read as " + canonical[at].map(repr)
+        ),
     )
     hex_raw = rows["Card Number Hex"]
     hex_clean = strip_hex_noise(hex_raw)
@@ -283,7 +300,9 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
         is_card & hex_valid & hex_raw.str.contains(HEX_NOISE),
         "hex-prefix",
         "Card Number Hex",
-        "Card Number Hex " + hex_raw.map(repr) + " is read as " + hex_clean.map(repr),
+        lambda at: (
+            "Card Number Hex " + hex_raw[at].map(repr) + " is read as " + hex_clean[at].map(repr)
+        ),
     )
     workable = is_card & canonical.notna() & number_given
     for name in pd.unique(canonical[workable]):
@@ -365,11 +384,8 @@ def _resolve_format(
     facility_out = facility[good] if card_format.has_facility_code else pd.Series(None, index=index)
     resolved.loc[index, "card_type"] = card_format.name
     resolved.loc[index, "facility_code"] = facility_out.map(_decimal, na_action="ignore")
-    resolved.loc[index, "card_number"] = number[good].map(_decimal)
-    resolved.loc[index, "card_number_hex"] = [
-        card_format.encode(None if pd.isna(f) else int(f), int(n))
-        for f, n in zip(facility_out, number[good], strict=True)
-    ]
+    resolved.loc[index, "card_number"] = number[good].astype(str)
+    resolved.loc[index, "card_number_hex"] = _hex_strings(card_format, facility_out, number[good])
     resolved.loc[index, "credential_key"] = (
         "card:" + card_format.name + ":" + resolved.loc[index, "facility_code"].fillna("")
         + ":" + resolved.loc[index, "card_number"]
@@ -456,8 +472,7 @@ def _check_serial(
         differ,
         "hex-mismatch",
         "Card Number Hex",
-        "Card Number Hex is " + _numbers(frame)
-        + " in decimal, not the row's Card Number",
+        lambda at: "Card Number Hex is " + _numbers(frame[at]) + " in decimal, not the row's Card Number",
     )  # fmt: skip
     return number.where(number.notna() | broken, frame), broken | differ
 
@@ -471,7 +486,9 @@ def _resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsB
         valid & (plate != written),
         "plate-normalized",
         "License Plate",
-        "License Plate " + written.map(repr) + " is stored as " + plate.map(repr),
+        lambda at: (
+            "License Plate " + written[at].map(repr) + " is stored as " + plate[at].map(repr)
+        ),
     )
     resolved.loc[valid, "license_plate"] = plate[valid]
     resolved.loc[valid, "credential_key"] = "license_plate:" + plate[valid]
@@ -500,8 +517,13 @@ def _check_against_directory(
     """Ownership, staleness and entry-code replacement, against the directory as it is now."""
     existing = lookup.credentials(resolved["credential_key"])
     key = resolved["credential_key"]
+    # One hash lookup per row, then every column taken by position.
+    position = existing.index.get_indexer(key.to_numpy(dtype=object))
+    found_at = position >= 0
     for column in ("user_id", "id", "modified", "status"):
-        resolved["existing_" + column] = key.map(existing[column]) if len(existing) else None
+        values = pd.Series(None, index=resolved.index, dtype=object)
+        values[found_at] = existing[column].to_numpy(dtype=object)[position[found_at]]
+        resolved["existing_" + column] = values
     owner = resolved["existing_user_id"]
     user = resolved["user_id"]
     elsewhere = owner.notna() & user.notna() & (owner != user)
@@ -559,14 +581,14 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
             repeated & is_header,
             "duplicate-in-file",
             header,
-            "The same credential is already on row " + _numbers(first),
+            lambda at: "The same credential is already on row " + _numbers(first[at]),
             value=None,
         )
     found.add(
         second_code,
         "duplicate-in-file",
         "Entry Code",
-        "This user already gets an entry code on row " + _numbers(first_code),
+        lambda at: "This user already gets an entry code on row " + _numbers(first_code[at]),
         value=None,
     )
     return found.frame()
@@ -574,17 +596,46 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
 
 def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
     """For each row of a whole file, the first row with its credential and its user's entry code."""
-    row_numbers = resolved.index.to_series()
-    credential = row_numbers.groupby(resolved["credential_key"]).transform("min")
     codes = resolved["kind"] == "entry_code"
     code_owner = resolved["user_id"].where(codes & resolved["credential_key"].notna())
-    user_entry_code = row_numbers.groupby(code_owner).transform("min")
-    return pd.DataFrame({"credential": credential, "user_entry_code": user_entry_code})
+    return pd.DataFrame(
+        {
+            "credential": _first_row_of(resolved["credential_key"]),
+            "user_entry_code": _first_row_of(code_owner),
+        }
+    )
+
+
+def _first_row_of(keys: pd.Series) -> pd.Series:
+    """For each row, the first row (in file order) with the same key; NaN where no key."""
+    present = keys[keys.notna()]
+    firsts = present[~present.duplicated()]
+    first_row = pd.Series(firsts.index.to_numpy(), index=firsts.to_numpy(dtype=object))
+    return keys.map(first_row)
 
 
 def _as_int(text: pd.Series, base: int = 10) -> pd.Series:
     """Digit strings as Python ints (object dtype: iClass numbers pass the int64 range)."""
+    if base == 10:
+        # Up to 18 digits fit an int64, which pandas parses in one vectorised step.
+        short = text.notna() & (text.str.len() <= 18)
+        parsed = pd.Series(None, index=text.index, dtype=object)
+        parsed[short] = text[short].astype("int64").astype(object)
+        longer = text.notna() & ~short
+        parsed[longer] = text[longer].map(int)
+        return parsed
     return text.map(lambda value: int(value, base), na_action="ignore").astype(object)
+
+
+def _hex_strings(card_format: CardFormat, facility: pd.Series, number: pd.Series) -> list[str]:
+    """The hex form export writes, for many cards at once."""
+    if card_format.layout is not None:
+        frames = card_format.encode_many(
+            facility.to_numpy(dtype=np.uint64) if card_format.has_facility_code else None,
+            number.to_numpy(dtype=np.uint64),
+        )
+        return [format(int(frame), f"0{card_format.hex_digits}X") for frame in frames]
+    return [card_format.encode(None, int(value)) for value in number]
 
 
 def _decimal(value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import pandera.pandas as pa
@@ -29,12 +30,31 @@ MODIFIED_FORMATS = (
 
 def normalize_plate(plates: pd.Series) -> pd.Series:
     """License plates as stored: upper case, without spaces and hyphens."""
-    return plates.str.replace(PLATE_SEPARATORS, "", regex=True).str.upper()
+    return _rewrite(
+        plates,
+        r"[\s\-a-z]",
+        lambda part: part.str.replace(PLATE_SEPARATORS, "", regex=True).str.upper(),
+    )
 
 
 def strip_hex_noise(hex_values: pd.Series) -> pd.Series:
     """Hex values without a ``0x`` prefix and spaces, upper case."""
-    return hex_values.str.replace(HEX_NOISE, "", regex=True).str.upper()
+    return _rewrite(
+        hex_values,
+        r"[\sxXa-f]",
+        lambda part: part.str.replace(HEX_NOISE, "", regex=True).str.upper(),
+    )
+
+
+def _rewrite(values: pd.Series, needs: str, rewrite: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    # pandas runs a regex replace one Python call per value; a regex search is vectorised.
+    # Most values need no rewriting, so rewrite only those that do.
+    affected = values.str.contains(needs, regex=True)
+    if not affected.any():
+        return values
+    result = values.copy()
+    result[affected] = rewrite(values[affected])
+    return result
 
 
 def parse_modified(values: pd.Series) -> pd.Series:
