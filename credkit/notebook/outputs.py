@@ -1,0 +1,46 @@
+"""Deterministic content for Output widgets: tables rendered now, with no object addresses."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as widgets
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+
+def show(output: widgets.Output, *objects: Any) -> None:
+    """Replace an Output widget's content with objects (DataFrames, Stylers, plain text).
+
+    The outputs are set directly rather than captured with ``with output: display(...)``:
+    capture needs a running kernel (pytest has none), and a Styler's default text/plain is
+    its object address, which would make every notebook output differ from run to run.
+    """
+    output.outputs = tuple(_display_data(item) for item in objects)
+
+
+def _display_data(item: Any) -> dict[str, Any]:
+    if isinstance(item, Styler):
+        data = {"text/html": item.to_html(), "text/plain": item.data.to_string()}
+    elif isinstance(item, pd.DataFrame):
+        data = {"text/html": item._repr_html_(), "text/plain": repr(item)}
+    else:
+        text = str(item)
+        data = {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+def frame_html(frame: pd.DataFrame, *, index: bool = True) -> str:
+    """A small DataFrame as an HTML table (values escaped) for an HTML widget."""
+    return frame.to_html(index=index, escape=True, border=0, na_rep="")
+
+
+def hide(widget: widgets.DOMWidget, hidden: bool = True) -> None:
+    """Hide or show a widget without removing it from its parent."""
+    widget.layout.display = "none" if hidden else None
+
+
+def counted(count: int, noun: str) -> str:
+    """A count with its noun, singular or plural: "1 row", "2,000 rows"."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
