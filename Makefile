@@ -7,7 +7,7 @@ DEMO_DB := sqlite:///$(DEMO_DIR)/credkit.db
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint bench demo clean
+.PHONY: lab test lint bench demo notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,11 @@ $(DEMO_DIR)/credkit.db: | $(VENV)/.notebook-installed
 
 demo: $(DEMO_DIR)/credkit.db
 
+# jupyter_server_config.py lets 100 MiB uploads through; the wizard is told so.
 lab: $(VENV)/.notebook-installed demo
-	CREDKIT_DATABASE_URL=$(DEMO_DB) $(BIN)/jupyter lab $(ROOT_FLAG) \
-		--config=jupyter_server_config.py --ServerApp.root_dir=. $(LAB_ARGS)
+	CREDKIT_DATABASE_URL=$(DEMO_DB) CREDKIT_UPLOAD_LIMIT_MIB=100 $(BIN)/jupyter lab $(ROOT_FLAG) \
+		--config=jupyter_server_config.py --ServerApp.root_dir=. $(LAB_ARGS) \
+		notebooks/import-credentials.ipynb
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -40,6 +42,10 @@ test: $(VENV)/.dev-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Run the runbooks and store their outputs (after changing one, or credkit's output).
+notebooks: $(VENV)/.dev-installed
+	$(BIN)/python tools/refresh_notebooks.py
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py
