@@ -378,6 +378,22 @@ def runs_undo(directory: Directory, run_id: int, operator: str | None) -> None:
     click.echo(f"Run {run_id} undone by run {result.run_id}: {result.reverted} changes reverted.")
 
 
+@main.command()
+def formats() -> None:
+    """List the card formats: names, aliases, bits, ranges and how their hex is read."""
+    from credkit.formats import REGISTRY
+
+    click.echo(REGISTRY.table().to_string(index=False))
+
+
+@main.command()
+def codes() -> None:
+    """List every finding code with its severity, level and meaning."""
+    from credkit.findings import catalogue_table
+
+    click.echo(catalogue_table().to_string(index=False))
+
+
 def _login() -> str:
     import getpass
 

@@ -30,7 +30,12 @@ def run(*args: str, env: dict[str, str] | None = None):
 
 
 def test_every_command_has_help() -> None:
-    commands = [[], ["demo"], ["users"], ["users", "import"], ["template"], ["export"], ["review"]]
+    commands = [
+        *([name] for name in main.commands),
+        ["users", "import"],
+        ["runs", "show"],
+        ["runs", "undo"],
+    ]
     for command in commands:
         result = run(*command, "--help")
         assert result.exit_code == 0, command
@@ -127,6 +132,14 @@ def test_review_of_an_unreadable_file_is_a_finding(tmp_path: Path) -> None:
     result = run("review", str(path), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--json")
     assert result.exit_code == 2
     assert [f["code"] for f in json.loads(result.output)["file"]] == ["not-utf8"]
+
+
+def test_formats_and_codes_list_the_registry_and_the_catalogue() -> None:
+    listing = run("formats").output
+    assert "Standard 26-bit Wiegand" in listing and "H10301" in listing
+    assert "Andover Controls 37-bit" in listing
+    catalogue = run("codes").output
+    assert "hex-byte-order" in catalogue and "entry-code-in-use" in catalogue
 
 
 def test_template(tmp_path: Path) -> None:
