@@ -135,9 +135,8 @@ def execute_import(
             operator=operator,
             file_name=review.file_name,
             file_sha256=review.sha256,
-            options={"reassign": review.options.reassign,
-                     "overwrite_newer": review.options.overwrite_newer},
-        )  # fmt: skip
+            options=_recorded_options(review),
+        )
     lookup = DirectoryLookup(directory)
     to_apply = rows.index[rows["outcome"].isin(APPLIED).to_numpy()]
     done = 0
@@ -158,6 +157,19 @@ def execute_import(
     with directory.engine.begin() as conn:
         finish_run(conn, run_id, _counts(rows["outcome"]))
     return ImportResult(run_id, rows, _failed_rows(review, rows))
+
+
+def _recorded_options(review: Review) -> dict[str, Any]:
+    """The choices that shaped the run, as its record keeps them."""
+    options = review.options
+    return {
+        "reassign": options.reassign,
+        "overwrite_newer": options.overwrite_newer,
+        "encoding": options.encoding,
+        "delimiter": options.delimiter,
+        "mapping": dict(options.mapping),
+        "edited_cells": len(review.edited_cells),
+    }
 
 
 def _apply_batch(directory: Directory, run_id: int, batch: pd.DataFrame) -> dict[int, str]:

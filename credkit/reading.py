@@ -14,6 +14,9 @@ are then split again with the ``csv`` module, repaired (padded, or cut with an `
 finding) and put back in place. Values spanning lines are only possible with a quote character,
 so ``newlines_in_values`` is only turned on for files that hold one. A file that ends inside a
 quoted value (a quote opened and never closed) is refused rather than read as one huge value.
+A byte-order mark inside the file (two files joined together) is dropped like the leading one.
+A file with NUL bytes that is not UTF-16 or UTF-32 is binary (or damaged): it is ``unreadable``,
+whatever else is wrong with it.
 
 Too many rows are found without converting the whole file: a file larger than
 ``_STREAM_THRESHOLD`` has its records counted while streaming, stopping at ``max_rows + 1``.
@@ -428,6 +431,10 @@ class _Reader:
         if wide is not None:
             detection = self._detection("utf-8", bom, delimiter, wide)
             return _Outcome([_not_utf8(wide, None), *wrong], detection)
+        if nul >= 0:  # not UTF-16/32: a binary or damaged file, whatever else is wrong with it
+            encoding = self.options.encoding or ("utf-8-sig" if bom else "utf-8")
+            detection = self._detection(encoding, bom, delimiter)
+            return _Outcome([_nul_bytes(_row_at(data, nul, delimiter))], detection)
         if error is not None:
             guess = _guess_around(data, error)
             detection = self._detection("utf-8", bom, delimiter, guess)
@@ -438,8 +445,6 @@ class _Reader:
         )
         if wrong:
             return _Outcome(wrong, detection)
-        if nul >= 0:
-            return _Outcome([_nul_bytes(_row_at(data, nul, delimiter))], detection)
         return self._parse(data, start, delimiter, detection)
 
     def _read_named_encoding(self) -> _Outcome:
@@ -541,6 +546,13 @@ def _parse(data: bytes, start: int, delimiter: str, max_rows: int) -> _Parsed | 
     """The header, the rows by spreadsheet row number and the shape findings; or one finding
     that stops the read. data[start:] is valid UTF-8 (a BOM, when there is one, is before it).
     """
+    if data.find(_UTF8_BOM, start) >= 0:
+        # A byte-order mark inside the file (files joined together, a tool that writes one per
+        # line) is no part of the text, no more than the leading one: it is removed. Row numbers
+        # stay exact, since it holds no line break, quote or delimiter.
+        data = data[:start] + data[start:].replace(_UTF8_BOM, b"")
+        if _NON_SPACE.search(data, start) is None:
+            return _empty_file()
     scan = _Background(_scan, data, start)
     # pyarrow cannot read a file of one record that has no line break after it: end it with one
     # (this adds no record, and a file that ends inside a quoted value is refused below).

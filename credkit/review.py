@@ -53,7 +53,7 @@ class Review:
     options: ReviewOptions
     column_review: ColumnReview | None = None
     lookup: DirectoryLookup | None = field(default=None, repr=False)
-    original: pd.DataFrame | None = field(default=None, repr=False)  # the rows as read
+    edited_cells: dict[tuple[int, str], str] = field(default_factory=dict)  # by edit()
 
     @property
     def rejected(self) -> bool:
@@ -121,6 +121,7 @@ class Review:
             if header not in HEADERS or row not in self.table.index:
                 raise KeyError(f"no cell at row {row}, column {header!r}")
             self.table.at[row, header] = value.strip()
+            self.edited_cells[(row, header)] = value.strip()
         edited = pd.Index(sorted({row for row, _ in edits}), name="row")
         old = self.resolved.loc[edited, ["credential_key", "user_id"]]
         findings, resolved = resolve_rows(
@@ -216,7 +217,6 @@ def review_table(
     if column_review.blocking:
         return review
     table = expected_columns(csv_table, column_review)
-    review.original = table.copy()
     review.table = table
     review.lookup = DirectoryLookup(directory)
     findings, resolved = resolve_rows(table, review.lookup, options.rule_options)
@@ -258,14 +258,6 @@ def _records(findings: pd.DataFrame) -> list[dict[str, Any]]:
         {name: (int(v) if name == "row" and v is not None else v) for name, v in record.items()}
         for record in frame.to_dict("records")
     ]
-
-
-def edits_from_frame(before: pd.DataFrame, after: pd.DataFrame) -> dict[tuple[int, str], str]:
-    """The cell edits that turn one table into another (same index and columns)."""
-    changed = (before != after) & ~(before.isna() & after.isna())
-    return {
-        (row, header): after.at[row, header] for row, header in changed.stack()[lambda s: s].index
-    }
 
 
 __all__ = ["Review", "ReviewOptions", "review_file", "review_bytes", "review_table"]
