@@ -87,9 +87,8 @@ def plan_import(review: Review) -> Plan:
     reasons = _reasons(review.rows)
     failing = review.table.index.isin(review.failing_rows)
     outcome = outcome.mask(failing, "fail")
-    return Plan(
-        review, pd.DataFrame({"outcome": outcome, "reason": reasons.reindex(outcome.index)})
-    )
+    reason = reasons.reindex(outcome.index).astype(object).fillna("")
+    return Plan(review, pd.DataFrame({"outcome": outcome, "reason": reason}))
 
 
 def _outcomes(resolved: pd.DataFrame) -> pd.Series:
@@ -319,7 +318,7 @@ def _failed_rows(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
     failed = rows[rows["outcome"] == "fail"]
     frame = review.table.loc[failed.index, HEADERS].copy()
     frame.insert(0, "Row", failed.index.astype(str))
-    frame["Error"] = failed["reason"].fillna("")
+    frame["Error"] = failed["reason"]
     return frame.reset_index(drop=True)
 
 

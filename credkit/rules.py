@@ -575,23 +575,47 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
     repeated = first.notna() & (first != resolved.index.to_series())
     first_code = first_rows["user_entry_code"]
     second_code = ~repeated & first_code.notna() & (first_code != resolved.index.to_series())
+    shown = _shown_values(resolved[repeated | second_code]).reindex(resolved.index)
     for header in ("Card Number", "License Plate", "Entry Code"):
-        is_header = column == header
         found.add(
-            repeated & is_header,
+            repeated & (column == header),
             "duplicate-in-file",
             header,
-            lambda at: "The same credential is already on row " + _numbers(first[at]),
-            value=None,
+            lambda at: _describe(resolved.loc[at]) + " is already on row " + _numbers(first[at]),
+            value=shown,
         )
     found.add(
         second_code,
         "duplicate-in-file",
         "Entry Code",
         lambda at: "This user already gets an entry code on row " + _numbers(first_code[at]),
-        value=None,
+        value=shown,
     )
     return found.frame()
+
+
+def _shown_values(resolved: pd.DataFrame) -> pd.Series:
+    """Each row's credential value as a finding shows it (entry codes masked)."""
+    resolved = resolved.astype(object)
+    shown = resolved["card_number"].where(resolved["kind"] == "card")
+    shown = shown.fillna(resolved["license_plate"].where(resolved["kind"] == "license_plate"))
+    codes = resolved["entry_code"].where(resolved["kind"] == "entry_code")
+    return shown.fillna(codes.map(mask_entry_code, na_action="ignore").astype(object))
+
+
+def _describe(resolved: pd.DataFrame) -> pd.Series:
+    """The credential of each row in words, for messages (entry codes masked)."""
+    resolved = resolved.astype(object)
+    card = (
+        "Card " + resolved["card_type"].fillna("") + " "
+        + resolved["facility_code"].fillna("").map(lambda code: f"{code}/" if code else "")
+        + resolved["card_number"].fillna("")
+    )  # fmt: skip
+    plate = "License Plate " + resolved["license_plate"].fillna("")
+    masked = resolved["entry_code"].map(mask_entry_code, na_action="ignore").astype(object)
+    code = "Entry Code " + masked.fillna("")
+    kind = resolved["kind"]
+    return card.where(kind == "card", plate.where(kind == "license_plate", code))
 
 
 def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:

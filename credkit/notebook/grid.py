@@ -70,6 +70,7 @@ class RowGrid:
             base_row_header_size=56,
             layout=widgets.Layout(height="320px", flex="3 1 0%"),
         )
+        self.grid.add_class("credkit-grid")
         self.grid.on_cell_change(self.handle_cell_change)
         self.grid.on_cell_click(self.handle_cell_click)
         self.note = widgets.HTML()

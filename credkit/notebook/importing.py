@@ -69,6 +69,10 @@ class ImportPanel:
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Importing:")
         self.result_counts = widgets.HTML()
         self.failed_download = widgets.HTML()
+        # Stable names for the browser test and for operators' own styling.
+        self.plan_counts.add_class("credkit-plan")
+        self.import_button.add_class("credkit-import")
+        self.result_counts.add_class("credkit-result")
         self.widget = widgets.VBox(
             [
                 self.plan_counts,
@@ -149,6 +153,11 @@ class ImportPanel:
         self.progress.value = done
 
     def _show_result(self, result: ImportResult) -> None:
+        if self.plan is not None:
+            self.plan_counts.value = (
+                "<p><b>Plan</b> (as before the import; load the file again to import again): "
+                f"{html.escape(counts_text(self.plan.counts()))}</p>"
+            )
         counts = result.counts()
         self.result_counts.value = (
             f"<p><b>Imported</b>: {html.escape(counts_text(counts, OUTCOME_LABELS))}. "

@@ -37,6 +37,12 @@ class ReportsPanel:
         self.column_report = widgets.Output()
         self.row_report = widgets.Output()
         self.chart = widgets.Output()
+        for widget, name in (
+            (self.summary, "credkit-summary"),
+            (self.column_report, "credkit-column-report"),
+            (self.row_report, "credkit-row-report"),
+        ):
+            widget.add_class(name)
         self._file_section = _section("File report", self.file_report)
         self.widget = widgets.VBox(
             [

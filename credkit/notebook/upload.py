@@ -73,6 +73,7 @@ class FileChooser:
         self.upload = widgets.FileUpload(
             accept=".csv", multiple=False, description="Upload CSV", button_style="primary"
         )
+        self.upload.add_class("credkit-upload")
         self.upload.observe(self.handle_upload, names="value")
         self.path = widgets.Text(
             placeholder="path on the server, e.g. demo/credentials-messy.csv",

@@ -96,6 +96,7 @@ class ImportWizard:
     def _load(self, source: _Source) -> Review:
         self._source = source
         self.edits = {}
+        self.grid.selected_row = None  # a row of the previous file means nothing here
         self.choices.reset()
         review = self._review_source()
         self._show(review, new_file=True)
