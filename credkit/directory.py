@@ -374,8 +374,8 @@ class DirectoryLookup:
     250,000 rows through SQLAlchemy's per-row result processing take seconds.
     """
 
-    CHUNK = 500
-    SCAN_THRESHOLD = 5_000
+    CHUNK = 2_000
+    SCAN_THRESHOLD = 20_000
 
     def __init__(self, directory: Directory) -> None:
         self.directory = directory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +27,7 @@ from credkit.directory import (
 )
 from credkit.reading import add_formula_prefix
 from credkit.review import Review
-from credkit.rules import resolve_rows
+from credkit.rules import recheck_rows
 
 OUTCOMES = ("create", "update", "reassign", "unchanged", "fail")
 APPLIED = ("create", "update", "reassign")
@@ -141,7 +141,12 @@ def execute_import(
     done = 0
     for start in range(0, len(to_apply), batch_size):
         batch = to_apply[start : start + batch_size]
-        findings, fresh = resolve_rows(review.table.loc[batch], lookup, review.options.rule_options)
+        findings, fresh = recheck_rows(
+            review.table.loc[batch],
+            review.resolved.loc[batch],
+            lookup,
+            review.options.rule_options,
+        )
         now_failing = _reasons(findings)
         fresh_outcome = _outcomes(fresh).mask(fresh.index.isin(now_failing.index), "fail")
         rows.loc[batch, "outcome"] = fresh_outcome
@@ -255,22 +260,30 @@ def _write_rows(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> None:
             )
     created = batch[batch["existing_id"].isna()]
     if len(created):
-        inserts = []
-        for record in created.itertuples():
-            values = {name: _text(getattr(record, name)) for name in CREDENTIAL_FIELDS}
-            values |= {
-                "user_pk": user_pks[record.user_id],
-                "credential_key": record.credential_key,
-                "status": record.status if pd.notna(record.status) else "active",
-                "modified": now,
-            }
-            inserts.append(values)
-            after = _state(values | {"user_id": record.user_id})
-            history.append(
-                _history(run_id, record.Index, record.credential_key, "create", None, after, now)
-            )
+        values = created[CREDENTIAL_FIELDS].astype(object)
+        values = values.where(values.notna(), None).assign(
+            user_pk=created["user_id"].map(user_pks),
+            credential_key=created["credential_key"],
+            status=created["status"].astype(object).fillna("active"),
+            modified=now,
+        )
+        inserts = _records(values)
         conn.execute(credentials.insert(), inserts)
+        stamp = _iso(now)
+        for row, user_id, record in zip(created.index, created["user_id"], inserts, strict=True):
+            after = {name: record[name] for name in (*CREDENTIAL_FIELDS, "status")}
+            after |= {"user_id": user_id, "modified": stamp}
+            history.append(
+                _history(run_id, row, record["credential_key"], "create", None, after, now)
+            )
     conn.execute(credential_history.insert(), history)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts; pandas' own to_dict boxes every value one call at a time."""
+    columns = list(frame.columns)
+    values = zip(*(frame[column].tolist() for column in columns), strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in values]
 
 
 def _state(record: Any) -> dict[str, Any]:
@@ -302,11 +315,7 @@ def _history(
 def _iso(moment: Any) -> str | None:
     if moment is None or pd.isna(moment):
         return None
-    return pd.Timestamp(moment).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None or pd.isna(value) else str(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _counts(outcomes: pd.Series) -> dict[str, int]:

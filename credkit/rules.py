@@ -135,6 +135,30 @@ def resolve_rows(
     return found.frame(), resolved
 
 
+def recheck_rows(
+    rows: pd.DataFrame, resolved: pd.DataFrame, lookup: DirectoryLookup, options: RuleOptions
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check reviewed rows again against the directory as it is now, before they are written.
+
+    Only the rules that depend on the directory can have changed since the review: whether the
+    user still exists, who owns the credential and when it last changed, and the user's entry
+    code. The field rules are settled, so they are not run again.
+    """
+    found = FindingsBuilder(rows)
+    resolved = resolved.copy()
+    still_there = lookup.users({"user_id": resolved["user_id"]})["user_id"]
+    gone = resolved["user_id"].notna() & ~resolved["user_id"].isin(still_there)
+    found.add(
+        gone,
+        "unknown-user",
+        None,
+        "The row's user was removed from the directory after the review",
+        value=None,
+    )
+    _check_against_directory(rows, resolved, lookup, options, found)
+    return found.frame(), resolved
+
+
 def _resolve_users(
     rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBuilder
 ) -> pd.Series:
@@ -542,7 +566,7 @@ def _check_against_directory(
             )  # fmt: skip
     if not options.overwrite_newer:
         directory_time = pd.to_datetime(resolved["existing_modified"], utc=True).dt.floor("s")
-        row_time = resolved["modified"].dt.floor("s")
+        row_time = pd.to_datetime(resolved["modified"], utc=True).dt.floor("s")
         stale = owner.notna() & row_time.notna() & (directory_time > row_time)
         found.add(
             stale,
