@@ -10,6 +10,13 @@ Into a work folder (default ``benchmarks/results/work``, which git ignores):
   for users of ``directory.db``: mostly new credentials, 10% the users' own existing credentials
   (unchanged), and 1% bad rows spread evenly over twenty kinds of mistake (``MISTAKES``).
 - ``credentials-prefix.csv``: the first ``PREFIX_ROWS`` rows of ``credentials.csv``.
+- ``import.csv``: ``rows`` valid rows, each creating a new credential (cards of every format in
+  ``CARD_MIX``, license plates, and entry codes for distinct users) for users of
+  ``directory.db``, for the import benchmark: it runs into a copy of a directory holding those
+  users and no credentials at all, so every row is a create.
+- ``import-rows.csv``: the ``credentials`` rows that import should write (user_pk, kind,
+  credential_key, the credential fields, status; an empty cell is NULL), for the raw baseline's
+  ``executemany`` and to check credkit's result.
 - ``marker.json``: seed, sizes and data version; when it matches, nothing is made again.
 
 Run on its own: ``.venv/bin/python benchmarks/data.py [--rows N] [--seed S] [--force]``;
@@ -46,7 +53,7 @@ from credkit.directory import (
 from credkit.formats import REGISTRY, CardFormat
 
 #: Bump when the generator changes, so that cached data is made again.
-DATA_VERSION = 5
+DATA_VERSION = 6
 DEFAULT_SEED = 20_251_125
 DEFAULT_ROWS = 250_000
 WORK = Path(__file__).resolve().parent / "results" / "work"
@@ -69,6 +76,23 @@ CARD_MIX = {
 }
 STANDARD_26 = "Standard 26-bit Wiegand"
 MIFARE = "MiFare 4-Byte (32 bit) CSN"
+
+#: The import CSV: what share of its rows are license plates and entry codes (the rest cards).
+IMPORT_PLATE_SHARE = 0.20
+IMPORT_CODE_SHARE = 0.10
+#: The columns of import-rows.csv: credkit's credentials table without id and modified.
+IMPORT_ROW_COLUMNS = [
+    "user_pk",
+    "kind",
+    "credential_key",
+    "card_type",
+    "facility_code",
+    "card_number",
+    "card_number_hex",
+    "license_plate",
+    "entry_code",
+    "status",
+]
 
 #: The kinds of bad row in the CSV, each with the finding code credkit should report for it.
 #: The CSV holds rows // 100 of them, spread evenly over the kinds.
@@ -113,6 +137,7 @@ class Dataset:
     small_users: int
     small_credentials: int
     prefix_rows: int
+    import_rows: int
 
     @property
     def csv(self) -> Path:
@@ -121,6 +146,14 @@ class Dataset:
     @property
     def prefix_csv(self) -> Path:
         return self.work / "credentials-prefix.csv"
+
+    @property
+    def import_csv(self) -> Path:
+        return self.work / "import.csv"
+
+    @property
+    def import_rows_csv(self) -> Path:
+        return self.work / "import-rows.csv"
 
     @property
     def db(self) -> Path:
@@ -163,12 +196,21 @@ def dataset(rows: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED, work: Path = WOR
         small_users=user_count // SMALL_FACTOR,
         small_credentials=rows // SMALL_FACTOR,
         prefix_rows=min(PREFIX_ROWS, rows),
+        import_rows=rows,
     )
 
 
 def ensure(data: Dataset, force: bool = False, log: Any = print) -> bool:
     """Make the data unless the marker says it is there already; True when it was made."""
-    files = (data.csv, data.prefix_csv, data.db, data.small_db, data.marker)
+    files = (
+        data.csv,
+        data.prefix_csv,
+        data.db,
+        data.small_db,
+        data.import_csv,
+        data.import_rows_csv,
+        data.marker,
+    )
     if not force and all(path.exists() for path in files):
         try:
             if json.loads(data.marker.read_text()) == data.marker_content():
@@ -186,6 +228,11 @@ def ensure(data: Dataset, force: bool = False, log: Any = print) -> bool:
     write_csv(data.prefix_csv, rows[: data.prefix_rows])
     size = data.csv.stat().st_size / 1e6
     log(f"  credential CSV: {len(rows):,} rows, {size:.1f} MB -> {data.csv}")
+    csv_rows, db_rows = import_rows(world, data.seed + 2, data.import_rows)
+    write_csv(data.import_csv, csv_rows)
+    write_import_rows(data.import_rows_csv, db_rows)
+    size = data.import_csv.stat().st_size / 1e6
+    log(f"  import CSV: {len(csv_rows):,} new credentials, {size:.1f} MB -> {data.import_csv}")
     small = World(data.seed + 1, data.small_users, data.small_credentials, csv_rows=0)
     write_directory(data.small_db, small)
     log(f"  small directory: {data.small_credentials:,} credentials -> {data.small_db}")
@@ -624,6 +671,96 @@ class World:
 
 
 # --------------------------------------------------------------------------------------------
+# The import: rows that each create a credential, for users who exist
+# --------------------------------------------------------------------------------------------
+
+
+def import_rows(world: World, seed: int, count: int) -> tuple[list[list[str]], list[list[str]]]:
+    """count CSV rows that each create a new credential for one of the world's users, and the
+    credentials rows they should become (IMPORT_ROW_COLUMNS, "" for NULL).
+
+    Its own random generators (not the world's), so the other files do not change with it.
+    The credentials are distinct among themselves; the import runs into a directory without
+    credentials, so they need not differ from directory.db's. Entry codes go to distinct users
+    (at most one each), and there are fewer of them than users.
+    """
+    rng, py_rng = np.random.default_rng(seed), random.Random(seed)
+    code_count = min(int(count * IMPORT_CODE_SHARE), world.user_count)
+    plate_count = int(count * IMPORT_PLATE_SHARE)
+    card_count = count - code_count - plate_count
+    cards = CardPool(rng, card_count, spare=0)
+    plates = unique_plates(rng, plate_count)
+    codes = unique_entry_codes(rng, code_count)
+    owners = (
+        rng.integers(0, world.user_count, card_count + plate_count).tolist()
+        + rng.choice(world.user_count, size=code_count, replace=False).tolist()
+    )
+    csv_rows, db_rows = [], []
+    for index in rng.permutation(count).tolist():
+        user = owners[index]
+        db_row = dict.fromkeys(IMPORT_ROW_COLUMNS, "")
+        if index < card_count:
+            name, facility, number, hex_value = cards.take()
+            values = {
+                "Card Type": name,
+                "Facility Code": facility,
+                "Card Number": number,
+                "Card Number Hex": hex_value,
+            }
+            db_row |= {
+                "kind": "card",
+                "credential_key": card_key(name, facility, number),
+                "card_type": name,
+                "facility_code": facility,
+                "card_number": number,
+                "card_number_hex": hex_value,
+            }
+        elif index < card_count + plate_count:
+            plate = plates[index - card_count]
+            values = {"License Plate": plate}
+            db_row |= {
+                "kind": "license_plate",
+                "credential_key": plate_key(plate),
+                "license_plate": plate,
+            }
+        else:
+            code = codes[index - card_count - plate_count]
+            values = {"Entry Code": code}
+            db_row |= {
+                "kind": "entry_code",
+                "credential_key": entry_code_key(code),
+                "entry_code": code,
+            }
+        status = "Inactive" if py_rng.random() < 0.02 else "Active"
+        draw = py_rng.random()
+        keys = "all" if draw < 0.8 else "external" if draw < 0.9 else "email"
+        draw = py_rng.random()
+        modified = (
+            "" if draw < 0.7 else "2025-11-20T09:30:00Z" if draw < 0.9 else "11/20/2025 09:30"
+        )
+        row = dict.fromkeys(HEADERS, "")
+        row.update(world.people[user])
+        if keys == "external":
+            row["User ID"] = ""
+        elif keys == "email":
+            row["User ID"] = row["External ID"] = ""
+        row.update(values)
+        row["Credential Status"] = status
+        row["Modified"] = modified
+        csv_rows.append([row[header] for header in HEADERS])
+        db_row |= {"user_pk": str(user + 1), "status": status.lower()}
+        db_rows.append([db_row[name] for name in IMPORT_ROW_COLUMNS])
+    return csv_rows, db_rows
+
+
+def write_import_rows(path: Path, rows: list[list[str]]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(IMPORT_ROW_COLUMNS)
+        writer.writerows(rows)
+
+
+# --------------------------------------------------------------------------------------------
 # Writing
 # --------------------------------------------------------------------------------------------
 
@@ -675,7 +812,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def describe(data: Dataset) -> dict[str, Any]:
     """The dataset's sizes and paths, as run.py reads them."""
-    paths = {name: str(getattr(data, name)) for name in ("csv", "prefix_csv", "db", "small_db")}
+    names = ("csv", "prefix_csv", "db", "small_db", "import_csv", "import_rows_csv")
+    paths = {name: str(getattr(data, name)) for name in names}
     urls = {"url": data.url, "small_url": data.small_url}
     return data.marker_content() | paths | urls
 

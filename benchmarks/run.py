@@ -1,4 +1,4 @@
-"""credkit's benchmarks: speed and memory of review, re-review and export, against baselines.
+"""credkit's benchmarks: speed and memory of review, re-review, export and import, vs baselines.
 
 Every measurement runs in a fresh subprocess (``run.py --child ...``), so that its peak RSS is its
 own. Seconds are timed inside the child around the operation only (imports and setup excluded);
@@ -7,7 +7,7 @@ from ``os.wait4`` on exactly that child. Each measurement is repeated (``--repea
 round-robin so that the machine's noise falls on all of them alike, and the median is reported.
 Every target is a ratio against a baseline measured in the same run.
 
-    .venv/bin/python benchmarks/run.py                 # full size: 250,000 rows, ~3 minutes
+    .venv/bin/python benchmarks/run.py                 # full size: 250,000 rows, ~9 minutes
     .venv/bin/python benchmarks/run.py --rows 20000    # a quick check
 
 Prints the tables and writes them to ``benchmarks/results/latest.md`` (raw numbers in
@@ -89,7 +89,33 @@ TARGETS = {
     "review_vs_edit": 50.0,  # re-review of one row <= 1/50 of a full review
     "review_rss_mb": 800.0,  # peak RSS of the review
     "export_rss_growth": 1.10,  # peak RSS exporting N credentials <= 1.10x exporting N/5
+    "import_vs_raw": 3.0,  # execute_import into SQLite <= 3x a raw sqlite3 executemany
+    "import_rss_mb": 800.0,  # peak RSS of the import child (review, plan and execute)
 }
+
+#: The PostgreSQL directory of the import benchmark, and the database to create it from.
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+PG_ADMIN_DATABASE = "test"
+
+#: The columns of credkit's credentials table that an import writes (all but id), in the
+#: order of data.py's import-rows.csv, plus modified.
+IMPORT_ROW_COLUMNS = [
+    "user_pk",
+    "kind",
+    "credential_key",
+    "card_type",
+    "facility_code",
+    "card_number",
+    "card_number_hex",
+    "license_plate",
+    "entry_code",
+    "status",
+]
+CREDENTIAL_INSERT_COLUMNS = [*IMPORT_ROW_COLUMNS, "modified"]
+#: What the check after each import run reports.
+CHECK_KEYS = ("written", "history_rows", "matches_expected", "missing", "unexpected")
+#: The import's tables, emptied before each PostgreSQL run (users stay).
+PG_IMPORT_TABLES = "credential_history, import_runs, credentials"
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +251,236 @@ def child_export_raw(spec: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": seconds, "rss_before_mb": before, "rows": count}
 
 
+# --- the import: credkit's execute_import and raw bulk inserts of the same rows --------------
+
+
+def _libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as psycopg itself takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _fresh_sqlite(template: str, db: str) -> None:
+    """A fresh copy of the users-only directory (and no stale WAL files beside it)."""
+    import shutil
+
+    for path in (db, f"{db}-wal", f"{db}-shm"):
+        Path(path).unlink(missing_ok=True)
+    shutil.copyfile(template, db)
+
+
+def _fresh_postgres(url: str) -> None:
+    """Empty the import's tables (the users stay), so that every run starts equal."""
+    import psycopg
+
+    with psycopg.connect(_libpq_url(url)) as conn:
+        conn.execute(f"TRUNCATE {PG_IMPORT_TABLES} RESTART IDENTITY")
+
+
+def _expected_rows(path: str) -> list[tuple[Any, ...]]:
+    """data.py's import-rows.csv as database rows: user_pk an int, empty cells NULL."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as stream:
+        reader = csv.reader(stream)
+        if next(reader) != IMPORT_ROW_COLUMNS:
+            raise ValueError(f"{path}: unexpected header")
+        return [
+            (int(row[0]), *(value if value != "" else None for value in row[1:])) for row in reader
+        ]
+
+
+def child_import_check(spec: dict[str, Any]) -> dict[str, Any]:
+    """After an import run, in a child of its own (so that its memory is not the run's): does
+    the credentials table hold exactly the rows of import-rows.csv?"""
+    query = f"SELECT {', '.join(IMPORT_ROW_COLUMNS)} FROM credentials"
+    if spec["backend"] == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(spec["db"])
+        try:
+            found = conn.execute(query).fetchall()
+            history = conn.execute("SELECT count(*) FROM credential_history").fetchone()[0]
+        finally:
+            conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(_libpq_url(spec["url"])) as conn:
+            found = conn.execute(query).fetchall()
+            history = conn.execute("SELECT count(*) FROM credential_history").fetchone()[0]
+    expected = set(_expected_rows(spec["rows_csv"]))
+    written = set(map(tuple, found))
+    return {
+        "written": len(found),
+        "history_rows": history,
+        "matches_expected": len(found) == len(expected) and written == expected,
+        "missing": len(expected - written),
+        "unexpected": len(written - expected),
+    }
+
+
+def child_import_template(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make the users-only directory (once per benchmark run): credkit's empty schema, then
+    every user of the benchmark directory copied in, and no credentials."""
+    import sqlite3
+
+    from credkit.directory import Directory, users
+
+    started = time.perf_counter()
+    template = spec["template"]
+    for path in (template, f"{template}-wal", f"{template}-shm"):
+        Path(path).unlink(missing_ok=True)
+    Directory(f"sqlite:///{template}").dispose()  # credkit's tables and indexes
+    columns = ", ".join(users.c.keys())
+    conn = sqlite3.connect(template)
+    try:
+        conn.execute("ATTACH DATABASE ? AS source", (spec["source"],))
+        with conn:
+            conn.execute(f"INSERT INTO users ({columns}) SELECT {columns} FROM source.users")
+        conn.execute("DETACH DATABASE source")
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("users", "credentials", "credential_history", "import_runs")
+        }
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    for path in (f"{template}-wal", f"{template}-shm"):  # all in the main file: copy it alone
+        Path(path).unlink(missing_ok=True)
+    return {"seconds": time.perf_counter() - started, "rss_before_mb": 0.0, "counts": counts}
+
+
+def child_postgres_setup(spec: dict[str, Any]) -> dict[str, Any]:
+    """Make the PostgreSQL directory (once per benchmark run): create the database if missing,
+    credkit's tables afresh, the users of the users-only SQLite directory in bulk inserts.
+    Returns available=False, with the reason, when PostgreSQL cannot be reached."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    started = time.perf_counter()
+    url = sa.engine.make_url(spec["url"])
+    try:
+        admin = sa.create_engine(
+            url.set(database=spec["admin_database"]),
+            isolation_level="AUTOCOMMIT",
+            connect_args={"connect_timeout": 5},
+        )
+        with admin.connect() as conn:
+            version = conn.execute(sa.text("SHOW server_version")).scalar_one()
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": url.database},
+            ).scalar()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+        admin.dispose()
+    except Exception as error:  # any failure to reach the server: skip PostgreSQL
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return {"available": False, "reason": reason[0] if reason else type(error).__name__}
+
+    from credkit.directory import Directory, metadata, users
+
+    directory = Directory(spec["url"])
+    metadata.drop_all(directory.engine)
+    metadata.create_all(directory.engine)
+    source = sqlite3.connect(spec["template"])
+    source.row_factory = sqlite3.Row
+    try:
+        rows = [dict(row) for row in source.execute("SELECT * FROM users ORDER BY id")]
+    finally:
+        source.close()
+    with directory.engine.begin() as conn:
+        for start in range(0, len(rows), 50_000):
+            conn.execute(users.insert(), rows[start : start + 50_000])
+        conn.execute(
+            sa.text("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
+        )
+        conn.execute(sa.text("ANALYZE users"))
+    directory.dispose()
+    return {
+        "available": True,
+        "server_version": version,
+        "users": len(rows),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def child_import(spec: dict[str, Any]) -> dict[str, Any]:
+    """credkit's import of the import CSV into a fresh users-only directory: the review and
+    the plan are built first (timed apart, not for the target), then execute_import alone."""
+    from credkit.directory import Directory
+    from credkit.importer import execute_import, plan_import
+    from credkit.review import review_file
+
+    if spec["backend"] == "sqlite":
+        _fresh_sqlite(spec["template"], spec["db"])
+    else:
+        _fresh_postgres(spec["url"])
+    directory = Directory(spec["url"])
+    started = time.perf_counter()
+    review = review_file(spec["csv"], directory)
+    review_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    plan = plan_import(review)
+    plan_seconds = time.perf_counter() - started
+    planned = plan.counts()
+    before = _rss_mb()
+    started = time.perf_counter()
+    result = execute_import(plan, directory, operator="bench")
+    seconds = time.perf_counter() - started
+    directory.dispose()
+    return {
+        "seconds": seconds,
+        "rss_before_mb": before,
+        "review_seconds": review_seconds,
+        "plan_seconds": plan_seconds,
+        "planned": planned,
+        "outcomes": result.counts(),
+        "findings": review.summary()["by_code"],
+    }
+
+
+def child_import_raw(spec: dict[str, Any]) -> dict[str, Any]:
+    """The baseline: the same rows in one executemany INSERT, in one transaction, with the
+    driver alone (sqlite3 with credkit's two pragmas, or psycopg)."""
+    rows = _expected_rows(spec["rows_csv"])
+    placeholders = ", ".join(["?" if spec["backend"] == "sqlite" else "%s"] * 11)
+    statement = (
+        f"INSERT INTO credentials ({', '.join(CREDENTIAL_INSERT_COLUMNS)}) VALUES ({placeholders})"
+    )
+    now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    if spec["backend"] == "sqlite":
+        import sqlite3
+
+        _fresh_sqlite(spec["template"], spec["db"])
+        # Stored as SQLAlchemy stores a DateTime in SQLite.
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        values = [(*row, stamp) for row in rows]
+        conn = sqlite3.connect(spec["db"])
+        conn.execute("PRAGMA foreign_keys = ON")  # as credkit's engine sets them
+        conn.execute("PRAGMA journal_mode = WAL")
+        before = _rss_mb()
+        started = time.perf_counter()
+        with conn:  # one transaction
+            conn.executemany(statement, values)
+        seconds = time.perf_counter() - started
+        conn.close()
+    else:
+        import psycopg
+
+        _fresh_postgres(spec["url"])
+        values = [(*row, now) for row in rows]
+        conn = psycopg.connect(_libpq_url(spec["url"]))
+        before = _rss_mb()
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(statement, values)
+        seconds = time.perf_counter() - started
+        conn.close()
+    return {"seconds": seconds, "rss_before_mb": before}
+
+
 CHILDREN = {
     "read": child_read,
     "review": child_review,
@@ -232,6 +488,11 @@ CHILDREN = {
     "frictionless": child_frictionless,
     "export": child_export,
     "export_raw": child_export_raw,
+    "import_template": child_import_template,
+    "postgres_setup": child_postgres_setup,
+    "import": child_import,
+    "import_raw": child_import_raw,
+    "import_check": child_import_check,
 }
 
 
@@ -269,6 +530,7 @@ class Measurement:
     def __init__(self, key: str, label: str, task: str, spec: dict[str, Any], what: str) -> None:
         self.key, self.label, self.task, self.spec, self.what = key, label, task, spec, what
         self.runs: list[dict[str, Any]] = []
+        self.repeat: int | None = None  # runs of its own, if not --repeat (the imports)
         self.scale = 1.0  # frictionless on a prefix: times are multiplied by this
         self.note = ""
 
@@ -296,6 +558,12 @@ class Measurement:
 
     def run(self, log_dir: Path, progress: str) -> dict[str, Any]:
         result = run_child(self.task, self.spec, log_dir / f"{self.key}.stderr")
+        if self.task.startswith("import") and not result.get("failed"):
+            check = run_child("import_check", self.spec, log_dir / f"{self.key}-check.stderr")
+            if check.get("failed"):
+                result |= {"matches_expected": False, "check_error": check["error"]}
+            else:
+                result |= {key: check[key] for key in CHECK_KEYS}
         self.runs.append(result)
         if result.get("failed"):
             print(f"  {progress} {self.key}: FAILED\n{result['error']}", file=sys.stderr)
@@ -309,7 +577,9 @@ class Measurement:
         return result
 
 
-def plan(data: Data, edits: int) -> dict[str, Measurement]:
+def plan(
+    data: Data, edits: int, postgres_url: str | None, import_repeat: int
+) -> dict[str, Measurement]:
     work = data.work
     rows = f"{data.rows:,} rows"
     full, small = f"{data.credentials:,} credentials", f"{data.small_credentials:,} credentials"
@@ -360,7 +630,104 @@ def plan(data: Data, edits: int) -> dict[str, Measurement]:
             small,
         ),
     ]
+    creates = f"{data.import_rows:,} creates, {data.users:,} users"
+    template = str(work / "import-users.db")
+    sqlite_spec = {"backend": "sqlite", "template": template, "rows_csv": str(data.import_rows_csv)}
+    credkit_db, raw_db = work / "import.db", work / "import-raw.db"
+    found += [
+        Measurement(
+            "import",
+            "f. import execute: execute_import (SQLite)",
+            "import",
+            sqlite_spec
+            | {
+                "csv": str(data.import_csv),
+                "db": str(credkit_db),
+                "url": f"sqlite:///{credkit_db}",
+            },
+            creates,
+        ),
+        Measurement(
+            "import_raw",
+            "f. baseline: sqlite3 executemany, one transaction",
+            "import_raw",
+            sqlite_spec | {"db": str(raw_db)},
+            f"{data.import_rows:,} rows",
+        ),
+    ]
+    if postgres_url:
+        pg_spec = {
+            "backend": "postgresql",
+            "url": postgres_url,
+            "rows_csv": str(data.import_rows_csv),
+        }
+        found += [
+            Measurement(
+                "import_pg",
+                "g. import execute: execute_import (PostgreSQL)",
+                "import",
+                pg_spec | {"csv": str(data.import_csv)},
+                creates,
+            ),
+            Measurement(
+                "import_raw_pg",
+                "g. baseline: psycopg cursor.executemany, one transaction",
+                "import_raw",
+                pg_spec,
+                f"{data.import_rows:,} rows",
+            ),
+        ]
+    for measurement in found:
+        if measurement.task.startswith("import"):
+            measurement.repeat = import_repeat
     return {measurement.key: measurement for measurement in found}
+
+
+def prepare_import(
+    measurements: dict[str, Measurement], data: Data, log_dir: Path, postgres_url: str | None
+) -> str:
+    """Once per benchmark run: the users-only SQLite directory every import run copies, and
+    (when reachable) the PostgreSQL directory with the same users. Returns a note for the
+    report about PostgreSQL; drops its measurements when it is not there."""
+    template = measurements["import"].spec["template"]
+    result = run_child(
+        "import_template",
+        {"template": template, "source": str(data.db)},
+        log_dir / "import_template.stderr",
+    )
+    if result.get("failed"):
+        raise SystemExit(f"could not make the users-only directory:\n{result['error']}")
+    counts = result["counts"]
+    if counts["users"] != data.users or counts["credentials"] != 0:
+        raise SystemExit(f"the users-only directory is not as expected: {counts}")
+    print(
+        f"  users-only directory: {counts['users']:,} users, no credentials -> {template} "
+        f"({result['seconds']:.1f} s)",
+        file=sys.stderr,
+    )
+    if not postgres_url:
+        return "PostgreSQL: skipped (--no-postgres)."
+    result = run_child(
+        "postgres_setup",
+        {"url": postgres_url, "admin_database": PG_ADMIN_DATABASE, "template": template},
+        log_dir / "postgres_setup.stderr",
+    )
+    if result.get("failed") or not result.get("available"):
+        reason = result.get("reason") or result.get("error", "").strip().splitlines()[-1:]
+        print(f"  skipped: no PostgreSQL ({reason})", file=sys.stderr, flush=True)
+        for key in ("import_pg", "import_raw_pg"):
+            measurements.pop(key, None)
+        return f"PostgreSQL: skipped: no PostgreSQL ({reason})."
+    print(
+        f"  PostgreSQL {result['server_version']}: {result['users']:,} users -> "
+        f"{postgres_url} ({result['seconds']:.1f} s)",
+        file=sys.stderr,
+    )
+    return (
+        f"PostgreSQL {result['server_version']} at `{postgres_url}`: the same users, loaded once "
+        "per benchmark run with bulk inserts; before each run the import's tables are emptied "
+        f"(`TRUNCATE {PG_IMPORT_TABLES} RESTART IDENTITY`, not timed)."
+    )
 
 
 def run_frictionless(
@@ -469,18 +836,114 @@ def targets(m: dict[str, Measurement]) -> list[tuple[str, str, str, str]]:
             "info",
         )
     )
+    imported, baseline = m["import"].median, m["import_raw"].median
+    value = imported / baseline if both(imported, baseline) else None
+    out.append(
+        (
+            "import execute (SQLite) <= 3x raw sqlite3 executemany",
+            f"{imported or 0:.2f} s / {baseline or 0:.2f} s = {ratio_text(value)}",
+            f"<= {TARGETS['import_vs_raw']:g}x",
+            verdict(None if value is None else value <= TARGETS["import_vs_raw"]),
+        )
+    )
+    rss = m["import"].rss
+    out.append(
+        (
+            "peak RSS of the SQLite import child (review + plan + execute) <= 800 MB",
+            f"{rss or 0:.0f} MB",
+            f"<= {TARGETS['import_rss_mb']:g} MB",
+            verdict(None if rss is None else rss <= TARGETS["import_rss_mb"]),
+        )
+    )
+    if "import_pg" in m and "import_raw_pg" in m:
+        imported, baseline = m["import_pg"].median, m["import_raw_pg"].median
+        value = imported / baseline if both(imported, baseline) else None
+        out.append(
+            (
+                "import execute (PostgreSQL) vs psycopg executemany (informational)",
+                f"{imported or 0:.2f} s / {baseline or 0:.2f} s = {ratio_text(value)}, "
+                f"peak RSS {m['import_pg'].rss or 0:.0f} MB",
+                "no target",
+                "info",
+            )
+        )
+    else:
+        out.append(
+            (
+                "import execute (PostgreSQL) vs psycopg executemany (informational)",
+                "skipped: no PostgreSQL",
+                "no target",
+                "n/a",
+            )
+        )
     return out
 
 
+def import_notes(m: dict[str, Measurement], postgres_note: str) -> list[str]:
+    """What the import runs did besides the timed execute: the review and plan before it, the
+    outcomes, and whether each run wrote exactly the expected rows."""
+    lines = ["", "## The import", ""]
+    for key in ("import", "import_pg"):
+        runs = m[key].ok_runs if key in m else []
+        if not runs:
+            continue
+        review = statistics.median(run["review_seconds"] for run in runs)
+        planned = statistics.median(run["plan_seconds"] for run in runs)
+        before = statistics.median(run["rss_before_mb"] for run in runs)
+        outcomes = runs[0]["outcomes"]
+        lines.append(
+            f"- {m[key].label}: before the timer, review_file took {review:.2f} s and "
+            f"plan_import {planned:.2f} s (medians, not part of the ratio); RSS after them "
+            f"{before:.0f} MB. Outcomes: "
+            + ", ".join(f"{name} {count:,}" for name, count in outcomes.items() if count)
+            + f"; findings of the review: {runs[0]['findings'] or 'none'}."
+        )
+    for key in ("import", "import_raw", "import_pg", "import_raw_pg"):
+        runs = m[key].ok_runs if key in m else []
+        if not runs:
+            continue
+        exact = all(run.get("matches_expected") for run in runs)
+        if exact:
+            written = sorted({run["written"] for run in runs})
+            history = sorted({run["history_rows"] for run in runs})
+            lines.append(
+                f"- {m[key].label}: every run wrote exactly the {written[0]:,} rows of "
+                "import-rows.csv into credentials (checked after each run, in a child of its "
+                "own); credential_history rows: " + ", ".join(f"{h:,}" for h in history) + "."
+            )
+        else:
+            wrong = [
+                run.get("check_error")
+                or f"wrote {run['written']:,}: {run['missing']:,} missing, "
+                f"{run['unexpected']:,} unexpected"
+                for run in runs
+                if not run.get("matches_expected")
+            ]
+            lines.append(
+                f"- {m[key].label}: **NOT** exactly the rows of import-rows.csv: "
+                + "; ".join(wrong)
+            )
+    lines.append(f"- {postgres_note}")
+    return lines
+
+
 def report(
-    m: dict[str, Measurement], data: Data, repeat: int, env: dict[str, str]
+    m: dict[str, Measurement],
+    data: Data,
+    repeat: int,
+    env: dict[str, str],
+    postgres_note: str,
 ) -> tuple[str, list[str]]:
     lines = [
         "## Measurements",
         "",
         f"{data.rows:,}-row credential CSV ({data.csv.stat().st_size / 1e6:.1f} MB); directory of "
         f"{data.users:,} users and {data.credentials:,} credentials (SQLite). Median of {repeat} "
-        "runs, each in a fresh subprocess; peak RSS from `os.wait4` (the child's `ru_maxrss`).",
+        "runs, each in a fresh subprocess; peak RSS from `os.wait4` (the child's `ru_maxrss`). "
+        f"Imports (f, g): {data.import_rows:,}-row CSV of new credentials into a directory of "
+        f"the {data.users:,} users and no credentials, median of "
+        f"{m['import'].repeat or repeat} runs; for f and g, *RSS after imports* is the RSS just "
+        "before the timer, after building the review and the plan.",
         "",
         "| measurement | input | median s | runs s | peak RSS MB | RSS after imports MB |",
         "|---|---|---:|---|---:|---:|",
@@ -510,6 +973,7 @@ def report(
     if big.exists() and raw.exists():
         same = "byte-identical to" if filecmp.cmp(big, raw, shallow=False) else "DIFFERENT from"
         lines += ["", f"The export's file is {same} the raw baseline's."]
+    lines += import_notes(m, postgres_note)
     lines += ["", "## Targets", "", "| target | measured | limit | result |", "|---|---|---|---|"]
     rows = targets(m)
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -537,13 +1001,19 @@ def report(
 
 
 def environment(data: Data) -> dict[str, str]:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    packages = ["pandas", "pyarrow", "pandera", "numpy", "SQLAlchemy", "frictionless"]
+    packages = ["pandas", "pyarrow", "pandera", "numpy", "SQLAlchemy", "frictionless", "psycopg"]
+    found = []
+    for name in packages:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (not installed)")
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "python": platform.python_version(),
-        "packages": ", ".join(f"{name} {version(name)}" for name in packages),
+        "packages": ", ".join(found),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average "
         + " ".join(f"{value:.2f}" for value in os.getloadavg()),
         "data": f"seed {data.seed}, work folder {data.work}",
@@ -562,6 +1032,9 @@ class Data:
         self.credentials: int = description["credentials"]
         self.small_credentials: int = description["small_credentials"]
         self.prefix_rows: int = description["prefix_rows"]
+        self.import_rows: int = description["import_rows"]
+        self.import_csv = Path(description["import_csv"])
+        self.import_rows_csv = Path(description["import_rows_csv"])
         self.work = Path(description["work"])
         self.csv = Path(description["csv"])
         self.prefix_csv = Path(description["prefix_csv"])
@@ -600,6 +1073,16 @@ def main(argv: list[str] | None = None) -> int:
         default=FRICTIONLESS_FULL_LIMIT,
         help="seconds: above this estimate frictionless runs on a prefix and is scaled",
     )
+    parser.add_argument(
+        "--import-repeat",
+        type=int,
+        default=None,
+        help="runs per import measurement (default: --repeat)",
+    )
+    parser.add_argument(
+        "--postgres-url", default=PG_URL, help=f"PostgreSQL directory of the import ({PG_URL})"
+    )
+    parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL import")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.md", help="report file")
     parser.add_argument("--child", nargs=2, metavar=("TASK", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -611,16 +1094,22 @@ def main(argv: list[str] | None = None) -> int:
     data = prepare_data(args.rows, args.seed, args.work)
     log_dir = data.work / "logs"
     log_dir.mkdir(exist_ok=True)
-    measurements = plan(data, args.edits)
     repeat = max(1, args.repeat)
-    for index in range(repeat):
+    import_repeat = max(1, args.import_repeat or repeat)
+    postgres_url = None if args.no_postgres else args.postgres_url
+    measurements = plan(data, args.edits, postgres_url, import_repeat)
+    postgres_note = prepare_import(measurements, data, log_dir, postgres_url)
+    for index in range(max(repeat, import_repeat)):
         for measurement in measurements.values():
-            progress = f"[{index + 1}/{repeat}]"
+            runs = measurement.repeat or repeat
+            if index >= runs:
+                continue
+            progress = f"[{index + 1}/{runs}]"
             if measurement.key == "frictionless":
                 run_frictionless(measurement, data, log_dir, progress, args.frictionless_limit)
             else:
                 measurement.run(log_dir, progress)
-    text, missed = report(measurements, data, repeat, environment(data))
+    text, missed = report(measurements, data, repeat, environment(data), postgres_note)
     elapsed = time.perf_counter() - started
     text += f"- benchmark wall time: {elapsed:.0f} s\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
