@@ -118,16 +118,35 @@ def template(output: Path | None) -> None:
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")  # fmt: skip
+@click.option(
+    "--status",
+    type=click.Choice(["Active", "Inactive"], case_sensitive=False),
+    default=None,
+    help="Only credentials with this status.",
+)
+@click.option("--card-type", default=None, help="Only cards of this type (name or alias).")
+@click.option("--user", default=None, help="Only users whose External ID or Email contains this.")
 @directory_option
-def export(output: Path | None, database_url: str) -> None:
-    """Export every credential of every user as a credential CSV."""
-    from credkit.export import write_export
+def export(
+    output: Path | None,
+    status: str | None,
+    card_type: str | None,
+    user: str | None,
+    database_url: str,
+) -> None:
+    """Export every credential of every user (or those the filters keep) as a credential CSV."""
+    from credkit.export import ExportFilters, write_export
+    from credkit.formats import REGISTRY
 
+    card_format = REGISTRY.find(card_type) if card_type else None
+    if card_type and card_format is None:
+        raise click.BadParameter(f"unknown card type {card_type!r}", param_hint="--card-type")
+    filters = ExportFilters(status or "", card_format.name if card_format else "", user or "")
     directory = Directory(database_url)
     if output is None:
-        write_export(directory, sys.stdout)
+        write_export(directory, sys.stdout, keep=filters.apply)
     else:
-        count = write_export(directory, output)
+        count = write_export(directory, output, keep=filters.apply)
         click.echo(f"Wrote {count} credentials to {output}", err=True)
 
 

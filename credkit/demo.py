@@ -11,6 +11,7 @@ from pathlib import Path
 
 from credkit.columns import HEADERS
 from credkit.directory import (
+    CREDENTIAL_FIELDS,
     Directory,
     NewUser,
     card_key,
@@ -352,16 +353,7 @@ def _card_row(user_pk: int, card: dict[str, str], modified: object) -> dict[str,
 
 
 def _row(user_pk: int, kind: str, key: str, modified: object, **values: str) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys(
-        (
-            "card_type",
-            "facility_code",
-            "card_number",
-            "card_number_hex",
-            "license_plate",
-            "entry_code",
-        )
-    )
+    row: dict[str, object] = dict.fromkeys(CREDENTIAL_FIELDS)
     row.update(values)
     row.update(user_pk=user_pk, kind=kind, credential_key=key, status="active", modified=modified)
     return row

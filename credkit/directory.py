@@ -109,6 +109,17 @@ credential_history = sa.Table(
     sa.Column("at", UtcDateTime, nullable=False),
 )
 
+#: The values a credential holds, besides its owner, key, status and time.
+CREDENTIAL_FIELDS = [
+    "kind",
+    "card_type",
+    "facility_code",
+    "card_number",
+    "card_number_hex",
+    "license_plate",
+    "entry_code",
+]
+
 # What a credential looks like joined with its user, as exports and reviews read it.
 _CREDENTIAL_VIEW = [
     users.c.first_name,

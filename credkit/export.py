@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
@@ -57,23 +58,59 @@ def export_frame(batch: pd.DataFrame) -> pd.DataFrame:
     return rows.apply(add_formula_prefix)
 
 
-def iter_export_rows(directory: Directory, batch_size: int = BATCH_SIZE) -> Iterator[pd.DataFrame]:
-    """The export as batches of CSV rows, so that memory stays bounded for any directory."""
+RowFilter = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class ExportFilters:
+    """Which exported rows to keep; an empty filter keeps everything."""
+
+    status: str = ""  # "Active" or "Inactive"
+    card_type: str = ""  # a card type as the export writes it (the registry's name)
+    user: str = ""  # part of the user's External ID or Email, in any case
+
+    def apply(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The rows (as credkit.export.iter_export_rows yields them) that pass every filter."""
+        keep = pd.Series(True, index=rows.index)
+        if self.status:
+            keep &= rows["Credential Status"].str.casefold() == self.status.casefold()
+        if self.card_type:
+            keep &= rows["Card Type"] == self.card_type
+        needle = self.user.strip().casefold()
+        if needle:
+            in_external_id = rows["External ID"].str.casefold().str.contains(needle, regex=False)
+            in_email = rows["Email"].str.casefold().str.contains(needle, regex=False)
+            keep &= in_external_id | in_email
+        return rows[keep]
+
+
+def iter_export_rows(
+    directory: Directory, batch_size: int = BATCH_SIZE, keep: RowFilter | None = None
+) -> Iterator[pd.DataFrame]:
+    """The export as batches of CSV rows (those keep passes), so memory stays bounded."""
     for batch in directory.iter_credentials(batch_size):
-        yield export_frame(batch)
+        rows = export_frame(batch)
+        if keep is not None:
+            rows = keep(rows)
+        if len(rows):
+            yield rows
 
 
 def write_export(
-    directory: Directory, destination: str | Path | IO[str], batch_size: int = BATCH_SIZE
+    directory: Directory,
+    destination: str | Path | IO[str],
+    batch_size: int = BATCH_SIZE,
+    keep: RowFilter | None = None,
 ) -> int:
-    """Write every credential to a CSV file or text stream; returns the number of rows."""
+    """Write every credential (or those keep passes) to a CSV file or text stream; returns
+    the number of rows."""
     if isinstance(destination, str | Path):
         with open(destination, "w", encoding="utf-8", newline="") as stream:
-            return write_export(directory, stream, batch_size)
+            return write_export(directory, stream, batch_size, keep)
     writer = csv.writer(destination, lineterminator="\n")
     writer.writerow(HEADERS)
     count = 0
-    for rows in iter_export_rows(directory, batch_size):
+    for rows in iter_export_rows(directory, batch_size, keep):
         writer.writerows(rows.itertuples(index=False, name=None))
         count += len(rows)
     return count

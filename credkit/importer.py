@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from credkit.columns import HEADERS
 from credkit.defaults import BATCH_SIZE
 from credkit.directory import (
+    CREDENTIAL_FIELDS,
     Directory,
     DirectoryLookup,
     credential_history,
@@ -31,16 +32,6 @@ from credkit.rules import recheck_rows
 
 OUTCOMES = ("create", "update", "reassign", "unchanged", "fail")
 APPLIED = ("create", "update", "reassign")
-#: The credential fields a row writes, as the credentials table names them.
-CREDENTIAL_FIELDS = [
-    "kind",
-    "card_type",
-    "facility_code",
-    "card_number",
-    "card_number_hex",
-    "license_plate",
-    "entry_code",
-]
 
 Progress = Callable[[int, int], None]
 

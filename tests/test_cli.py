@@ -232,3 +232,17 @@ def test_runs_list_show_and_undo(tmp_path: Path) -> None:
     assert len(Directory(url).credentials_frame()) == before - 20
     refused = run("runs", "--db", url, "undo", "1")
     assert refused.exit_code == 1 and "undone already" in refused.output
+
+
+def test_export_filters(demo, tmp_path: Path) -> None:
+    url, _ = demo
+    out = tmp_path / "hid.csv"
+    args = ["export", "-o", str(out), "--card-type", "hid", "--status", "active", "--db", url]
+    assert run(*args).exit_code == 0
+    with open(out, encoding="utf-8", newline="") as stream:
+        rows = list(csv.DictReader(stream))
+    assert rows and {row["Card Type"] for row in rows} == {"Standard 26-bit Wiegand"}
+    assert {row["Credential Status"] for row in rows} == {"Active"}
+    expected = Directory(url).credentials_frame()
+    assert len(rows) == int((expected["card_type"] == "Standard 26-bit Wiegand").sum())
+    assert run("export", "--card-type", "nope", "--db", url).exit_code == 2

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import html
 import io
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
 
 from credkit.columns import HEADERS
-from credkit.defaults import BATCH_SIZE
 from credkit.directory import Directory
-from credkit.export import iter_export_rows
+from credkit.export import ExportFilters, iter_export_rows, write_export
 from credkit.findings import mask_entry_code
 from credkit.notebook.downloads import csv_download_html
 from credkit.notebook.outputs import counted, show
@@ -26,55 +23,6 @@ DEFAULT_FILE_NAME = "credentials-export.csv"
 #: Left out of the preview: the directory's change times, which differ on every run of a
 #: notebook and so would make its output impossible to check. The written CSV has them.
 PREVIEW_HIDDEN = ["Modified"]
-
-
-@dataclass(frozen=True)
-class ExportFilters:
-    """Which exported rows to keep; an empty filter keeps everything."""
-
-    status: str = ""  # "Active" or "Inactive"
-    card_type: str = ""  # a card type as the export writes it (the registry's name)
-    user: str = ""  # part of the user's External ID or Email, in any case
-
-    def apply(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """The rows (as credkit.export.iter_export_rows yields them) that pass every filter."""
-        keep = pd.Series(True, index=rows.index)
-        if self.status:
-            keep &= rows["Credential Status"].str.casefold() == self.status.casefold()
-        if self.card_type:
-            keep &= rows["Card Type"] == self.card_type
-        needle = self.user.strip().casefold()
-        if needle:
-            in_external_id = rows["External ID"].str.casefold().str.contains(needle, regex=False)
-            in_email = rows["Email"].str.casefold().str.contains(needle, regex=False)
-            keep &= in_external_id | in_email
-        return rows[keep]
-
-
-def filtered_export_rows(
-    directory: Directory, filters: ExportFilters, batch_size: int = BATCH_SIZE
-) -> Iterator[pd.DataFrame]:
-    """The export's rows that pass the filters, in batches (memory stays bounded)."""
-    for rows in iter_export_rows(directory, batch_size):
-        kept = filters.apply(rows)
-        if len(kept):
-            yield kept
-
-
-def write_filtered_export(
-    directory: Directory, filters: ExportFilters, destination: str | Path | IO[str]
-) -> int:
-    """Write the filtered export as credkit.export.write_export writes the whole one."""
-    if isinstance(destination, str | Path):
-        with open(destination, "w", encoding="utf-8", newline="") as stream:
-            return write_filtered_export(directory, filters, stream)
-    writer = csv.writer(destination, lineterminator="\n")
-    writer.writerow(HEADERS)
-    count = 0
-    for rows in filtered_export_rows(directory, filters):
-        writer.writerows(rows.itertuples(index=False, name=None))
-        count += len(rows)
-    return count
 
 
 def preview_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +112,7 @@ class ExportPanel:
         first: list[pd.DataFrame] = []
         wanted = self.preview_rows
         self.matching = 0
-        for rows in filtered_export_rows(self.directory, self.filters):
+        for rows in iter_export_rows(self.directory, keep=self.filters.apply):
             if wanted > 0:
                 first.append(rows.head(wanted))
                 wanted -= len(first[-1])
@@ -188,7 +136,7 @@ class ExportPanel:
     def write_csv(self, path: str | Path | None = None) -> int:
         """Write the filtered export to path (default: the path box); returns the row count."""
         destination = Path(path if path is not None else self.path.value.strip())
-        count = write_filtered_export(self.directory, self.filters, destination)
+        count = write_export(self.directory, destination, keep=self.filters.apply)
         # The name only: the message must not show the server's folders.
         self.message.value = (
             f"<p>Wrote {counted(count, 'row')} to {html.escape(destination.name)}.</p>"
@@ -208,7 +156,7 @@ class ExportPanel:
     def download(self) -> str:
         """Make the download link of the filtered export; returns its HTML."""
         stream = io.StringIO()
-        count = write_filtered_export(self.directory, self.filters, stream)
+        count = write_export(self.directory, stream, keep=self.filters.apply)
         self.link.value = csv_download_html(
             stream.getvalue(),
             Path(self.path.value.strip() or DEFAULT_FILE_NAME).name,
