@@ -1,0 +1,1 @@
+"""Hostile and broken credential files, generated at test time (see corpus.py)."""
