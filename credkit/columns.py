@@ -35,7 +35,9 @@ KEY_HEADERS = ["User ID", "External ID", "Email"]
 #: Columns that name a credential; a file needs at least one of them.
 CREDENTIAL_HEADERS = ["Card Type", "Card Number", "Card Number Hex", "License Plate", "Entry Code"]
 
-_FOLDED_AWAY = re.compile(r"[\s_\-]+")
+# Invisible characters (zero-width spaces and joiners, word joiner, BOM, soft hyphen) come
+# with headers copied from web pages and documents; they fold away like spaces.
+_FOLDED_AWAY = re.compile(r"[\s_\-\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
 
 
 def fold_header(header: str) -> str:

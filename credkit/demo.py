@@ -361,7 +361,7 @@ def _row(user_pk: int, kind: str, key: str, modified: object, **values: str) -> 
 
 def _write(path: Path, rows: list[list[str]], headers: list[str] = HEADERS) -> Path:
     with open(path, "w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
+        writer = csv.writer(stream, lineterminator="\r\n")
         writer.writerow(headers)
         writer.writerows(rows)
     return path

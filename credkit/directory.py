@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,9 +156,14 @@ def new_user_id() -> str:
     return str(uuid.uuid4())
 
 
+#: Emails compare case-insensitively in ASCII only: Unicode lower-casing would turn look-alikes
+#: (the Kelvin sign, a dotted capital I) into the Latin letters of somebody else's address.
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def email_key(email: str | None) -> str | None:
-    """The form emails are compared in: trimmed and lower-cased; None when empty."""
-    folded = (email or "").strip().lower()
+    """The form emails are compared in: trimmed, ASCII letters lower-cased; None when empty."""
+    folded = (email or "").strip().translate(ASCII_LOWER)
     return folded or None
 
 

@@ -107,7 +107,7 @@ def write_export(
     if isinstance(destination, str | Path):
         with open(destination, "w", encoding="utf-8", newline="") as stream:
             return write_export(directory, stream, batch_size, keep)
-    writer = csv.writer(destination, lineterminator="\n")
+    writer = csv.writer(destination, lineterminator="\r\n")
     writer.writerow(HEADERS)
     count = 0
     for rows in iter_export_rows(directory, batch_size, keep):
@@ -119,7 +119,7 @@ def write_export(
 def template_csv() -> str:
     """The credential template: the headers and three sample rows."""
     stream = io.StringIO()
-    writer = csv.writer(stream, lineterminator="\n")
+    writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(HEADERS)
     writer.writerows(TEMPLATE_ROWS)
     return stream.getvalue()

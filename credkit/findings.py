@@ -154,7 +154,8 @@ def mask_entry_code(value: object) -> str:
     text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
     if not text:
         return text
-    visible = text[-MASK_VISIBLE_DIGITS:] if len(text) > MASK_VISIBLE_DIGITS else ""
+    tail = text[-MASK_VISIBLE_DIGITS:] if len(text) > MASK_VISIBLE_DIGITS else ""
+    visible = tail if tail.isascii() and tail.isdigit() else ""  # never a control character
     return MASK_CHARACTER * 4 + visible
 
 

@@ -65,7 +65,7 @@ class ImportResult:
             with open(destination, "w", encoding="utf-8", newline="") as stream:
                 return self.write_failed_rows(stream)
         frame = self.failed_rows.astype(str).apply(add_formula_prefix)
-        writer = csv.writer(destination, lineterminator="\n")
+        writer = csv.writer(destination, lineterminator="\r\n")
         writer.writerow(frame.columns)
         writer.writerows(frame.itertuples(index=False, name=None))
         return len(frame)
@@ -118,6 +118,8 @@ def execute_import(
     """
     review = plan.review
     rows = plan.rows.copy()
+    if review.rejected:  # a rejected file writes nothing, not even a run record
+        return ImportResult(None, rows, _failed_rows(review, rows))
     with directory.engine.begin() as conn:
         run_id = start_run(
             conn,
@@ -142,7 +144,7 @@ def execute_import(
         fresh_outcome = _outcomes(fresh).mask(fresh.index.isin(now_failing.index), "fail")
         rows.loc[batch, "outcome"] = fresh_outcome
         rows.loc[now_failing.index, "reason"] = now_failing
-        applicable = fresh[fresh_outcome.isin(APPLIED)].assign(outcome=fresh_outcome)
+        applicable = fresh.assign(outcome=fresh_outcome)[fresh_outcome.isin(APPLIED)]
         refused = _apply_batch(directory, run_id, applicable)
         for row, reason in refused.items():
             rows.loc[row, ["outcome", "reason"]] = ["fail", reason]

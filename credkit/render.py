@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
     from credkit.review import Review
+
+# Control characters and bidirectional overrides from a file must not reach the terminal:
+# an escape sequence in a header could clear the screen or retitle the window.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text with control and bidi characters written as escapes (``\\x1b``)."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
 
 #: How many rows of each finding code the text summary lists before "and N more".
 SHOWN_ROWS_PER_CODE = 5
@@ -24,8 +35,8 @@ def findings_text(findings: pd.DataFrame, shown: int = SHOWN_ROWS_PER_CODE) -> s
         lines.append(f"{severity} {code}: {len(group)}")
         for finding in group.head(shown).itertuples(index=False):
             where = f"row {finding.row}" if pd.notna(finding.row) else "file"
-            column = f", {finding.column}" if finding.column else ""
-            lines.append(f"  {where}{column}: {finding.message}")
+            column = f", {printable(finding.column)}" if finding.column else ""
+            lines.append(f"  {where}{column}: {printable(finding.message)}")
         if len(group) > shown:
             lines.append(f"  ... and {len(group) - shown} more")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from credkit.directory import Directory, DirectoryLookup
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame
 from credkit.reading import CsvTable, read_csv_bytes, read_csv_file, strip_formula_prefix
 from credkit.rules import (
+    RESOLVED_COLUMNS,
     RuleOptions,
     duplicate_findings,
     first_rows_in,
@@ -206,7 +207,7 @@ def review_table(
         columns=findings_frame(),
         rows=shape_findings,
         table=pd.DataFrame(columns=HEADERS, dtype=str),
-        resolved=pd.DataFrame(),
+        resolved=pd.DataFrame(columns=RESOLVED_COLUMNS, dtype=object),
         options=options,
     )
     if not csv_table.readable or _any_error(file_findings):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from credkit.columns import HEADERS
-from credkit.directory import DirectoryLookup
+from credkit.directory import ASCII_LOWER, DirectoryLookup
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.schema import (
@@ -166,7 +166,7 @@ def _resolve_users(
     keys = {
         "User ID": rows["User ID"],
         "External ID": rows["External ID"],
-        "Email": rows["Email"].str.strip().str.lower(),
+        "Email": rows["Email"].str.strip().str.translate(ASCII_LOWER),
     }
     known = lookup.users({KEY_COLUMNS[header]: values for header, values in keys.items()})
     matches = {
@@ -662,17 +662,32 @@ def _first_row_of(keys: pd.Series) -> pd.Series:
     return keys.map(first_row)
 
 
+#: Stands for a number too long to convert: past every format's range (at most 64 bits), and
+#: Python refuses int() of more than 4,300 digits anyway.
+TOO_LONG = 2**80
+
+
 def _as_int(text: pd.Series, base: int = 10) -> pd.Series:
-    """Digit strings as Python ints (object dtype: iClass numbers pass the int64 range)."""
+    """Digit strings as Python ints (object dtype: iClass numbers pass the int64 range);
+    missing values stay None, never a float that would lose digits."""
     if base == 10:
         # Up to 18 digits fit an int64, which pandas parses in one vectorised step.
         short = text.notna() & (text.str.len() <= 18)
         parsed = pd.Series(None, index=text.index, dtype=object)
         parsed[short] = text[short].astype("int64").astype(object)
         longer = text.notna() & ~short
-        parsed[longer] = text[longer].map(int)
+        parsed[longer] = [_long_int(value, base) for value in text[longer]]
         return parsed
-    return text.map(lambda value: int(value, base), na_action="ignore").astype(object)
+    return pd.Series(
+        [None if pd.isna(value) else _long_int(value, base) for value in text],
+        index=text.index,
+        dtype=object,
+    )
+
+
+def _long_int(digits: str, base: int) -> int:
+    significant = digits.lstrip("0")
+    return TOO_LONG if len(significant) > 24 else int(significant or "0", base)
 
 
 def _hex_strings(card_format: CardFormat, facility: pd.Series, number: pd.Series) -> list[str]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from credkit.columns import fold_header
 from credkit.directory import Directory, email_key, new_user_id, record_run, users
 from credkit.findings import finding, findings_frame
-from credkit.reading import CsvTable, read_csv_file
+from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
 
 #: The user CSV's headers.
 USER_HEADERS = ["First Name", "Last Name", "External ID", "Employee ID", "Email"]
@@ -126,7 +126,11 @@ def _user_columns(table: CsvTable, records: list[dict[str, object]]) -> pd.DataF
         return None
     frame = pd.DataFrame(index=table.rows.index)
     for header, name in _FIELDS.items():
-        frame[name] = table.rows[positions[header]].str.strip() if header in positions else ""
+        frame[name] = (
+            strip_formula_prefix(table.rows[positions[header]].str.strip())
+            if header in positions
+            else ""
+        )
     return frame
 
 

@@ -146,7 +146,7 @@ def test_template(tmp_path: Path) -> None:
     out = tmp_path / "template.csv"
     assert run("template", "-o", str(out)).exit_code == 0
     assert out.read_text().splitlines()[0] == ",".join(HEADERS)
-    assert run("template").output == out.read_text()
+    assert run("template").stdout_bytes == out.read_bytes()
 
 
 def test_users_import_exit_statuses(tmp_path: Path) -> None:

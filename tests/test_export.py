@@ -61,7 +61,7 @@ def test_export_reviews_clean_and_round_trips_the_prefix(filled: Directory, tmp_
 def test_export_of_an_empty_directory_is_the_header(directory: Directory) -> None:
     stream = io.StringIO()
     assert write_export(directory, stream) == 0
-    assert stream.getvalue() == ",".join(HEADERS) + "\n"
+    assert stream.getvalue() == ",".join(HEADERS) + "\r\n"  # RFC 4180 line ends
 
 
 def test_template_has_headers_and_a_card_a_plate_and_an_entry_code() -> None:

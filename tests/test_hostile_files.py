@@ -208,11 +208,6 @@ def test_formula_payloads_are_exported_with_a_quote_and_reimport_unchanged(tmp_p
 REJECTED = [case for case in CORPUS if case.status == 2 and case.created == 0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="importer.plan_import raises KeyError('existing_user_id') for a rejected review "
-    "(review_table leaves resolved as a frame without columns)",
-)
 def test_importing_a_rejected_review_through_the_library_writes_nothing(
     corpus_directory: Directory, tmp_path: Path
 ) -> None:

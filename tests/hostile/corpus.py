@@ -439,8 +439,6 @@ CORPUS: list[Hostile] = [
         (Expect("header-folded", 1, "User ID"),),
         0,
         created=1,
-        bug="columns.fold_header keeps invisible format characters (U+200B zero-width space): "
-        "an invisible difference makes a header-suggestion error, not a header-folded warning",
     ),
     Hostile(
         "header-with-bom-inside",
@@ -455,8 +453,6 @@ CORPUS: list[Hostile] = [
         (Expect("missing-credential-column", 1, None),),
         2,
         allowed=frozenset({"header-suggestion"}),
-        bug="render.findings_text prints columns and messages raw: escape sequences from a "
-        "file's header reach the operator's terminal",
     ),
     # --- look-alike letters ------------------------------------------------------------------
     Hostile(
@@ -483,16 +479,12 @@ CORPUS: list[Hostile] = [
         lambda: "Email,License Plate\n\u212aim@example.com,GOOD01\n".encode(),
         (Expect("unknown-user", 2, "Email"),),
         1,
-        bug="rules._resolve_users lower-cases emails with Unicode rules: the Kelvin sign "
-        "(U+212A) lower-cases to a Latin k, so the look-alike matches kim@example.com",
     ),
     Hostile(
         "email-with-dotted-capital-i",
         lambda: "Email,License Plate\nK\u0130M@example.com,GOOD01\n".encode(),
         (Expect("unknown-user", 2, "Email"),),
         1,
-        bug="rules._resolve_users lower-cases emails with pyarrow's Unicode rules: the dotted "
-        "capital I (U+0130) becomes a Latin i, so the look-alike matches kim@example.com",
     ),
     Hostile(
         "external-id-with-cyrillic-e",
@@ -618,8 +610,6 @@ CORPUS: list[Hostile] = [
         ),
         (Expect("card-number-range", 2, "Card Number"),),
         1,
-        bug="rules._as_int calls int() on any digit string: past 4,300 digits Python raises "
-        "ValueError (int max str digits), so review crashes",
     ),
     # --- control and invisible characters ----------------------------------------------------
     Hostile(
@@ -634,8 +624,6 @@ CORPUS: list[Hostile] = [
         lambda: csv_bytes([{"User ID": ADA, "Entry Code": "1234\x1bc"}]),
         (Expect("entry-code-invalid", 2, "Entry Code"),),
         1,
-        bug="findings.mask_entry_code shows the last two characters raw and render prints "
-        "them: an ESC c in an Entry Code resets the operator's terminal",
     ),
     Hostile(
         "bidi-override-in-plate",
