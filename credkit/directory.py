@@ -202,7 +202,8 @@ class Directory:
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
         self.url = database_url(url)
         _make_sqlite_folder(self.url)
-        self.engine = engine or sa.create_engine(self.url)
+        # hide_parameters: SQL logging must never print entry codes.
+        self.engine = engine or sa.create_engine(self.url, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)

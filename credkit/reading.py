@@ -397,7 +397,11 @@ class _Outcome:
         return CsvTable(
             headers=headers,
             rows=rows,
-            findings=findings_frame(self.findings),
+            # A problem of the whole file (its encoding, its kind) is reported at row 1, the
+            # file's first row, so that every finding names a row.
+            findings=findings_frame(
+                [finding | {"row": finding.get("row") or 1} for finding in self.findings]
+            ),
             detection=self.detection,
             sha256=sha256,
             size=size,

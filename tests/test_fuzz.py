@@ -248,11 +248,7 @@ def check_findings(review: Review) -> None:
         assert code in CATALOGUE, code
         kind = CATALOGUE[code]
         assert severity == kind.severity, (code, severity)
-        if pd.isna(row):
-            # Only file-level findings lack a row today: see
-            # test_hostile_files.py::test_every_file_level_finding_names_a_row (xfail).
-            assert kind.level == "file", code
-            continue
+        assert not pd.isna(row), code  # every finding names a row; the file's own is row 1
         assert int(row) == row and row >= 1, (code, row)
         if kind.level == "columns":
             assert row == 1, (code, row)

@@ -220,11 +220,6 @@ def test_importing_a_rejected_review_through_the_library_writes_nothing(
         assert count(corpus_directory, import_runs) == 0  # "File rejected: nothing written"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reading gives file-level findings no row (UTF-16/32, binary signatures, a missing "
-    "path): the contract wants every finding to name a row, the file's being row 1",
-)
 def test_every_file_level_finding_names_a_row(corpus_directory: Directory, tmp_path: Path) -> None:
     kinds = ["utf16-with-bom", "utf16le-without-bom", "xlsx-renamed-csv", "pdf-renamed-csv"]
     reviews = [review_file(BY_KIND[kind].write(tmp_path), corpus_directory) for kind in kinds]

@@ -49,7 +49,7 @@ CASES = [
     ("bom.csv", {}, [], True),
     ("cp1252.csv", {}, [("not-utf8", 2, None, "error")], False),
     ("cp1252.csv", {"encoding": "cp1252"}, [], True),
-    ("utf16.csv", {}, [("not-utf8", None, None, "error")], False),
+    ("utf16.csv", {}, [("not-utf8", 1, None, "error")], False),
     ("utf16.csv", {"encoding": "utf-16"}, [], True),
     ("semicolon.csv", {}, [("wrong-delimiter", 1, None, "error")], False),
     ("semicolon.csv", {"delimiter": ";"}, [], True),
@@ -70,7 +70,7 @@ CASES = [
     ("header_only.csv", {}, [("no-rows", 2, None, "error")], True),
     ("empty.csv", {}, [("empty-file", 1, None, "error")], False),
     ("bom_whitespace.csv", {}, [("empty-file", 1, None, "error")], False),
-    ("workbook.csv", {}, [("unreadable", None, None, "error")], False),
+    ("workbook.csv", {}, [("unreadable", 1, None, "error")], False),
     ("nul.csv", {}, [("unreadable", 3, None, "error")], False),
     ("unclosed_quote.csv", {}, [("unreadable", 3, None, "error")], False),
     ("formula.csv", {}, [], True),
@@ -173,7 +173,7 @@ def test_utf16_is_named_and_read_when_named():
 
 def test_utf16_without_bom_is_not_mistaken_for_nul_bytes():
     table = read_csv_bytes("User ID,Last Name\nU1,Müller\nU2,Dupont\n".encode("utf-16-le"))
-    assert shape(table) == [("not-utf8", None, None, "error")]
+    assert shape(table) == [("not-utf8", 1, None, "error")]
     assert table.detection.looks_like == "utf-16-le"
 
 
@@ -394,11 +394,11 @@ def test_row_numbers_match_the_csv_module_on_random_files(monkeypatch, delimiter
 
 def test_a_missing_path_is_a_finding():
     table = read_csv_file(FILES / "no-such-file.csv")
-    assert shape(table) == [("unreadable", None, None, "error")]
+    assert shape(table) == [("unreadable", 1, None, "error")]
     assert "no-such-file.csv" in table.findings["message"][0]
     assert not table.readable and table.headers == [] and table.rows.empty
     folder = read_csv_file(FILES)
-    assert shape(folder) == [("unreadable", None, None, "error")]
+    assert shape(folder) == [("unreadable", 1, None, "error")]
 
 
 def test_a_blank_first_row_is_not_a_header():

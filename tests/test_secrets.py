@@ -215,11 +215,6 @@ def test_credkit_logs_no_code(coded, caplog: pytest.LogCaptureFixture) -> None:
     assert_no_code(logged, "the log")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Directory creates its engine without hide_parameters=True: with SQL logging on, "
-    "SQLAlchemy logs every statement's parameters, entry codes in full",
-)
 def test_the_sql_log_holds_no_code(coded, sql_logging, caplog: pytest.LogCaptureFixture) -> None:
     directory, path = coded
     caplog.set_level(logging.INFO)
