@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from credkit.findings import finding, findings_frame, has_errors
+from credkit.findings import finding, findings_frame, has_errors, quoted
 
 #: The credential CSV's headers, in export order (SPEC: "The columns").
 HEADERS = [
@@ -86,7 +86,7 @@ def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None)
                 records.append(
                     finding(
                         "header-suggestion",
-                        f"Column {written!r} looks like {suggestion!r}; accept the mapping "
+                        f"Column {quoted(written)} looks like {suggestion!r}; accept the mapping "
                         f"({written}={suggestion}) to use it, or rename the column",
                         row=1,
                         column=written,
@@ -97,7 +97,7 @@ def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None)
                 records.append(
                     finding(
                         "unknown-column",
-                        f"Column {written!r} is not a credential column and is ignored",
+                        f"Column {quoted(written)} is not a credential column and is ignored",
                         row=1,
                         column=written,
                     )
@@ -107,7 +107,7 @@ def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None)
             records.append(
                 finding(
                     "duplicate-column",
-                    f"Column {written!r} repeats {target!r} (columns {positions[target] + 1} "
+                    f"Column {quoted(written)} repeats {target!r} (columns {positions[target] + 1} "
                     f"and {position + 1}); remove one of them",
                     row=1,
                     column=target,
@@ -120,7 +120,7 @@ def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None)
             records.append(
                 finding(
                     "header-folded",
-                    f"Column {written!r} is read as {target!r}",
+                    f"Column {quoted(written)} is read as {target!r}",
                     row=1,
                     column=target,
                     value=written,

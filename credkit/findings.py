@@ -144,9 +144,31 @@ def findings_frame(
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records or ()))
     frame = frame.reindex(columns=FINDING_COLUMNS)
     frame["row"] = pd.array(frame["row"], dtype="Int64")
+    frame["value"] = frame["value"].map(shortened, na_action="ignore")
     for name in ("column", "value", "code", "severity", "message"):
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     return frame.sort_values("row", kind="stable", na_position="first").reset_index(drop=True)
+
+
+#: How much of a value a message quotes, and how much the value column keeps.
+QUOTED_LENGTH = 40
+VALUE_LENGTH = 100
+
+
+def quoted(value: object, limit: int = QUOTED_LENGTH) -> str:
+    """A value as a message quotes it: repr'd (so invisible characters show), and shortened,
+    because a 10 MB cell must not make a 10 MB message."""
+    text = str(value)
+    return (
+        repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text):,} characters)"
+    )
+
+
+def shortened(value: object, limit: int = VALUE_LENGTH) -> object:
+    """A finding's value, cut to limit characters."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    return value
 
 
 def mask_entry_code(value: object) -> str:

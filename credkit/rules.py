@@ -10,7 +10,7 @@ import pandas as pd
 
 from credkit.columns import HEADERS
 from credkit.directory import ASCII_LOWER, DirectoryLookup
-from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code
+from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.schema import (
     HEX_NOISE,
@@ -194,7 +194,7 @@ def _resolve_users(
             "unknown-user",
             header,
             lambda at, header=header, key=key: (
-                f"No user has {header} " + key[at].map(repr)
+                f"No user has {header} " + key[at].map(quoted)
                 + "; a credential import never creates users"
             ),
         )  # fmt: skip
@@ -204,7 +204,7 @@ def _resolve_users(
             "keys-disagree",
             header,
             lambda at, header=header, key=key: (
-                f"{header} " + key[at].map(repr) + " belongs to a different user than the "
+                f"{header} " + key[at].map(quoted) + " belongs to a different user than the "
                 + chosen[at] + " of this row"
             ),
         )  # fmt: skip
@@ -213,7 +213,7 @@ def _resolve_users(
             "key-unmatched",
             header,
             lambda at, header=header, key=key: (
-                f"{header} " + key[at].map(repr) + " matches no user; the row's "
+                f"{header} " + key[at].map(quoted) + " matches no user; the row's "
                 + chosen[at] + " picked its user"
             ),
         )  # fmt: skip
@@ -241,8 +241,8 @@ def _check_names(
             "name-mismatch",
             header,
             lambda at, header=header, written=written, directory_name=directory_name: (
-                f"{header} " + written[at].map(repr) + " differs from the directory's "
-                + directory_name[at].map(repr)
+                f"{header} " + written[at].map(quoted) + " differs from the directory's "
+                + directory_name[at].map(quoted)
             ),
         )  # fmt: skip
 
@@ -307,14 +307,14 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
         unknown,
         "unknown-card-type",
         "Card Type",
-        card_type.map({name: str(UnknownCardType(name)) for name in formats}),
+        card_type.map({name: _unknown_card_type(name) for name in formats}),
     )
     found.add(
         canonical.notna() & (canonical != card_type),
         "card-type-alias",
         "Card Type",
         lambda at: (
-            "Card Type " + card_type[at].map(repr) + " is read as " + canonical[at].map(repr)
+            "Card Type " + card_type[at].map(quoted) + " is read as " + canonical[at].map(quoted)
         ),
     )
     hex_raw = rows["Card Number Hex"]
@@ -325,13 +325,26 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
         "hex-prefix",
         "Card Number Hex",
         lambda at: (
-            "Card Number Hex " + hex_raw[at].map(repr) + " is read as " + hex_clean[at].map(repr)
+            "Card Number Hex "
+            + hex_raw[at].map(quoted)
+            + " is read as "
+            + hex_clean[at].map(quoted)
         ),
     )
     workable = is_card & canonical.notna() & number_given
     for name in pd.unique(canonical[workable]):
         in_format = workable & (canonical == name)
         _resolve_format(REGISTRY.get(name), rows[in_format], hex_clean[in_format], resolved, found)
+
+
+def _unknown_card_type(name: str) -> str:
+    try:
+        REGISTRY.get(name)
+        suggestions: list[str] = []
+    except UnknownCardType as unknown:
+        suggestions = unknown.suggestions
+    hint = f"; did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
+    return f"Card Type {quoted(name)} is not a known card format{hint} (see `credkit formats`)"
 
 
 def _resolve_format(
@@ -511,7 +524,7 @@ def _resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsB
         "plate-normalized",
         "License Plate",
         lambda at: (
-            "License Plate " + written[at].map(repr) + " is stored as " + plate[at].map(repr)
+            "License Plate " + written[at].map(quoted) + " is stored as " + plate[at].map(quoted)
         ),
     )
     resolved.loc[valid, "license_plate"] = plate[valid]

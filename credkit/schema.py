@@ -11,7 +11,7 @@ from pandera.errors import SchemaErrors
 from pandera.extensions import register_check_method
 from pandera.typing import Series
 
-from credkit.findings import findings_frame, mask_entry_code
+from credkit.findings import findings_frame, mask_entry_code, quoted
 
 # Every check is vectorised (a whole column at once): at 250,000 rows an element-wise
 # check costs seconds. Empty cells pass every check here; which fields a row needs is a
@@ -148,16 +148,16 @@ class CredentialRow(pa.DataFrameModel):
 
 #: Which finding each check's failure becomes, and the message it gets.
 CHECK_FINDINGS = {
-    "digits_only": ("not-digits", "{column} must be digits only, not {value!r}"),
+    "digits_only": ("not-digits", "{column} must be digits only, not {value}"),
     "not_scientific": (
         "scientific-notation",
-        "{column} {value!r} is in scientific notation: Excel has already lost digits. Re-export "
+        "{column} {value} is in scientific notation: Excel has already lost digits. Re-export "
         "the source with the column formatted as Text",
     ),
-    "hex_digits": ("hex-invalid", "{column} {value!r} is not hexadecimal"),
+    "hex_digits": ("hex-invalid", "{column} {value} is not hexadecimal"),
     "license_plate": (
         "plate-invalid",
-        "License Plate {value!r} must be 2 to 10 letters or digits (spaces and hyphens removed)",
+        "License Plate {value} must be 2 to 10 letters or digits (spaces and hyphens removed)",
     ),
     "entry_code": ("entry-code-invalid", "Entry Code {value} must be 4 to 16 digits"),
     "entry_code_length": (
@@ -167,13 +167,18 @@ CHECK_FINDINGS = {
     ),
     "credential_status": (
         "status-invalid",
-        "Credential Status {value!r} must be Active or Inactive",
+        "Credential Status {value} must be Active or Inactive",
     ),
     "modified_time": (
         "modified-invalid",
-        "Modified {value!r} is not ISO 8601 (2026-11-25T14:03:00Z) or MM/DD/YYYY HH:MM[:SS] [AM|PM]",
+        "Modified {value} is not ISO 8601 (2026-11-25T14:03:00Z) or MM/DD/YYYY HH:MM[:SS] [AM|PM]",
     ),
 }
+
+
+#: Rows validated at once: pandera's failure cases for a file where every row fails take
+#: several times the file's size, so a large file is validated a slice at a time.
+VALIDATION_CHUNK_ROWS = 50_000
 
 
 def field_findings(rows: pd.DataFrame) -> pd.DataFrame:
@@ -182,32 +187,41 @@ def field_findings(rows: pd.DataFrame) -> pd.DataFrame:
     No pandera exception leaves this function: failure cases are turned into credkit's
     findings, one per failing cell, at the row's spreadsheet number.
     """
-    try:
-        CredentialRow.validate(rows, lazy=True)
-    except SchemaErrors as errors:
-        return _failure_findings(errors.failure_cases)
-    return findings_frame()
+    parts = []
+    for start in range(0, len(rows), VALIDATION_CHUNK_ROWS):
+        try:
+            CredentialRow.validate(rows.iloc[start : start + VALIDATION_CHUNK_ROWS], lazy=True)
+        except SchemaErrors as errors:
+            parts.append(_failure_findings(errors.failure_cases))
+    return findings_frame(pd.concat(parts, ignore_index=True) if parts else None)
 
 
 def _failure_findings(failure_cases: pd.DataFrame) -> pd.DataFrame:
-    cases = failure_cases[failure_cases["check"].isin(CHECK_FINDINGS)]
-    unexpected = failure_cases[~failure_cases["check"].isin(CHECK_FINDINGS)]
-    if len(unexpected):  # a dtype or column failure: the caller passed a malformed frame
-        raise ValueError(f"rows do not fit the credential schema:\n{unexpected}")
-    records = []
-    for check, column, value, row in cases[["check", "column", "failure_case", "index"]].itertuples(
-        index=False
-    ):
+    """pandera's failure cases as findings, built a whole (check, column) group at a time:
+    a file where every row fails has hundreds of thousands of them."""
+    known = failure_cases["check"].isin(CHECK_FINDINGS)
+    if not known.all():  # a dtype or column failure: the caller passed a malformed frame
+        raise ValueError(f"rows do not fit the credential schema:\n{failure_cases[~known]}")
+    parts = []
+    for (check, column), cases in failure_cases.groupby(["check", "column"], sort=False):
         code, template = CHECK_FINDINGS[check]
-        shown = mask_entry_code(value) if column == "Entry Code" else value
-        records.append(
-            {
-                "row": row,
-                "column": column,
-                "value": shown,
-                "code": code,
-                "severity": "error",
-                "message": template.format(column=column, value=shown),
-            }
+        values = cases["failure_case"].astype(str)
+        if column == "Entry Code":
+            values = values.map(mask_entry_code)
+            in_message = values
+        else:
+            in_message = values.map(quoted)
+        before, after = template.format(column=column, value="\0").split("\0")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": cases["index"].to_numpy(),
+                    "column": column,
+                    "value": values.to_numpy(dtype=object),
+                    "code": code,
+                    "severity": "error",
+                    "message": (before + in_message + after).to_numpy(dtype=object),
+                }
+            )
         )
-    return findings_frame(records)
+    return findings_frame(pd.concat(parts, ignore_index=True) if parts else None)

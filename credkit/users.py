@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from credkit.columns import fold_header
 from credkit.directory import Directory, email_key, new_user_id, record_run, users
-from credkit.findings import finding, findings_frame
+from credkit.findings import finding, findings_frame, quoted
 from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
 
 #: The user CSV's headers.
@@ -148,7 +148,7 @@ def _row_problems(
         problems.append(
             finding(
                 "email-invalid",
-                f"{email!r} is not an email address",
+                f"{quoted(email)} is not an email address",
                 row=row_number,
                 column="Email",
                 value=email,
