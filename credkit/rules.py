@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from credkit.columns import HEADERS
-from credkit.directory import ASCII_LOWER, DirectoryLookup
+from credkit.directory import ASCII_LOWER, CREDENTIAL_FIELDS, DirectoryLookup
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.schema import (
@@ -23,14 +23,8 @@ from credkit.schema import (
 #: The columns of the resolved frame: what each row means, once checked.
 RESOLVED_COLUMNS = [
     "user_id",
-    "kind",
     "credential_key",
-    "card_type",
-    "facility_code",
-    "card_number",
-    "card_number_hex",
-    "license_plate",
-    "entry_code",
+    *CREDENTIAL_FIELDS,
     "status",
     "modified",
     "existing_user_id",
