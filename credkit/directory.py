@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -410,6 +411,14 @@ class DirectoryLookup:
             for name, values in keys.items():
                 wanted |= everyone[name].isin(values[values != ""])
             return everyone[wanted].reset_index(drop=True)
+        if sum(len(values) for values in keys.values()) <= self.CHUNK:
+            # The usual case when an operator edits a row: one query for all the keys.
+            wanted = {name: _present(values) for name, values in keys.items()}
+            conditions = [users.c[name].in_(list(v)) for name, v in wanted.items() if len(v)]
+            if not conditions:
+                return pd.DataFrame(columns=columns, dtype=object)
+            with self.directory.engine.connect() as conn:
+                return _raw_frame(conn, query.where(sa.or_(*conditions)), columns)
         frames = [self._read(query, users.c[name], values) for name, values in keys.items()]
         found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         return found.drop_duplicates("user_id").reset_index(drop=True)
@@ -443,7 +452,7 @@ class DirectoryLookup:
     def _read(self, query: sa.Select, column: sa.Column, values: pd.Series) -> pd.DataFrame:
         """The query's rows whose column holds one of values, as a DataFrame of raw values."""
         names = list(query.selected_columns.keys())
-        wanted = pd.unique(values[values.notna() & (values != "")].astype(object))
+        wanted = _present(values)
         if len(wanted) == 0:
             return pd.DataFrame(columns=names, dtype=object)
         with self.directory.engine.connect() as conn:
@@ -457,6 +466,11 @@ class DirectoryLookup:
                 for start in range(0, len(wanted), self.CHUNK)
             ]
         return pd.concat(parts, ignore_index=True)
+
+
+def _present(values: pd.Series) -> np.ndarray:
+    """The distinct non-empty values."""
+    return pd.unique(values[values.notna() & (values != "")].astype(object))
 
 
 def _raw_frame(conn: Connection, query: sa.Select, names: list[str]) -> pd.DataFrame:

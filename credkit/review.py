@@ -55,6 +55,7 @@ class Review:
     column_review: ColumnReview | None = None
     lookup: DirectoryLookup | None = field(default=None, repr=False)
     edited_cells: dict[tuple[int, str], str] = field(default_factory=dict)  # by edit()
+    _sharing: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def rejected(self) -> bool:
@@ -129,6 +130,7 @@ class Review:
             self.table.loc[edited], self.lookup, self.options.rule_options
         )
         self.resolved.loc[edited] = resolved.astype(object)
+        self._update_sharing_arrays(edited)
         touched = self._rows_sharing(
             keys=set(old["credential_key"].dropna()) | set(resolved["credential_key"].dropna()),
             users=set(old["user_id"].dropna()) | set(resolved["user_id"].dropna()),
@@ -146,19 +148,37 @@ class Review:
     def _rows_sharing(self, keys: set[str], users: set[str]) -> pd.Index:
         """Rows whose credential is one of keys, or whose entry code belongs to one of users.
 
-        A few direct comparisons over the column cost milliseconds; isin would hash all of it.
+        A few direct comparisons over cached arrays cost milliseconds; isin would hash the
+        whole column on every edit.
         """
-        resolved = self.resolved
-        credential_keys = resolved["credential_key"].to_numpy(dtype=object)
-        shares = np.zeros(len(resolved), dtype=bool)
+        credential_keys, owners, is_code = self._sharing_arrays()
+        shares = np.zeros(len(credential_keys), dtype=bool)
         for key in keys:
             shares |= credential_keys == key
-        if users:
-            owners = resolved["user_id"].to_numpy(dtype=object)
-            is_code = (resolved["kind"] == "entry_code").to_numpy()
-            for user in users:
-                shares |= is_code & (owners == user)
-        return resolved.index[shares]
+        for user in users:
+            shares |= is_code & (owners == user)
+        return self.resolved.index[shares]
+
+    def _sharing_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The credential key, owner and is-entry-code of every row, as arrays (cached)."""
+        if self._sharing is None:
+            resolved = self.resolved
+            self._sharing = (
+                resolved["credential_key"].to_numpy(dtype=object, copy=True),
+                resolved["user_id"].to_numpy(dtype=object, copy=True),
+                (resolved["kind"] == "entry_code").to_numpy(copy=True),
+            )
+        return self._sharing
+
+    def _update_sharing_arrays(self, rows: pd.Index) -> None:
+        if self._sharing is None:
+            return
+        credential_keys, owners, is_code = self._sharing
+        positions = self.resolved.index.get_indexer(rows)
+        changed = self.resolved.loc[rows]
+        credential_keys[positions] = changed["credential_key"].to_numpy(dtype=object)
+        owners[positions] = changed["user_id"].to_numpy(dtype=object)
+        is_code[positions] = (changed["kind"] == "entry_code").to_numpy()
 
     def _first_rows(self, subset: pd.DataFrame) -> pd.DataFrame:
         """first_rows_in for a subset, computed from the whole file's rows that share its keys."""
