@@ -240,7 +240,7 @@ def child_export_raw(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         cursor = connection.execute(RAW_EXPORT_SQL)
         with open(spec["out"], "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
+            writer = csv.writer(stream, lineterminator="\r\n")
             writer.writerow(HEADERS)
             while batch := cursor.fetchmany(5_000):
                 writer.writerows(batch)
