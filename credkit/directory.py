@@ -350,13 +350,6 @@ def record_run(conn: Connection, *, counts: dict[str, int], **run: Any) -> int:
     return run_id
 
 
-def runs_frame(directory: Directory) -> pd.DataFrame:
-    """Every recorded run, newest first."""
-    query = sa.select(import_runs).order_by(import_runs.c.id.desc())
-    with directory.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).mappings().all())
-
-
 def _user_row(user: NewUser) -> dict[str, Any]:
     return {
         "user_id": user.user_id or new_user_id(),

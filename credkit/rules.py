@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from credkit.columns import HEADERS
 from credkit.directory import ASCII_LOWER, CREDENTIAL_FIELDS, DirectoryLookup
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
@@ -720,8 +719,3 @@ def _numbers(values: pd.Series) -> pd.Series:
 def _reverse_bytes(value: int, hex_digits: int) -> int:
     width = (hex_digits + 1) // 2
     return int.from_bytes(value.to_bytes(width, "big"), "little")
-
-
-def empty_rows() -> pd.DataFrame:
-    """A frame of no rows with the 14 columns, for files that were rejected."""
-    return pd.DataFrame(columns=HEADERS, dtype=str)

@@ -20,8 +20,6 @@ from credkit.directory import (
     users,
 )
 
-RUN_COLUMNS = ["id", "kind", "operator", "started_at", "finished_at", "file_name", "counts"]
-
 
 def list_runs(directory: Directory) -> pd.DataFrame:
     """Every run, newest first, with its counts and whether it was undone."""

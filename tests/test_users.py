@@ -81,10 +81,10 @@ def test_a_file_without_name_columns_is_rejected(directory: Directory, tmp_path:
 
 
 def test_a_run_is_recorded(directory: Directory, tmp_path: Path) -> None:
-    from credkit.directory import runs_frame
+    from credkit.runs import list_runs
 
     result = import_users(directory, write(tmp_path, "Ada,Lovelace,E1,,\n"), operator="ops")
-    (run,) = runs_frame(directory).to_dict("records")
+    (run,) = list_runs(directory).to_dict("records")
     assert run["id"] == result.run_id
     assert (run["kind"], run["operator"], run["file_name"]) == ("users", "ops", "users.csv")
     assert run["counts"]["create"] == 1 and len(run["file_sha256"]) == 64
