@@ -34,9 +34,7 @@ from credkit.columns import HEADERS
 from credkit.directory import (
     Directory,
     NewUser,
-    card_key,
     credential_history,
-    entry_code_key,
     plate_key,
 )
 from credkit.export import write_export
@@ -45,10 +43,7 @@ from credkit.formats import REGISTRY
 from credkit.importer import APPLIED, OUTCOMES, execute_import, plan_import
 from credkit.review import Review, ReviewOptions, review_bytes
 from credkit.users import import_users
-
-ADA = "11111111-1111-4111-8111-111111111111"
-KIM = "33333333-3333-4333-8333-333333333333"
-HID26 = "Standard 26-bit Wiegand"
+from tests.support import ADA, ADA_USER, HID26, KIM, give_card, give_entry_code, give_plate
 
 FUZZ = settings(
     deadline=None,
@@ -195,24 +190,14 @@ def _populate(directory: Directory) -> None:
     """Ada (a card, a plate, an entry code) and Kim (a card), as the review tests have them."""
     directory.add_users(
         [
-            NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com", user_id=ADA),
+            ADA_USER,
             NewUser("Kim", "Kowalski", external_id="E3", email="kim@example.com", user_id=KIM),
         ]
     )
-    directory.add_credential(
-        ADA, kind="card", credential_key=card_key(HID26, 1, 1), card_type=HID26,
-        facility_code="1", card_number="1", card_number_hex="2020002",
-    )  # fmt: skip
-    directory.add_credential(
-        ADA, kind="license_plate", credential_key=plate_key("ADA1"), license_plate="ADA1"
-    )
-    directory.add_credential(
-        ADA, kind="entry_code", credential_key=entry_code_key("0042"), entry_code="0042"
-    )
-    directory.add_credential(
-        KIM, kind="card", credential_key=card_key(HID26, 1, 2), card_type=HID26,
-        facility_code="1", card_number="2", card_number_hex=REGISTRY.get(HID26).encode(1, 2),
-    )  # fmt: skip
+    give_card(directory, ADA, 1, 1)
+    give_plate(directory, ADA, "ADA1")
+    give_entry_code(directory, ADA, "0042")
+    give_card(directory, KIM, 1, 2)
 
 
 @pytest.fixture(scope="module")

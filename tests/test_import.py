@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -11,44 +9,33 @@ import pytest
 import sqlalchemy as sa
 
 from credkit.columns import HEADERS
-from credkit.directory import Directory, NewUser, card_key, credential_history, entry_code_key
+from credkit.directory import Directory, card_key, credential_history, entry_code_key
 from credkit.export import write_export
 from credkit.formats import REGISTRY
 from credkit.importer import execute_import, plan_import
 from credkit.review import ReviewOptions, review_bytes, review_file
 from credkit.runs import list_runs, undo_run
+from tests.support import (
+    ADA,
+    ADA_USER,
+    ALAN,
+    ALAN_USER,
+    HID26,
+    csv_bytes,
+    give_card,
+    give_entry_code,
+)
 
-ADA = "11111111-1111-4111-8111-111111111111"
-ALAN = "22222222-2222-4222-8222-222222222222"
-HID26 = "Standard 26-bit Wiegand"
+JUNE = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def staffed(directory: Directory) -> Directory:
-    directory.add_users(
-        [
-            NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com", user_id=ADA),
-            NewUser("Alan", "Turing", external_id="E2", email="alan@example.com", user_id=ALAN),
-        ]
-    )
-    directory.add_credential(
-        ADA, kind="card", credential_key=card_key(HID26, 1, 1), card_type=HID26,
-        facility_code="1", card_number="1", card_number_hex="2020002",
-        modified=datetime(2026, 6, 1, tzinfo=UTC),
-    )  # fmt: skip
-    directory.add_credential(
-        ADA, kind="entry_code", credential_key=entry_code_key("0042"), entry_code="0042",
-        modified=datetime(2026, 6, 1, tzinfo=UTC),
-    )  # fmt: skip
+    """Two users: Ada (card 1/1 and entry code 0042, both changed in June) and Alan (none)."""
+    directory.add_users([ADA_USER, ALAN_USER])
+    give_card(directory, ADA, 1, 1, modified=JUNE)
+    give_entry_code(directory, ADA, "0042", modified=JUNE)
     return directory
-
-
-def csv_bytes(rows: list[dict[str, str]]) -> bytes:
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=HEADERS, lineterminator="\n", restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return stream.getvalue().encode()
 
 
 def run_import(directory: Directory, rows: list[dict[str, str]], **options):

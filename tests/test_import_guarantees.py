@@ -16,9 +16,7 @@ from credkit.directory import Directory, NewUser, credential_history, credential
 from credkit.importer import execute_import, plan_import
 from credkit.review import review_bytes, review_file
 from tests.conftest import postgres_url
-
-ADA = "11111111-1111-4111-8111-111111111111"
-ALAN = "22222222-2222-4222-8222-222222222222"
+from tests.support import ADA, ALAN
 
 
 def people(directory: Directory) -> Directory:

@@ -2,57 +2,37 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
-from credkit.columns import HEADERS
-from credkit.directory import Directory, NewUser, card_key, entry_code_key, plate_key
+from credkit.directory import Directory, plate_key
 from credkit.formats import REGISTRY
 from credkit.review import Review, ReviewOptions, review_bytes
-
-ADA = "11111111-1111-4111-8111-111111111111"
-ALAN = "22222222-2222-4222-8222-222222222222"
-HID26 = "Standard 26-bit Wiegand"
-MIFARE = "MiFare 4-Byte (32 bit) CSN"
+from tests.support import (
+    ADA,
+    ADA_USER,
+    ALAN,
+    ALAN_USER,
+    HID26,
+    MIFARE,
+    csv_bytes,
+    give_card,
+    give_entry_code,
+    give_plate,
+)
 
 
 @pytest.fixture
 def staffed(directory: Directory) -> Directory:
     """Two users: Ada (card 1/1, plate ADA1, entry code 0042) and Alan (card 1/2, June)."""
-    directory.add_users(
-        [
-            NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com", user_id=ADA),
-            NewUser("Alan", "Turing", external_id="E2", email="alan@example.com", user_id=ALAN),
-        ]
-    )
-    directory.add_credential(
-        ADA, kind="card", credential_key=card_key(HID26, 1, 1), card_type=HID26,
-        facility_code="1", card_number="1", card_number_hex="2020002",
-    )  # fmt: skip
-    directory.add_credential(
-        ADA, kind="license_plate", credential_key=plate_key("ADA1"), license_plate="ADA1"
-    )
-    directory.add_credential(
-        ADA, kind="entry_code", credential_key=entry_code_key("0042"), entry_code="0042"
-    )
-    directory.add_credential(
-        ALAN, kind="card", credential_key=card_key(HID26, 1, 2), card_type=HID26,
-        facility_code="1", card_number="2", card_number_hex=REGISTRY.get(HID26).encode(1, 2),
-        modified=datetime(2026, 6, 1, tzinfo=UTC),
-    )  # fmt: skip
+    directory.add_users([ADA_USER, ALAN_USER])
+    give_card(directory, ADA, 1, 1)
+    give_plate(directory, ADA, "ADA1")
+    give_entry_code(directory, ADA, "0042")
+    give_card(directory, ALAN, 1, 2, modified=datetime(2026, 6, 1, tzinfo=UTC))
     return directory
-
-
-def csv_bytes(rows: list[dict[str, str]], headers: list[str] = HEADERS) -> bytes:
-    stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=headers, lineterminator="\n", restval="")
-    writer.writeheader()
-    writer.writerows(rows)
-    return stream.getvalue().encode()
 
 
 def review_rows(directory: Directory, rows: list[dict[str, str]], **options) -> Review:

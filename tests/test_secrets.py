@@ -30,9 +30,8 @@ from credkit.importer import ImportResult, execute_import, plan_import
 from credkit.notify import result_message
 from credkit.render import review_text
 from credkit.review import Review, review_file
+from tests.support import ADA, KIM
 
-ADA = "11111111-1111-4111-8111-111111111111"
-KIM = "33333333-3333-4333-8333-333333333333"
 EVE = "55555555-5555-4555-8555-555555555555"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 

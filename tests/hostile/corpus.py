@@ -27,9 +27,8 @@ from pathlib import Path
 
 from credkit.columns import HEADERS
 from credkit.directory import Directory, NewUser
+from tests.support import ADA, KIM
 
-ADA = "11111111-1111-4111-8111-111111111111"
-KIM = "33333333-3333-4333-8333-333333333333"
 BOM = b"\xef\xbb\xbf"
 MAX_ROWS = 250_000
 
