@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import string
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from credkit.defaults import BATCH_SIZE, database_url
@@ -104,7 +106,7 @@ credential_history = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id"), index=True),
     sa.Column("row", sa.Integer),  # the file's row that made the change
-    sa.Column("credential_key", sa.String(400), nullable=False, index=True),
+    sa.Column("credential_key", sa.String(400), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("before", sa.JSON),
     sa.Column("after", sa.JSON),
@@ -350,6 +352,37 @@ def record_run(conn: Connection, *, counts: dict[str, int], **run: Any) -> int:
     return run_id
 
 
+def insert_many(
+    conn: Connection, table: sa.Table, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert rows, tuples of values in the order of columns, with the driver's own executemany.
+
+    The values must already be what the driver takes (see bind_value): SQLAlchemy's per-row
+    parameter processing costs more than the database's own work when an import writes
+    250,000 rows, and this is the one place that skips it.
+    """
+    if not rows:
+        return
+    placeholder = _PLACEHOLDERS.get(conn.dialect.paramstyle)
+    if placeholder is None:  # a programming fault: a driver credkit was not written for
+        raise NotImplementedError(f"paramstyle {conn.dialect.paramstyle!r}")
+    quote = conn.dialect.identifier_preparer.quote
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(name) for name in columns)}) "
+        f"VALUES ({', '.join([placeholder] * len(columns))})"
+    )
+    conn.exec_driver_sql(statement, rows)
+
+
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+def bind_value(conn: Connection, column: sa.Column, value: Any) -> Any:
+    """A value as the column's type hands it to this connection's driver (for insert_many)."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process else value
+
+
 def _user_row(user: NewUser) -> dict[str, Any]:
     return {
         "user_id": user.user_id or new_user_id(),
@@ -370,23 +403,29 @@ def _make_sqlite_folder(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+SQLITE_CACHE_KIB = 65_536
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # Foreign keys are off by default in SQLite; WAL lets a reader run beside an import.
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
+    # A 64 MiB page cache (SQLite's default is 2 MiB): an import's inserts land at random
+    # places in the credential-key indexes, and with the default cache most of them miss.
+    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
 class DirectoryLookup:
     """Answers a review's questions about the directory, for a whole file's keys at once.
 
-    Few keys are looked up with IN queries; past SCAN_THRESHOLD keys one plain scan of the table
-    is cheaper than hundreds of queries. Rows are read as raw driver values into pandas, since
-    250,000 rows through SQLAlchemy's per-row result processing take seconds.
+    Keys are looked up with one query per question (see one_of); past SCAN_THRESHOLD keys one
+    plain scan of the table is cheaper than the index lookups. Rows are read as raw driver
+    values into pandas, since 250,000 rows through SQLAlchemy's per-row result processing take
+    seconds.
     """
 
-    CHUNK = 2_000
     SCAN_THRESHOLD = 20_000
 
     def __init__(self, directory: Directory) -> None:
@@ -397,24 +436,18 @@ class DirectoryLookup:
         external_id, email_key, first_name, last_name."""
         columns = ["user_id", "external_id", "email_key", "first_name", "last_name"]
         query = sa.select(*(users.c[name] for name in columns))
-        if sum(len(values) for values in keys.values()) > self.SCAN_THRESHOLD:
-            with self.directory.engine.connect() as conn:
+        wanted = {name: _present(values) for name, values in keys.items()}
+        with self.directory.engine.connect() as conn:
+            if sum(len(values) for values in wanted.values()) > self.SCAN_THRESHOLD:
                 everyone = _raw_frame(conn, query, columns)
-            wanted = pd.Series(False, index=everyone.index)
-            for name, values in keys.items():
-                wanted |= everyone[name].isin(values[values != ""])
-            return everyone[wanted].reset_index(drop=True)
-        if sum(len(values) for values in keys.values()) <= self.CHUNK:
-            # The usual case when an operator edits a row: one query for all the keys.
-            wanted = {name: _present(values) for name, values in keys.items()}
-            conditions = [users.c[name].in_(list(v)) for name, v in wanted.items() if len(v)]
+                matches = pd.Series(False, index=everyone.index)
+                for name, values in wanted.items():
+                    matches |= everyone[name].isin(values)
+                return everyone[matches].reset_index(drop=True)
+            conditions = [one_of(conn, users.c[name], v) for name, v in wanted.items() if len(v)]
             if not conditions:
                 return pd.DataFrame(columns=columns, dtype=object)
-            with self.directory.engine.connect() as conn:
-                return _raw_frame(conn, query.where(sa.or_(*conditions)), columns)
-        frames = [self._read(query, users.c[name], values) for name, values in keys.items()]
-        found = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-        return found.drop_duplicates("user_id").reset_index(drop=True)
+            return _raw_frame(conn, query.where(sa.or_(*conditions)), columns)
 
     def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
         """The directory's credentials with these keys, with their owner, indexed by key."""
@@ -452,18 +485,34 @@ class DirectoryLookup:
             if len(wanted) > self.SCAN_THRESHOLD:
                 frame = _raw_frame(conn, query, names)
                 return frame[frame[column.name].isin(wanted)].reset_index(drop=True)
-            parts = [
-                _raw_frame(
-                    conn, query.where(column.in_(list(wanted[start : start + self.CHUNK]))), names
-                )
-                for start in range(0, len(wanted), self.CHUNK)
-            ]
-        return pd.concat(parts, ignore_index=True)
+            return _raw_frame(conn, query.where(one_of(conn, column, wanted)), names)
 
 
-def _present(values: pd.Series) -> np.ndarray:
+def user_primary_keys(conn: Connection, user_ids: pd.Series) -> dict[str, int]:
+    """The primary key of each of these users that exists, by user_id."""
+    wanted = _present(user_ids)
+    if len(wanted) == 0:
+        return {}
+    query = sa.select(users.c.user_id, users.c.id).where(one_of(conn, users.c.user_id, wanted))
+    return dict(_raw_frame(conn, query, ["user_id", "id"]).itertuples(index=False, name=None))
+
+
+def one_of(conn: Connection, column: sa.Column, values: Sequence[str]) -> sa.ColumnElement[bool]:
+    """column IN values, the whole list passed as one parameter: expanded to thousands of
+    parameters, SQLAlchemy takes longer to compile the query than the database to run it."""
+    values = [str(value) for value in values]
+    if conn.dialect.name == "sqlite":
+        listed = sa.func.json_each(sa.bindparam(None, json.dumps(values), sa.String))
+        return column.in_(sa.select(listed.table_valued("value").c.value))
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, values, postgresql.ARRAY(sa.String)))
+    return column.in_(values)
+
+
+def _present(values: pd.Series | np.ndarray) -> np.ndarray:
     """The distinct non-empty values."""
-    return pd.unique(values[values.notna() & (values != "")].astype(object))
+    values = pd.Series(values, dtype=object)
+    return pd.unique(values[values.notna() & (values != "")])
 
 
 def _raw_frame(conn: Connection, query: sa.Select, names: list[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,11 +20,14 @@ from credkit.directory import (
     CREDENTIAL_FIELDS,
     Directory,
     DirectoryLookup,
+    bind_value,
     credential_history,
     credentials,
     finish_run,
+    insert_many,
     now_utc,
     start_run,
+    user_primary_keys,
     users,
 )
 from credkit.reading import add_formula_prefix
@@ -113,8 +117,12 @@ def execute_import(
 ) -> ImportResult:
     """Apply a plan in batches, each in one transaction, each row completely or not at all.
 
-    Every batch is checked again against the directory as it is at that moment, so a row that
-    another operator's change has made invalid fails with its reason instead of being written.
+    Every batch is written on the condition that the directory still holds what the review
+    saw: new credentials are guarded by the database's own constraints (no one took the key,
+    the user still exists, the user has no other entry code), updates and moves by the owner
+    and time the review read. If any condition fails, the batch is rolled back, checked again
+    against the directory as it is at that moment, and what is still valid is written; a row
+    that another operator's change has made invalid fails with its reason.
     """
     review = plan.review
     rows = plan.rows.copy()
@@ -134,26 +142,51 @@ def execute_import(
     done = 0
     for start in range(0, len(to_apply), batch_size):
         batch = to_apply[start : start + batch_size]
-        findings, fresh = recheck_rows(
-            review.table.loc[batch],
-            review.resolved.loc[batch],
-            lookup,
-            review.options.rule_options,
-        )
-        now_failing = _reasons(findings)
-        fresh_outcome = _outcomes(fresh).mask(fresh.index.isin(now_failing.index), "fail")
-        rows.loc[batch, "outcome"] = fresh_outcome
-        rows.loc[now_failing.index, "reason"] = now_failing
-        applicable = fresh.assign(outcome=fresh_outcome)[fresh_outcome.isin(APPLIED)]
-        refused = _apply_batch(directory, run_id, applicable)
-        for row, reason in refused.items():
-            rows.loc[row, ["outcome", "reason"]] = ["fail", reason]
+        planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
+        if not _write_as_planned(directory, run_id, planned):
+            _recheck_and_write(review, rows, batch, directory, lookup, run_id)
         done += len(batch)
         if progress:
             progress(done, len(to_apply))
     with directory.engine.begin() as conn:
         finish_run(conn, run_id, _counts(rows["outcome"]))
     return ImportResult(run_id, rows, _failed_rows(review, rows))
+
+
+def _write_as_planned(directory: Directory, run_id: int, planned: pd.DataFrame) -> bool:
+    """Write a batch as the review planned it, in one transaction; False, with nothing
+    written, when the directory no longer holds what the review saw."""
+    with directory.engine.begin() as conn:
+        savepoint = conn.begin_nested()
+        try:
+            _write_rows(conn, run_id, planned)
+        except (DBAPIError, DirectoryChanged):
+            savepoint.rollback()
+            return False
+        savepoint.commit()
+    return True
+
+
+def _recheck_and_write(
+    review: Review,
+    rows: pd.DataFrame,
+    batch: pd.Index,
+    directory: Directory,
+    lookup: DirectoryLookup,
+    run_id: int,
+) -> None:
+    """Check a batch again against the directory as it is now, write the rows that are still
+    valid, and record every row's fresh outcome (and reason) in rows."""
+    findings, fresh = recheck_rows(
+        review.table.loc[batch], review.resolved.loc[batch], lookup, review.options.rule_options
+    )
+    now_failing = _reasons(findings)
+    fresh_outcome = _outcomes(fresh).mask(fresh.index.isin(now_failing.index), "fail")
+    rows.loc[batch, "outcome"] = fresh_outcome
+    rows.loc[now_failing.index, "reason"] = now_failing
+    applicable = fresh.assign(outcome=fresh_outcome)[fresh_outcome.isin(APPLIED)]
+    for row, reason in _apply_batch(directory, run_id, applicable).items():
+        rows.loc[row, ["outcome", "reason"]] = ["fail", reason]
 
 
 def _recorded_options(review: Review) -> dict[str, Any]:
@@ -180,7 +213,7 @@ def _apply_batch(directory: Directory, run_id: int, batch: pd.DataFrame) -> dict
             with conn.begin_nested():
                 _write_rows(conn, run_id, batch)
             return refused
-        except DBAPIError:
+        except (DBAPIError, DirectoryChanged):
             pass  # someone else's change collides with a row here: find which, row by row
         for row in batch.index:
             try:
@@ -191,118 +224,184 @@ def _apply_batch(directory: Directory, run_id: int, batch: pd.DataFrame) -> dict
                     "Row: the directory refused it (changed since the review?): "
                     + str(error.orig).splitlines()[0]
                 )
+            except DirectoryChanged as change:
+                refused[row] = f"Row: {change}"
     return refused
 
 
+class DirectoryChanged(Exception):
+    """A guarded write found the directory other than the review saw it (raised inside a
+    savepoint to roll it back; never reaches the caller of execute_import)."""
+
+
 def _write_rows(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> None:
-    """The statements that apply rows: replaced entry codes out, moves and updates, inserts."""
+    """The statements that apply rows: replaced entry codes out, moves and updates, inserts,
+    then one history row per credential changed. Raises DirectoryChanged (or the database's
+    own error) when the directory no longer holds what the rows were planned against."""
     now = now_utc()
-    user_pks = dict(
-        conn.execute(
-            sa.select(users.c.user_id, users.c.id).where(users.c.user_id.in_(set(batch["user_id"])))
-        ).all()
+    user_pks = user_primary_keys(
+        conn, pd.concat([batch["user_id"], batch["existing_user_id"].dropna()])
     )
-    history: list[dict[str, Any]] = []
+    if not batch["user_id"].isin(user_pks).all():
+        raise DirectoryChanged("the user was removed from the directory during the import")
+    history: list[tuple[Any, ...]] = []
+    at = bind_value(conn, credential_history.c.at, now)
     replaced = batch[batch["replaces_entry_code"].notna()]
     if len(replaced):
-        keys = list(replaced["replaces_entry_code"])
-        old = conn.execute(
-            sa.select(credentials, users.c.user_id)
-            .join_from(credentials, users, credentials.c.user_pk == users.c.id)
-            .where(credentials.c.credential_key.in_(keys))
-        ).mappings()
-        by_key = {record["credential_key"]: _state(record) for record in old}
-        conn.execute(credentials.delete().where(credentials.c.credential_key.in_(keys)))
-        for row, key in replaced["replaces_entry_code"].items():
-            history.append(_history(run_id, row, key, "delete", by_key.get(key), None, now))
+        history.extend(_delete_replaced(conn, run_id, replaced, user_pks, at))
     changed = batch[batch["existing_id"].notna()]
     if len(changed):
-        updates = [
-            {
-                "target": int(record.existing_id),
-                "new_user_pk": user_pks[record.user_id],
-                "new_status": record.status if pd.notna(record.status) else record.existing_status,
-                "new_modified": now,
-            }
-            for record in changed.itertuples()
-        ]
-        conn.execute(
-            credentials.update()
-            .where(credentials.c.id == sa.bindparam("target"))
-            .values(
-                user_pk=sa.bindparam("new_user_pk"),
-                status=sa.bindparam("new_status"),
-                modified=sa.bindparam("new_modified"),
-            ),
-            updates,
-        )
-        for record, update in zip(changed.itertuples(), updates, strict=True):
-            before = {
-                "user_id": record.existing_user_id,
-                "status": record.existing_status,
-                "modified": _iso(record.existing_modified),
-            }
-            after = {
-                "user_id": record.user_id,
-                "status": update["new_status"],
-                "modified": _iso(now),
-            }
-            action = "reassign" if record.outcome == "reassign" else "update"
-            history.append(
-                _history(run_id, record.Index, record.credential_key, action, before, after, now)
-            )
+        history.extend(_update_changed(conn, run_id, changed, user_pks, now, at))
     created = batch[batch["existing_id"].isna()]
     if len(created):
-        values = created[CREDENTIAL_FIELDS].astype(object)
-        values = values.where(values.notna(), None).assign(
-            user_pk=created["user_id"].map(user_pks),
-            credential_key=created["credential_key"],
-            status=created["status"].astype(object).fillna("active"),
-            modified=now,
+        history.extend(_insert_created(conn, run_id, created, user_pks, now))
+    insert_many(conn, credential_history, HISTORY_COLUMNS, history)
+
+
+def _delete_replaced(
+    conn: sa.Connection,
+    run_id: int,
+    replaced: pd.DataFrame,
+    user_pks: dict[str, int],
+    at: Any,
+) -> list[tuple[Any, ...]]:
+    """Delete the entry codes that the rows' new ones replace, if their users still hold
+    them; return their history rows."""
+    keys = list(replaced["replaces_entry_code"])
+    old = conn.execute(
+        sa.select(credentials, users.c.user_id)
+        .join_from(credentials, users, credentials.c.user_pk == users.c.id)
+        .where(credentials.c.credential_key.in_(keys))
+    ).mappings()
+    by_key = {record["credential_key"]: _state(record) for record in old}
+    deleted = conn.execute(
+        credentials.delete().where(
+            credentials.c.credential_key == sa.bindparam("key"),
+            credentials.c.user_pk == sa.bindparam("owner"),
+        ),
+        [
+            {"key": key, "owner": user_pks[user_id]}
+            for key, user_id in zip(keys, replaced["user_id"], strict=True)
+        ],
+    )
+    if deleted.rowcount != len(keys):
+        raise DirectoryChanged("the user's entry code changed during the import")
+    return [
+        (run_id, int(row), key, "delete", _json(by_key.get(key)), None, at)
+        for row, key in replaced["replaces_entry_code"].items()
+    ]
+
+
+def _update_changed(
+    conn: sa.Connection,
+    run_id: int,
+    changed: pd.DataFrame,
+    user_pks: dict[str, int],
+    now: datetime,
+    at: Any,
+) -> list[tuple[Any, ...]]:
+    """Update and move existing credentials, each only if it still has the owner and time
+    the review read (compare and set); return their history rows."""
+    updates = [
+        {
+            "target": int(record.existing_id),
+            "owner": user_pks.get(record.existing_user_id),
+            "read_at": record.existing_modified.to_pydatetime(),
+            "new_user_pk": user_pks[record.user_id],
+            "new_status": record.status if pd.notna(record.status) else record.existing_status,
+            "new_modified": now,
+        }
+        for record in changed.itertuples()
+    ]
+    result = conn.execute(
+        credentials.update()
+        .where(
+            credentials.c.id == sa.bindparam("target"),
+            credentials.c.user_pk == sa.bindparam("owner"),
+            credentials.c.modified == sa.bindparam("read_at", type_=credentials.c.modified.type),
         )
-        inserts = _records(values)
-        conn.execute(credentials.insert(), inserts)
-        stamp = _iso(now)
-        for row, user_id, record in zip(created.index, created["user_id"], inserts, strict=True):
-            after = {name: record[name] for name in (*CREDENTIAL_FIELDS, "status")}
-            after |= {"user_id": user_id, "modified": stamp}
-            history.append(
-                _history(run_id, row, record["credential_key"], "create", None, after, now)
-            )
-    conn.execute(credential_history.insert(), history)
+        .values(
+            user_pk=sa.bindparam("new_user_pk"),
+            status=sa.bindparam("new_status"),
+            modified=sa.bindparam("new_modified"),
+        ),
+        updates,
+    )
+    if result.rowcount != len(updates):
+        raise DirectoryChanged("the credential was changed by someone else during the import")
+    history = []
+    for record, update in zip(changed.itertuples(), updates, strict=True):
+        before = {
+            "user_id": record.existing_user_id,
+            "status": record.existing_status,
+            "modified": _iso(record.existing_modified),
+        }
+        after = {"user_id": record.user_id, "status": update["new_status"], "modified": _iso(now)}
+        action = "reassign" if record.outcome == "reassign" else "update"
+        history.append(
+            (run_id, int(record.Index), record.credential_key, action, _json(before),
+             _json(after), at)
+        )  # fmt: skip
+    return history
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as dicts; pandas' own to_dict boxes every value one call at a time."""
-    columns = list(frame.columns)
-    values = zip(*(frame[column].tolist() for column in columns), strict=True)
-    return [dict(zip(columns, row, strict=True)) for row in values]
+#: The columns an insert of a new credential fills, and those of a history row.
+INSERT_COLUMNS = ["user_pk", *CREDENTIAL_FIELDS, "credential_key", "status", "modified"]
+HISTORY_COLUMNS = ["run_id", "row", "credential_key", "action", "before", "after", "at"]
+#: A created credential's state in its history row: enough to undo it and to see a later change.
+CREATED_STATE = [*CREDENTIAL_FIELDS, "status", "user_id", "modified"]
+
+
+def _insert_created(
+    conn: sa.Connection,
+    run_id: int,
+    created: pd.DataFrame,
+    user_pks: dict[str, int],
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """Insert the batch's new credentials; return their history rows.
+
+    Built column by column from plain lists: at 250,000 rows, per-row pandas access or
+    per-row dicts cost more than the inserts themselves.
+    """
+    fields = [_nullable(created[name]) for name in CREDENTIAL_FIELDS]
+    keys = created["credential_key"].tolist()
+    status = created["status"].astype(object).fillna("active").tolist()
+    owners = created["user_id"].tolist()
+    modified = bind_value(conn, credentials.c.modified, now)
+    rows = zip([user_pks[owner] for owner in owners], *fields, keys, status, strict=True)
+    insert_many(conn, credentials, INSERT_COLUMNS, [(*row, modified) for row in rows])
+    stamp, at = _iso(now), bind_value(conn, credential_history.c.at, now)
+    states = zip(*fields, status, owners, strict=True)
+    return [
+        (
+            run_id,
+            row,
+            key,
+            "create",
+            None,
+            _json(dict(zip(CREATED_STATE, (*state, stamp), strict=True))),
+            at,
+        )
+        for row, key, state in zip(created.index.tolist(), keys, states, strict=True)
+    ]
+
+
+def _nullable(values: pd.Series) -> list[Any]:
+    """A column's values as a list, missing values as None."""
+    values = values.astype(object)
+    return values.where(values.notna(), None).tolist()
+
+
+def _json(state: dict[str, Any] | None) -> str | None:
+    """A history state as the JSON column stores it; None stays SQL NULL."""
+    return None if state is None else json.dumps(state)
 
 
 def _state(record: Any) -> dict[str, Any]:
     """A credential as history keeps it: enough to put it back exactly."""
     state = {name: record[name] for name in [*CREDENTIAL_FIELDS, "status", "user_id"]}
     return state | {"modified": _iso(record["modified"])}
-
-
-def _history(
-    run_id: int,
-    row: int,
-    key: str,
-    action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "row": int(row),
-        "credential_key": key,
-        "action": action,
-        "before": before,
-        "after": after,
-        "at": now,
-    }
 
 
 def _iso(moment: Any) -> str | None:

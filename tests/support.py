@@ -18,6 +18,7 @@ MIFARE = "MiFare 4-Byte (32 bit) CSN"
 
 ADA_USER = NewUser("Ada", "Lovelace", external_id="E1", email="ada@example.com", user_id=ADA)
 ALAN_USER = NewUser("Alan", "Turing", external_id="E2", email="alan@example.com", user_id=ALAN)
+KIM_USER = NewUser("Kim", "Ng", external_id="E3", user_id=KIM)
 
 
 def give_card(

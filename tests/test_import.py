@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from credkit.columns import HEADERS
-from credkit.directory import Directory, card_key, credential_history, entry_code_key
+from credkit.directory import (
+    Directory,
+    card_key,
+    credential_history,
+    credentials,
+    entry_code_key,
+    users,
+)
 from credkit.export import write_export
 from credkit.formats import REGISTRY
 from credkit.importer import execute_import, plan_import
@@ -21,6 +28,8 @@ from tests.support import (
     ALAN,
     ALAN_USER,
     HID26,
+    KIM,
+    KIM_USER,
     csv_bytes,
     give_card,
     give_entry_code,
@@ -149,21 +158,95 @@ def test_a_row_refused_by_the_database_fails_alone(staffed: Directory, monkeypat
 
     review = review_bytes(csv_bytes([card_row(ALAN, 9, 9), card_row(ALAN, 8, 8)]), staffed)
     plan = plan_import(review)
-    real_apply = importer._apply_batch
+    real_recheck = importer.recheck_rows
 
-    def collide_first(directory, run_id, batch):
+    def collide_after_recheck(*args):
+        checked = real_recheck(*args)
         staffed.add_credential(
             ADA, kind="card", credential_key=card_key(HID26, 9, 9), card_type=HID26,
             facility_code="9", card_number="9",
         )  # fmt: skip
-        return real_apply(directory, run_id, batch)
+        return checked
 
-    monkeypatch.setattr(importer, "_apply_batch", collide_first)
+    # As if the guarded write had found a change: the batch goes through the re-check.
+    monkeypatch.setattr(importer, "_write_as_planned", lambda *args: False)
+    monkeypatch.setattr(importer, "recheck_rows", collide_after_recheck)
     result = execute_import(plan, staffed, operator="tester")
     assert result.rows["outcome"].tolist() == ["fail", "create"]
     assert "refused" in result.rows["reason"].iloc[0]
     owners = staffed.credentials_frame().set_index("credential_key")["user_id"]
     assert owners[card_key(HID26, 9, 9)] == ADA and owners[card_key(HID26, 8, 8)] == ALAN
+
+
+def change_credential(directory: Directory, key: str, **values) -> None:
+    """Another operator's change to one credential, straight in the directory."""
+    with directory.engine.begin() as conn:
+        conn.execute(
+            credentials.update().where(credentials.c.credential_key == key).values(**values)
+        )
+
+
+def test_an_update_is_not_written_over_a_change_made_after_the_review(staffed: Directory) -> None:
+    row = card_row(
+        ADA, 1, 1, **{"Credential Status": "Inactive", "Modified": "2026-06-01T00:00:00Z"}
+    )
+    plan = plan_import(review_bytes(csv_bytes([row]), staffed))
+    assert plan.rows["outcome"].tolist() == ["update"]
+    later = datetime(2026, 7, 1, tzinfo=UTC)
+    change_credential(staffed, card_key(HID26, 1, 1), status="active", modified=later)
+    result = execute_import(plan, staffed, operator="tester")
+    assert result.rows["outcome"].tolist() == ["fail"]
+    assert (
+        "Modified: The directory changed this credential at 2026-07-01T00:00:00Z"
+        in (result.rows["reason"].iloc[0])
+    )
+    frame = staffed.credentials_frame().set_index("credential_key")
+    assert (
+        frame.loc[card_key(HID26, 1, 1), "status"],
+        frame.loc[card_key(HID26, 1, 1), "modified"],
+    ) == ("active", later)
+
+
+def test_a_move_records_the_owner_at_write_time_not_at_review_time(directory: Directory) -> None:
+    directory.add_users([ADA_USER, ALAN_USER, KIM_USER])
+    give_card(directory, ADA, 1, 1, modified=JUNE)
+    review = review_bytes(
+        csv_bytes([card_row(ALAN, 1, 1)]), directory, ReviewOptions(reassign=True)
+    )
+    plan = plan_import(review)
+    with directory.engine.begin() as conn:  # Ada's card goes to Kim after the review
+        kim_pk = conn.execute(sa.select(users.c.id).where(users.c.user_id == KIM)).scalar_one()
+    change_credential(directory, card_key(HID26, 1, 1), user_pk=kim_pk)
+    result = execute_import(plan, directory, operator="tester")
+    assert result.rows["outcome"].tolist() == ["reassign"]
+    assert directory.credentials_frame()["user_id"].tolist() == [ALAN]
+    with directory.engine.connect() as conn:
+        (change,) = conn.execute(sa.select(credential_history)).mappings().all()
+    assert (change["before"]["user_id"], change["after"]["user_id"]) == (KIM, ALAN)
+
+
+def test_a_new_entry_code_replaces_the_one_the_user_has_at_write_time(staffed: Directory) -> None:
+    plan = plan_import(review_bytes(csv_bytes([{"User ID": ADA, "Entry Code": "1234"}]), staffed))
+    assert plan.rows["outcome"].tolist() == ["update"]  # it would replace 0042
+    # After the review, another operator gives Ada 5555 in place of 0042.
+    with staffed.engine.begin() as conn:
+        conn.execute(
+            credentials.delete().where(credentials.c.credential_key == entry_code_key("0042"))
+        )
+    give_entry_code(staffed, ADA, "5555", modified=JUNE)
+    result = execute_import(plan, staffed, operator="tester")
+    assert result.rows["outcome"].tolist() == ["update"]
+    codes = staffed.credentials_frame().query("kind == 'entry_code'")
+    assert codes[["user_id", "entry_code"]].values.tolist() == [[ADA, "1234"]]
+    with staffed.engine.connect() as conn:
+        deleted = (
+            conn.execute(
+                sa.select(credential_history).where(credential_history.c.action == "delete")
+            )
+            .mappings()
+            .one()
+        )
+    assert deleted["credential_key"] == entry_code_key("5555")
 
 
 def test_failed_rows_can_be_fixed_and_imported_again(staffed: Directory, tmp_path) -> None:
