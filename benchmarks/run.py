@@ -160,6 +160,27 @@ def child_review(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def child_directory_read(spec: dict[str, Any]) -> dict[str, Any]:
+    """What the review's directory checks read, fetched with sqlite3 alone and nothing done with
+    it: every user's keys and names, and every credential with its owner. A floor for any
+    review that reads the directory through Python's sqlite3 rows."""
+    import sqlite3
+
+    conn = sqlite3.connect(spec["db"])
+    before = _rss_mb()
+    started = time.perf_counter()
+    users = conn.execute(
+        "SELECT user_id, external_id, email_key, first_name, last_name FROM users"
+    ).fetchall()
+    owned = conn.execute(
+        "SELECT c.credential_key, u.user_id, c.id, c.kind, c.status, c.modified "
+        "FROM credentials c JOIN users u ON c.user_pk = u.id"
+    ).fetchall()
+    seconds = time.perf_counter() - started
+    conn.close()
+    return {"seconds": seconds, "rss_before_mb": before, "rows": len(users) + len(owned)}
+
+
 def child_edit(spec: dict[str, Any]) -> dict[str, Any]:
     from credkit.directory import Directory
     from credkit.review import review_file
@@ -490,6 +511,7 @@ def child_import_raw(spec: dict[str, Any]) -> dict[str, Any]:
 CHILDREN = {
     "read": child_read,
     "review": child_review,
+    "directory_read": child_directory_read,
     "edit": child_edit,
     "frictionless": child_frictionless,
     "export": child_export,
@@ -593,6 +615,13 @@ def plan(
     found = [
         Measurement("read", "a. baseline: pandas.read_csv, pyarrow engine", "read", csv_spec, rows),
         Measurement("review", "b. full review: review_file", "review", csv_spec, rows),
+        Measurement(
+            "directory_read",
+            "b. informational: sqlite3 fetch of what the directory checks read",
+            "directory_read",
+            {"db": str(data.db)},
+            f"{data.users:,} users, {data.credentials:,} credentials",
+        ),
         Measurement(
             "edit",
             "c. re-review of one edited row: review.edit",
@@ -802,6 +831,16 @@ def targets(m: dict[str, Measurement]) -> list[tuple[str, str, str, str]]:
             f"{review or 0:.2f} s / {read or 0:.2f} s = {ratio_text(value)}",
             f"<= {TARGETS['review_vs_read']:g}x",
             verdict(None if value is None else value <= TARGETS["review_vs_read"]),
+        )
+    )
+    floor = m["directory_read"].median if "directory_read" in m else None
+    value = floor / read if both(floor, read) else None
+    out.append(
+        (
+            "sqlite3 fetch of what the directory checks read, vs the pyarrow read (informational)",
+            f"{floor or 0:.2f} s / {read or 0:.2f} s = {ratio_text(value)}",
+            "no target",
+            "info",
         )
     )
     value = peer / review if both(peer, review) else None

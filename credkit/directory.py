@@ -6,6 +6,7 @@ import json
 import string
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -403,7 +404,29 @@ def _make_sqlite_folder(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+#: The SQLite page cache of an import's writing connection (SQLite's default is 2 MiB).
 SQLITE_CACHE_KIB = 65_536
+
+
+@contextmanager
+def bulk_write_cache(conn: Connection) -> Iterator[None]:
+    """A 64 MiB SQLite page cache on this connection while an import writes through it.
+
+    An import's inserts land at random places in the credential-key index, and with SQLite's
+    default 2 MiB cache most of them miss. Only the writing connection gets it, and only for
+    the import: reviews and exports keep the default, so their memory stays what it was.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    # On the driver's connection: a PRAGMA through SQLAlchemy would begin a transaction.
+    driver = conn.connection.driver_connection
+    default = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA cache_size = {default}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -411,9 +434,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets a reader run beside an import.
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
-    # A 64 MiB page cache (SQLite's default is 2 MiB): an import's inserts land at random
-    # places in the credential-key indexes, and with the default cache most of them miss.
-    cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

@@ -165,9 +165,13 @@ def quoted(value: object, limit: int = QUOTED_LENGTH) -> str:
 
 
 def shortened(value: object, limit: int = VALUE_LENGTH) -> object:
-    """A finding's value, cut to limit characters."""
+    """A finding's value, cut to limit characters, the last one an ellipsis.
+
+    Idempotent: a shortened value is not cut again, so that every findings_frame that a
+    finding passes through does not make another copy of each long value.
+    """
     if isinstance(value, str) and len(value) > limit:
-        return value[:limit] + "…"
+        return value[: limit - 1] + "…"
     return value
 
 

@@ -21,6 +21,7 @@ from credkit.directory import (
     Directory,
     DirectoryLookup,
     bind_value,
+    bulk_write_cache,
     credential_history,
     credentials,
     finish_run,
@@ -140,30 +141,31 @@ def execute_import(
     lookup = DirectoryLookup(directory)
     to_apply = rows.index[rows["outcome"].isin(APPLIED).to_numpy()]
     done = 0
-    for start in range(0, len(to_apply), batch_size):
-        batch = to_apply[start : start + batch_size]
-        planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
-        if not _write_as_planned(directory, run_id, planned):
-            _recheck_and_write(review, rows, batch, directory, lookup, run_id)
-        done += len(batch)
-        if progress:
-            progress(done, len(to_apply))
+    # One connection writes every batch, each batch in a transaction of its own.
+    with directory.engine.connect() as conn, bulk_write_cache(conn):
+        for start in range(0, len(to_apply), batch_size):
+            batch = to_apply[start : start + batch_size]
+            planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
+            if not _write_as_planned(conn, run_id, planned):
+                _recheck_and_write(review, rows, batch, conn, lookup, run_id)
+            done += len(batch)
+            if progress:
+                progress(done, len(to_apply))
     with directory.engine.begin() as conn:
         finish_run(conn, run_id, _counts(rows["outcome"]))
     return ImportResult(run_id, rows, _failed_rows(review, rows))
 
 
-def _write_as_planned(directory: Directory, run_id: int, planned: pd.DataFrame) -> bool:
+def _write_as_planned(conn: sa.Connection, run_id: int, planned: pd.DataFrame) -> bool:
     """Write a batch as the review planned it, in one transaction; False, with nothing
     written, when the directory no longer holds what the review saw."""
-    with directory.engine.begin() as conn:
-        savepoint = conn.begin_nested()
-        try:
-            _write_rows(conn, run_id, planned)
-        except (DBAPIError, DirectoryChanged):
-            savepoint.rollback()
-            return False
-        savepoint.commit()
+    transaction = conn.begin()
+    try:
+        _write_rows(conn, run_id, planned)
+    except (DBAPIError, DirectoryChanged):
+        transaction.rollback()
+        return False
+    transaction.commit()
     return True
 
 
@@ -171,7 +173,7 @@ def _recheck_and_write(
     review: Review,
     rows: pd.DataFrame,
     batch: pd.Index,
-    directory: Directory,
+    conn: sa.Connection,
     lookup: DirectoryLookup,
     run_id: int,
 ) -> None:
@@ -185,7 +187,7 @@ def _recheck_and_write(
     rows.loc[batch, "outcome"] = fresh_outcome
     rows.loc[now_failing.index, "reason"] = now_failing
     applicable = fresh.assign(outcome=fresh_outcome)[fresh_outcome.isin(APPLIED)]
-    for row, reason in _apply_batch(directory, run_id, applicable).items():
+    for row, reason in _apply_batch(conn, run_id, applicable).items():
         rows.loc[row, ["outcome", "reason"]] = ["fail", reason]
 
 
@@ -202,13 +204,13 @@ def _recorded_options(review: Review) -> dict[str, Any]:
     }
 
 
-def _apply_batch(directory: Directory, run_id: int, batch: pd.DataFrame) -> dict[int, str]:
+def _apply_batch(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> dict[int, str]:
     """Write a batch in one transaction; rows the database refuses are retried one by one so
     that only they fail. Returns the refused rows with their reasons."""
     if batch.empty:
         return {}
     refused: dict[int, str] = {}
-    with directory.engine.begin() as conn:
+    with conn.begin():
         try:
             with conn.begin_nested():
                 _write_rows(conn, run_id, batch)

@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from credkit.directory import (
+    SQLITE_CACHE_KIB,
     Directory,
     NewUser,
+    bulk_write_cache,
     card_key,
     credentials,
     entry_code_key,
@@ -148,3 +150,20 @@ def test_export_batches_are_bounded_and_complete(directory: Directory, two_users
     assert [len(batch) for batch in batches] == [10, 10, 5]
     plates = [plate for batch in batches for plate in batch["license_plate"]]
     assert plates == [f"P{index}" for index in range(25)]
+
+
+def test_only_an_imports_writing_connection_gets_the_large_sqlite_cache(tmp_path) -> None:
+    directory = Directory(f"sqlite:///{tmp_path / 'cache.db'}")
+
+    def cache_size(conn: sa.Connection) -> int:
+        return conn.connection.driver_connection.execute("PRAGMA cache_size").fetchone()[0]
+
+    with directory.engine.connect() as conn:
+        default = cache_size(conn)
+        with bulk_write_cache(conn):
+            assert cache_size(conn) == -SQLITE_CACHE_KIB
+            with conn.begin():  # the pragma left no transaction open
+                conn.execute(users.insert().values(user_id="u1", first_name="A", last_name="B"))
+        assert cache_size(conn) == default  # the pooled connection goes back as it was
+    assert default != -SQLITE_CACHE_KIB
+    directory.dispose()
