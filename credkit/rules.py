@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from credkit.directory import ASCII_LOWER, CREDENTIAL_FIELDS, DirectoryLookup
+from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup, email_keys
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.schema import (
@@ -159,7 +159,7 @@ def _resolve_users(
     keys = {
         "User ID": rows["User ID"],
         "External ID": rows["External ID"],
-        "Email": rows["Email"].str.strip().str.translate(ASCII_LOWER),
+        "Email": email_keys(rows["Email"]),
     }
     known = lookup.users({KEY_COLUMNS[header]: values for header, values in keys.items()})
     matches = {
@@ -223,8 +223,14 @@ def _index_by(users: pd.DataFrame, column: str) -> pd.DataFrame:
 def _check_names(
     rows: pd.DataFrame, user_id: pd.Series, known: pd.DataFrame, found: FindingsBuilder
 ) -> None:
+    # One hash lookup per row for both names, then each name taken by position.
+    position = known.index.get_indexer(user_id.to_numpy(dtype=object))
+    found_at = position >= 0
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
-        directory_name = user_id.map(known[field_name]).astype(object).fillna("").astype(str)
+        names = known[field_name].to_numpy(dtype=object)
+        directory_name = np.full(len(user_id), "", dtype=object)
+        directory_name[found_at] = names[position[found_at]]
+        directory_name = pd.Series(directory_name, index=user_id.index, dtype="str").fillna("")
         written = rows[header]
         differs = user_id.notna() & (written != "") & (written != directory_name)
         # Case alone is no mismatch; casefold only the few rows that differ at all.
