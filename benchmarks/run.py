@@ -824,6 +824,15 @@ def targets(m: dict[str, Measurement]) -> list[tuple[str, str, str, str]]:
     def both(a: float | None, b: float | None) -> bool:
         return a is not None and b is not None
 
+    def informational(what: str, measured: float | None, baseline: float | None) -> None:
+        """A ratio reported beside the targets, with no target of its own."""
+        value = measured / baseline if both(measured, baseline) else None
+        shown = f"{measured or 0:.2f} s / {baseline or 0:.2f} s = {ratio_text(value)}"
+        out.append((f"{what} (informational)", shown, "no target", "info"))
+
+    def median(key: str) -> float | None:
+        return m[key].median if key in m else None
+
     value = review / read if both(review, read) else None
     out.append(
         (
@@ -833,15 +842,10 @@ def targets(m: dict[str, Measurement]) -> list[tuple[str, str, str, str]]:
             verdict(None if value is None else value <= TARGETS["review_vs_read"]),
         )
     )
-    floor = m["directory_read"].median if "directory_read" in m else None
-    value = floor / read if both(floor, read) else None
-    out.append(
-        (
-            "sqlite3 fetch of what the directory checks read, vs the pyarrow read (informational)",
-            f"{floor or 0:.2f} s / {read or 0:.2f} s = {ratio_text(value)}",
-            "no target",
-            "info",
-        )
+    informational(
+        "sqlite3 fetch of what the directory checks read, vs the pyarrow read",
+        median("directory_read"),
+        read,
     )
     value = peer / review if both(peer, review) else None
     out.append(
@@ -879,15 +883,7 @@ def targets(m: dict[str, Measurement]) -> list[tuple[str, str, str, str]]:
             verdict(None if value is None else value <= TARGETS["export_rss_growth"]),
         )
     )
-    value = export / raw if both(export, raw) else None
-    out.append(
-        (
-            "export time vs raw sqlite3 + csv.writer (informational)",
-            f"{export or 0:.2f} s / {raw or 0:.2f} s = {ratio_text(value)}",
-            "no target",
-            "info",
-        )
-    )
+    informational("export time vs raw sqlite3 + csv.writer", export, raw)
     imported, baseline = m["import"].median, m["import_raw"].median
     value = imported / baseline if both(imported, baseline) else None
     out.append(
@@ -898,15 +894,10 @@ def targets(m: dict[str, Measurement]) -> list[tuple[str, str, str, str]]:
             verdict(None if value is None else value <= TARGETS["import_vs_raw"]),
         )
     )
-    cached = m["import_raw_cache"].median if "import_raw_cache" in m else None
-    value = imported / cached if both(imported, cached) else None
-    out.append(
-        (
-            "import execute (SQLite) vs raw executemany with credkit's page cache (informational)",
-            f"{imported or 0:.2f} s / {cached or 0:.2f} s = {ratio_text(value)}",
-            "no target",
-            "info",
-        )
+    informational(
+        "import execute (SQLite) vs raw executemany with credkit's page cache",
+        imported,
+        median("import_raw_cache"),
     )
     rss = m["import"].rss
     out.append(
