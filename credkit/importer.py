@@ -40,6 +40,12 @@ APPLIED = ("create", "update", "reassign")
 
 Progress = Callable[[int, int], None]
 
+#: The columns an insert of a new credential fills, and those of a history row.
+INSERT_COLUMNS = ["user_pk", *CREDENTIAL_FIELDS, "credential_key", "status", "modified"]
+HISTORY_COLUMNS = ["run_id", "row", "credential_key", "action", "before", "after", "at"]
+#: A created credential's state in its history row: enough to undo it and to see a later change.
+CREATED_STATE = [*CREDENTIAL_FIELDS, "status", "user_id", "modified"]
+
 
 @dataclass
 class Plan:
@@ -345,13 +351,6 @@ def _update_changed(
              _json(after), at)
         )  # fmt: skip
     return history
-
-
-#: The columns an insert of a new credential fills, and those of a history row.
-INSERT_COLUMNS = ["user_pk", *CREDENTIAL_FIELDS, "credential_key", "status", "modified"]
-HISTORY_COLUMNS = ["run_id", "row", "credential_key", "action", "before", "after", "at"]
-#: A created credential's state in its history row: enough to undo it and to see a later change.
-CREATED_STATE = [*CREDENTIAL_FIELDS, "status", "user_id", "modified"]
 
 
 def _insert_created(
