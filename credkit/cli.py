@@ -341,16 +341,31 @@ def import_(
     sys.exit(1 if counts["fail"] else 0)
 
 
+def run_directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--db after a runs subcommand as well (`credkit runs show 3 --db URL`); it wins over the
+    group's."""
+    return click.option(
+        "--db",
+        "database_url",
+        default=None,
+        help="The directory's database URL (as for `credkit runs --db`).",
+    )(command)
+
+
+def _runs_directory(ctx: click.Context, database_url: str | None) -> Directory:
+    return Directory(database_url or ctx.obj)
+
+
 @main.group(invoke_without_command=True)
 @directory_option
 @click.pass_context
 def runs(ctx: click.Context, database_url: str) -> None:
     """List import runs; show or undo one."""
-    ctx.obj = Directory(database_url)
+    ctx.obj = database_url  # opened by the command that runs: a subcommand may name another
     if ctx.invoked_subcommand is None:
         from credkit.runs import list_runs
 
-        frame = list_runs(ctx.obj)
+        frame = list_runs(Directory(database_url))
         if frame.empty:
             click.echo("No runs yet.")
             return
@@ -363,12 +378,14 @@ def runs(ctx: click.Context, database_url: str) -> None:
 
 @runs.command("show")
 @click.argument("run_id", type=int)
-@click.pass_obj
-def runs_show(directory: Directory, run_id: int) -> None:
+@run_directory_option
+@click.pass_context
+def runs_show(ctx: click.Context, run_id: int, database_url: str | None) -> None:
     """Show one run and the credential changes it made."""
     from credkit.findings import mask_entry_code
     from credkit.runs import list_runs, run_changes
 
+    directory = _runs_directory(ctx, database_url)
     frame = list_runs(directory)
     run = frame[frame["id"] == run_id]
     if run.empty:
@@ -385,11 +402,15 @@ def runs_show(directory: Directory, run_id: int) -> None:
 @runs.command("undo")
 @click.argument("run_id", type=int)
 @click.option("--operator", default=None, help="Who undoes the run (default: your login).")
-@click.pass_obj
-def runs_undo(directory: Directory, run_id: int, operator: str | None) -> None:
+@run_directory_option
+@click.pass_context
+def runs_undo(
+    ctx: click.Context, run_id: int, operator: str | None, database_url: str | None
+) -> None:
     """Revert a run; refused where a later change would be overwritten. Exit 1 when refused."""
     from credkit.runs import undo_run
 
+    directory = _runs_directory(ctx, database_url)
     result = undo_run(directory, run_id, operator=operator or _login())
     if not result.undone:
         click.echo(f"Refused: {result.refusal}", err=True)

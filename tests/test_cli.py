@@ -234,6 +234,19 @@ def test_runs_list_show_and_undo(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "undone already" in refused.output
 
 
+def test_runs_subcommands_take_db_after_them_too(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # where the default sqlite:///credkit.db would be created
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert run("demo", "--users", "30", "--out", str(tmp_path), "--db", url).exit_code == 0
+    assert run("import", str(tmp_path / "credentials-clean.csv"), "--db", url).exit_code == 0
+    shown = run("runs", "show", "1", "--db", url)
+    assert shown.exit_code == 0 and shown.output.count(": create ") == 20
+    before = len(Directory(url).credentials_frame())
+    assert run("runs", "undo", "1", "--db", url).exit_code == 0
+    assert len(Directory(url).credentials_frame()) == before - 20
+    assert not (tmp_path / "credkit.db").exists()  # the group's default was never opened
+
+
 def test_export_filters(demo, tmp_path: Path) -> None:
     url, _ = demo
     out = tmp_path / "hid.csv"
