@@ -217,6 +217,18 @@ def test_an_edit_that_makes_or_breaks_a_duplicate_updates_the_other_rows(staffed
     assert review.rows.empty
 
 
+def test_a_key_first_typed_in_an_edit_is_found_by_later_edits(staffed: Directory) -> None:
+    rows = [ada | {"License Plate": "P1"}, alan | {"License Plate": "P2"}]
+    review = review_rows(staffed, rows)
+    review.edit({(2, "License Plate"): "P5"})  # the first edit indexes the file's keys
+    review.edit({(2, "License Plate"): "NEW9"})  # a key the file did not hold
+    review.edit({(3, "License Plate"): "NEW9"})  # now row 3 repeats it
+    assert flatten(review.rows) == [(3, "License Plate", "duplicate-in-file", "error")]
+    review.edit({(2, "License Plate"): "P1"})  # row 2 lets it go: row 3 is first now
+    assert review.rows.empty
+    assert sorted(flatten(review.rows)) == _full_review_findings(review, staffed)
+
+
 def test_incremental_review_equals_a_full_review(staffed: Directory) -> None:
     rows = [
         ada | {"License Plate": "P1"},
