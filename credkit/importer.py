@@ -262,7 +262,7 @@ def _write_rows(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> None:
         history.extend(_update_changed(conn, run_id, changed, user_pks, now, at))
     created = batch[batch["existing_id"].isna()]
     if len(created):
-        history.extend(_insert_created(conn, run_id, created, user_pks, now))
+        history.extend(_insert_created(conn, run_id, created, user_pks, now, at))
     insert_many(conn, credential_history, HISTORY_COLUMNS, history)
 
 
@@ -359,6 +359,7 @@ def _insert_created(
     created: pd.DataFrame,
     user_pks: dict[str, int],
     now: datetime,
+    at: Any,
 ) -> list[tuple[Any, ...]]:
     """Insert the batch's new credentials; return their history rows.
 
@@ -372,7 +373,7 @@ def _insert_created(
     modified = bind_value(conn, credentials.c.modified, now)
     rows = zip([user_pks[owner] for owner in owners], *fields, keys, status, strict=True)
     insert_many(conn, credentials, INSERT_COLUMNS, [(*row, modified) for row in rows])
-    stamp, at = _iso(now), bind_value(conn, credential_history.c.at, now)
+    stamp = _iso(now)
     states = zip(*fields, status, owners, strict=True)
     return [
         (
