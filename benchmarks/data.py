@@ -82,16 +82,7 @@ IMPORT_PLATE_SHARE = 0.20
 IMPORT_CODE_SHARE = 0.10
 #: The columns of import-rows.csv: credkit's credentials table without id and modified.
 IMPORT_ROW_COLUMNS = [
-    "user_pk",
-    "kind",
-    "credential_key",
-    "card_type",
-    "facility_code",
-    "card_number",
-    "card_number_hex",
-    "license_plate",
-    "entry_code",
-    "status",
+    column.name for column in credentials.columns if column.name not in ("id", "modified")
 ]
 
 #: The kinds of bad row in the CSV, each with the finding code credkit should report for it.

@@ -11,10 +11,7 @@ then execute_import alone under cProfile. Prints the top functions, credkit's ow
 
 from __future__ import annotations
 
-import argparse
 import cProfile
-import io
-import pstats
 import sys
 import time
 from pathlib import Path
@@ -23,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import data as benchdata  # noqa: E402
+import profiling  # noqa: E402
 import run as benchrun  # noqa: E402
 
 from credkit.directory import Directory  # noqa: E402
@@ -31,13 +29,7 @@ from credkit.review import review_file  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=benchdata.DEFAULT_ROWS)
-    parser.add_argument("--top", type=int, default=15)
-    parser.add_argument("--all", action="store_true", help="not only credkit's functions")
-    parser.add_argument("--sort", default="cumulative", help="pstats sort key (or tottime)")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "import.prof")
-    args = parser.parse_args(argv)
+    args = profiling.options(__doc__.splitlines()[0], "import.prof").parse_args(argv)
     data = benchdata.dataset(args.rows)
     benchdata.ensure(data)
     template = data.work / "import-users.db"
@@ -58,12 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         f"under cProfile; outcomes {result.counts()}"
     )
     directory.dispose()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    profiler.dump_stats(args.out)
-    stream = io.StringIO()
-    stats = pstats.Stats(profiler, stream=stream).sort_stats(args.sort)
-    stats.print_stats(*([] if args.all else [r"credkit[/\\]"]), args.top)
-    print(stream.getvalue())
+    profiling.report(profiler, args)
 
 
 if __name__ == "__main__":

@@ -34,25 +34,6 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
-#: The credential CSV's columns (credkit.columns.HEADERS, checked by the parent), spelled out
-#: here so that the raw export baseline does not import credkit (and pandas) at all.
-HEADERS = [
-    "First Name",
-    "Last Name",
-    "User ID",
-    "External ID",
-    "Employee ID",
-    "Email",
-    "Card Type",
-    "Facility Code",
-    "Card Number",
-    "Card Number Hex",
-    "License Plate",
-    "Entry Code",
-    "Credential Status",
-    "Modified",
-]
-
 #: The same join as credkit.export, in plain SQL, with the same two conversions done by SQLite.
 RAW_EXPORT_SQL = """
 SELECT u.first_name, u.last_name, u.user_id, u.external_id, u.employee_id, u.email,
@@ -97,21 +78,6 @@ TARGETS = {
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 PG_ADMIN_DATABASE = "test"
 
-#: The columns of credkit's credentials table that an import writes (all but id), in the
-#: order of data.py's import-rows.csv, plus modified.
-IMPORT_ROW_COLUMNS = [
-    "user_pk",
-    "kind",
-    "credential_key",
-    "card_type",
-    "facility_code",
-    "card_number",
-    "card_number_hex",
-    "license_plate",
-    "entry_code",
-    "status",
-]
-CREDENTIAL_INSERT_COLUMNS = [*IMPORT_ROW_COLUMNS, "modified"]
 #: What the check after each import run reports.
 CHECK_KEYS = ("written", "history_rows", "matches_expected", "missing", "unexpected")
 #: The import's tables, emptied before each PostgreSQL run (users stay).
@@ -139,11 +105,9 @@ def child_read(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_review(spec: dict[str, Any]) -> dict[str, Any]:
-    from credkit.columns import HEADERS as CREDKIT_HEADERS
     from credkit.directory import Directory
     from credkit.review import review_file
 
-    assert HEADERS == CREDKIT_HEADERS, "run.py's HEADERS must match credkit.columns.HEADERS"
     before = _rss_mb()
     started = time.perf_counter()
     review = review_file(spec["csv"], Directory(spec["url"]))
@@ -206,11 +170,20 @@ def child_edit(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def frictionless_schema() -> Any:
+def csv_header(path: str | Path) -> list[str]:
+    """A CSV file's header row. The benchmark's files carry credkit's own column names (data.py
+    writes them), so children that must not import credkit take the names from there."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as stream:
+        return next(csv.reader(stream))
+
+
+def frictionless_schema(headers: list[str]) -> Any:
     from frictionless import Schema
 
     fields = []
-    for header in HEADERS:
+    for header in headers:
         constraints: dict[str, Any] = {}
         if header in FRICTIONLESS_PATTERNS:
             constraints["pattern"] = FRICTIONLESS_PATTERNS[header]
@@ -225,7 +198,7 @@ def child_frictionless(spec: dict[str, Any]) -> dict[str, Any]:
 
     path = Path(spec["path"])
     os.chdir(path.parent)  # frictionless refuses absolute paths as unsafe
-    schema = frictionless_schema()
+    schema = frictionless_schema(csv_header(path.name))
     before = _rss_mb()
     started = time.perf_counter()
     report = validate(path.name, schema=schema, limit_errors=10**9)
@@ -262,7 +235,7 @@ def child_export_raw(spec: dict[str, Any]) -> dict[str, Any]:
         cursor = connection.execute(RAW_EXPORT_SQL)
         with open(spec["out"], "w", encoding="utf-8", newline="") as stream:
             writer = csv.writer(stream, lineterminator="\r\n")
-            writer.writerow(HEADERS)
+            writer.writerow(csv_header(spec["csv"]))
             while batch := cursor.fetchmany(5_000):
                 writer.writerows(batch)
                 count += len(batch)
@@ -297,23 +270,27 @@ def _fresh_postgres(url: str) -> None:
         conn.execute(f"TRUNCATE {PG_IMPORT_TABLES} RESTART IDENTITY")
 
 
-def _expected_rows(path: str) -> list[tuple[Any, ...]]:
-    """data.py's import-rows.csv as database rows: user_pk an int, empty cells NULL."""
+def _expected_rows(path: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """data.py's import-rows.csv: its columns (credentials columns, user_pk first) and its rows
+    as database rows: user_pk an int, empty cells NULL."""
     import csv
 
     with open(path, encoding="utf-8", newline="") as stream:
         reader = csv.reader(stream)
-        if next(reader) != IMPORT_ROW_COLUMNS:
-            raise ValueError(f"{path}: unexpected header")
-        return [
+        columns = next(reader)
+        if columns[0] != "user_pk":
+            raise ValueError(f"{path}: unexpected header {columns}")
+        rows = [
             (int(row[0]), *(value if value != "" else None for value in row[1:])) for row in reader
         ]
+    return columns, rows
 
 
 def child_import_check(spec: dict[str, Any]) -> dict[str, Any]:
     """After an import run, in a child of its own (so that its memory is not the run's): does
     the credentials table hold exactly the rows of import-rows.csv?"""
-    query = f"SELECT {', '.join(IMPORT_ROW_COLUMNS)} FROM credentials"
+    columns, expected_rows = _expected_rows(spec["rows_csv"])
+    query = f"SELECT {', '.join(columns)} FROM credentials"
     if spec["backend"] == "sqlite":
         import sqlite3
 
@@ -329,7 +306,7 @@ def child_import_check(spec: dict[str, Any]) -> dict[str, Any]:
         with psycopg.connect(_libpq_url(spec["url"])) as conn:
             found = conn.execute(query).fetchall()
             history = conn.execute("SELECT count(*) FROM credential_history").fetchone()[0]
-    expected = set(_expected_rows(spec["rows_csv"]))
+    expected = set(expected_rows)
     written = set(map(tuple, found))
     return {
         "written": len(found),
@@ -467,11 +444,10 @@ def child_import_raw(spec: dict[str, Any]) -> dict[str, Any]:
     driver alone (psycopg, or sqlite3 with the two pragmas that change what SQLite does:
     foreign keys and WAL). With spec["credkit_cache"], sqlite3 also gets credkit's larger
     page cache: an informational run that shows what that setting alone is worth."""
-    rows = _expected_rows(spec["rows_csv"])
-    placeholders = ", ".join(["?" if spec["backend"] == "sqlite" else "%s"] * 11)
-    statement = (
-        f"INSERT INTO credentials ({', '.join(CREDENTIAL_INSERT_COLUMNS)}) VALUES ({placeholders})"
-    )
+    columns, rows = _expected_rows(spec["rows_csv"])
+    columns.append("modified")
+    placeholders = ", ".join(["?" if spec["backend"] == "sqlite" else "%s"] * len(columns))
+    statement = f"INSERT INTO credentials ({', '.join(columns)}) VALUES ({placeholders})"
     now = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
     if spec["backend"] == "sqlite":
         import sqlite3
@@ -647,7 +623,7 @@ def plan(
             "export_raw",
             "e. baseline: sqlite3 join + csv.writer",
             "export_raw",
-            {"db": str(data.db), "out": str(work / "export-raw.csv")},
+            {"db": str(data.db), "csv": str(data.csv), "out": str(work / "export-raw.csv")},
             full,
         ),
         Measurement(
@@ -661,7 +637,11 @@ def plan(
             "export_raw_small",
             "e. baseline, 1/5 size",
             "export_raw",
-            {"db": str(data.small_db), "out": str(work / "export-raw-small.csv")},
+            {
+                "db": str(data.small_db),
+                "csv": str(data.csv),
+                "out": str(work / "export-raw-small.csv"),
+            },
             small,
         ),
     ]
