@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError
 
 from credkit.directory import (
@@ -15,6 +18,8 @@ from credkit.directory import (
     bulk_write_cache,
     card_key,
     credentials,
+    email_key,
+    email_keys,
     entry_code_key,
     plate_key,
     users,
@@ -167,3 +172,12 @@ def test_only_an_imports_writing_connection_gets_the_large_sqlite_cache(tmp_path
         assert cache_size(conn) == default  # the pooled connection goes back as it was
     assert default != -SQLITE_CACHE_KIB
     directory.dispose()
+
+
+@given(st.lists(st.text(), max_size=20))
+@settings(max_examples=300, deadline=None)
+def test_a_column_of_emails_folds_as_each_email_does_alone(emails: list[str]) -> None:
+    """email_keys (a file's column, in Arrow) and email_key (one user, in Python) are twins:
+    a row's email must find exactly the user whose stored key it folds to."""
+    folded = email_keys(pd.Series(emails, dtype="str")).tolist()
+    assert folded == [email_key(email) or "" for email in emails]
