@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
+from credkit.connection import create_engine_for
 from credkit.defaults import BATCH_SIZE, database_url
 
 metadata = sa.MetaData()
@@ -218,11 +218,7 @@ class Directory:
 
     def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
         self.url = database_url(url)
-        _make_sqlite_folder(self.url)
-        # hide_parameters: SQL logging must never print entry codes.
-        self.engine = engine or sa.create_engine(self.url, hide_parameters=True)
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = engine or create_engine_for(self.url)
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
@@ -410,13 +406,6 @@ def _user_row(user: NewUser) -> dict[str, Any]:
     }
 
 
-def _make_sqlite_folder(url: str) -> None:
-    """Create the folder of a SQLite file, so that `--db sqlite:///demo/credkit.db` just works."""
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-
-
 #: The SQLite page cache of an import's writing connection (SQLite's default is 2 MiB).
 SQLITE_CACHE_KIB = 65_536
 
@@ -440,14 +429,6 @@ def bulk_write_cache(conn: Connection) -> Iterator[None]:
         yield
     finally:
         driver.execute(f"PRAGMA cache_size = {default}")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    # Foreign keys are off by default in SQLite; WAL lets a reader run beside an import.
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.close()
 
 
 class DirectoryLookup:
