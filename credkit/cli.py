@@ -441,3 +441,33 @@ def _login() -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # no login name in some containers
         return "unknown"
+
+
+@main.group()
+def db() -> None:
+    """The directory's database: its schema revision."""
+
+
+@db.command("upgrade")
+@directory_option
+def db_upgrade(database_url: str) -> None:
+    """Upgrade a directory made by an older credkit to this credkit's schema, in one transaction.
+
+    Exit status: 0 upgraded (or already current), 3 no directory there, or it cannot be upgraded.
+    """
+    from credkit.connection import SetupError, create_engine_for, display_url
+    from credkit.migrations import upgrade
+
+    engine = create_engine_for(database_url)
+    try:
+        before, after = upgrade(engine, database_url)
+    except SetupError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(3)
+    finally:
+        engine.dispose()
+    shown = display_url(database_url)
+    if before == after:
+        click.echo(f"The directory at {shown} is already at revision {after}.")
+    else:
+        click.echo(f"Upgraded the directory at {shown} from revision {before} to {after}.")

@@ -109,6 +109,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "hex-prefix": "The hex value had a 0x prefix or spaces",
             "plate-normalized": "The license plate was normalised",
             "entry-code-replaced": "The user's entry code will be replaced",
+            "email-lookalike": "The email has look-alike characters (fullwidth, ligatures, ...)",
         },
     ),
 ]

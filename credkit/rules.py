@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup, email_keys
+from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup, email_keys, email_lookalikes
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.schema import (
@@ -181,13 +181,13 @@ def _resolve_users(
     )
     decided = user_id.notna()
     for header in KEY_COLUMNS:
-        key = keys[header]
+        key, written = keys[header], rows[header]  # messages quote the value as written
         found.add(
             (chosen == header) & ~decided,
             "unknown-user",
             header,
-            lambda at, header=header, key=key: (
-                f"No user has {header} " + key[at].map(quoted)
+            lambda at, header=header, written=written: (
+                f"No user has {header} " + written[at].map(quoted)
                 + "; a credential import never creates users"
             ),
         )  # fmt: skip
@@ -196,8 +196,8 @@ def _resolve_users(
             other & matches[header].notna() & (matches[header] != user_id),
             "keys-disagree",
             header,
-            lambda at, header=header, key=key: (
-                f"{header} " + key[at].map(quoted) + " belongs to a different user than the "
+            lambda at, header=header, written=written: (
+                f"{header} " + written[at].map(quoted) + " belongs to a different user than the "
                 + chosen[at] + " of this row"
             ),
         )  # fmt: skip
@@ -205,13 +205,31 @@ def _resolve_users(
             other & matches[header].isna(),
             "key-unmatched",
             header,
-            lambda at, header=header, key=key: (
-                f"{header} " + key[at].map(quoted) + " matches no user; the row's "
+            lambda at, header=header, written=written: (
+                f"{header} " + written[at].map(quoted) + " matches no user; the row's "
                 + chosen[at] + " picked its user"
             ),
         )  # fmt: skip
+    _warn_email_lookalikes(rows["Email"], found)
     _check_names(rows, user_id, _index_by(known, "user_id"), found)
     return user_id
+
+
+def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
+    """email-lookalike: an email with characters that only compatibility folding would match
+    (see email_key), so it finds only an email written with those same characters."""
+    unicode = ~emails.map(str.isascii, na_action="ignore").fillna(True).astype(bool)
+    lookalikes = emails[unicode].map(email_lookalikes)
+    lookalikes = lookalikes[lookalikes != ""]
+    found.add(
+        pd.Series(emails.index.isin(lookalikes.index), index=emails.index),
+        "email-lookalike",
+        "Email",
+        lambda at: (
+            "Email " + emails[at].map(quoted) + " has look-alike characters ("
+            + lookalikes[at].map(quoted) + "); it matches only an email written with them"
+        ),
+    )  # fmt: skip
 
 
 def _index_by(users: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from credkit.columns import fold_header
-from credkit.directory import Directory, email_key, new_user_id, record_run, users
+from credkit.directory import (
+    Directory,
+    email_key,
+    email_lookalikes,
+    new_user_id,
+    record_run,
+    users,
+)
 from credkit.findings import finding, findings_frame, quoted
 from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
 
@@ -69,6 +76,7 @@ def import_users(
     with directory.engine.begin() as conn:
         for row_number, row in frame.iterrows():
             problems = _row_problems(row_number, row, seen_emails, seen_external)
+            records.extend(_row_warnings(row_number, row))
             user_id = by_external.get(row["external_id"]) or by_email.get(email_key(row["email"]))
             other = by_email.get(email_key(row["email"]))
             if user_id and other and other != user_id:
@@ -177,6 +185,23 @@ def _row_problems(
         else:
             seen[value] = row_number
     return problems
+
+
+def _row_warnings(row_number: int, row: pd.Series) -> list[dict[str, object]]:
+    """email-lookalike: the email matches only one written with the same characters."""
+    lookalikes = email_lookalikes(row["email"])
+    if not lookalikes:
+        return []
+    return [
+        finding(
+            "email-lookalike",
+            f"Email {quoted(row['email'])} has look-alike characters ({quoted(lookalikes)}); "
+            "it matches only an email written with them",
+            row=row_number,
+            column="Email",
+            value=row["email"],
+        )
+    ]
 
 
 def _apply_user(

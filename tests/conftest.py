@@ -30,6 +30,15 @@ def postgres_url() -> str:
     return POSTGRES_URL
 
 
+def clear_postgres(url: str) -> None:
+    """Drop every table a directory has, at any revision (and Alembic's own table)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def directory(request: pytest.FixtureRequest, tmp_path) -> Iterator[Directory]:
     """An empty directory: a temporary SQLite file, or a cleared PostgreSQL database."""
@@ -37,9 +46,7 @@ def directory(request: pytest.FixtureRequest, tmp_path) -> Iterator[Directory]:
         url = f"sqlite:///{tmp_path / 'credkit.db'}"
     else:
         url = postgres_url()
-        engine = sa.create_engine(url)
-        metadata.drop_all(engine)
-        engine.dispose()
+        clear_postgres(url)
     directory = Directory(url)
     yield directory
     directory.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -20,10 +21,13 @@ from credkit.directory import (
     credentials,
     email_key,
     email_keys,
+    email_lookalikes,
     entry_code_key,
     plate_key,
     users,
 )
+
+REVISION_0002 = importlib.import_module("credkit.migrations.versions.0002_unicode_email_keys")
 
 
 @pytest.fixture
@@ -174,10 +178,52 @@ def test_only_an_imports_writing_connection_gets_the_large_sqlite_cache(tmp_path
     directory.dispose()
 
 
-@given(st.lists(st.text(), max_size=20))
+EMAIL_TEXT = st.text(
+    st.characters(codec="utf-8")
+    | st.sampled_from("ÉéEe\u0301\u212aKk\uff4b\uff2b\ufb01\u0130\u0131ßSs\u017f\u00b5\u03bc@. ")
+)
+
+
+@given(st.lists(EMAIL_TEXT, max_size=20))
 @settings(max_examples=300, deadline=None)
 def test_a_column_of_emails_folds_as_each_email_does_alone(emails: list[str]) -> None:
-    """email_keys (a file's column, in Arrow) and email_key (one user, in Python) are twins:
-    a row's email must find exactly the user whose stored key it folds to."""
+    """email_keys (a file's column, in Arrow) and email_key (one user, in Python) are twins,
+    and revision 0002 recomputed the stored keys with the same rule: a row's email must find
+    exactly the user whose stored key it folds to."""
     folded = email_keys(pd.Series(emails, dtype="str")).tolist()
     assert folded == [email_key(email) or "" for email in emails]
+    assert [REVISION_0002.folded(email) for email in emails] == [email_key(e) for e in emails]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored", "same"),
+    [
+        ("ÉMILE@EXAMPLE.COM", "émile@example.com", True),  # Unicode case folds
+        ("E\u0301mile@example.com", "émile@example.com", True),  # decomposed é is é (NFC)
+        ("STRASSE@example.com", "straße@example.com", True),  # full case folding: ß is ss
+        ("Ada@Example.COM", "ada@example.com", True),
+        ("\uff4bim@example.com", "kim@example.com", False),  # fullwidth k
+        ("\uff2bIM@example.com", "kim@example.com", False),  # fullwidth K
+        ("\u212aim@example.com", "kim@example.com", False),  # the Kelvin sign
+        ("\ufb01nance@example.com", "finance@example.com", False),  # the fi ligature
+        ("\u017fam@example.com", "sam@example.com", False),  # the long s
+        ("K\u0130M@example.com", "kim@example.com", False),  # dotted capital I keeps its dot
+    ],
+)
+def test_emails_match_as_a_person_reads_them_but_look_alikes_do_not(
+    written: str, stored: str, same: bool
+) -> None:
+    assert (email_key(written) == email_key(stored)) is same
+    looks_alike = written[0] in "\uff4b\uff2b\u212a\ufb01\u017f"
+    assert bool(email_lookalikes(written)) is looks_alike
+
+
+def test_the_directory_refuses_a_second_user_whose_email_differs_only_in_case(
+    directory: Directory,
+) -> None:
+    directory.add_users([NewUser("Émile", "Zola", email="émile@example.com")])
+    with pytest.raises(IntegrityError):
+        directory.add_users([NewUser("Émile", "Zola", email="ÉMILE@EXAMPLE.COM")])
+    directory.add_users([NewUser("Kim", "Ng", email="\u212aim@example.com")])
+    directory.add_users([NewUser("Kim", "Ng", email="kim@example.com")])  # not the same address
+    assert len(directory.users_frame()) == 3

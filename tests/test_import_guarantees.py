@@ -15,7 +15,7 @@ from credkit.cli import main
 from credkit.directory import Directory, NewUser, credential_history, credentials, import_runs
 from credkit.importer import execute_import, plan_import
 from credkit.review import review_bytes, review_file
-from tests.conftest import postgres_url
+from tests.conftest import clear_postgres, postgres_url
 from tests.support import ADA, ALAN
 
 
@@ -79,11 +79,7 @@ def test_an_import_killed_midway_leaves_whole_batches_and_rerun_completes(tmp_pa
 
 def test_concurrent_imports_give_a_card_to_exactly_one_user(tmp_path: Path) -> None:
     url = postgres_url()
-    engine = sa.create_engine(url)
-    from credkit.directory import metadata
-
-    metadata.drop_all(engine)
-    engine.dispose()
+    clear_postgres(url)
     people(Directory(url))
     for attempt in range(3):
         number = 100 + attempt
