@@ -372,6 +372,8 @@ def runs(ctx: click.Context, database_url: str) -> None:
         for run in frame.itertuples():
             undone = f" (undone by run {int(run.undone_by)})" if pd.notna(run.undone_by) else ""
             counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
+            if run.state != "finished":  # running, or interrupted: what it wrote so far
+                counts = f"{run.state} ({run.written} changes written)"
             click.echo(f"{run.id}  {run.started_at:%Y-%m-%d %H:%M}Z  {run.kind:<11} "
                        f"{run.operator:<12} {run.file_name}  {counts}{undone}")  # fmt: skip
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import socket
 import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
@@ -123,6 +125,11 @@ credential_history = sa.Table(
     sa.Column("after", sa.JSON),
     sa.Column("at", UtcDateTime, nullable=False),
 )
+
+#: The first key of the PostgreSQL advisory lock a live run holds (the second is the run's id).
+RUN_LOCK_CLASS = 0x43524B52  # "CRKR"
+#: This machine's name, as a live run records it.
+HOST = socket.gethostname()[:255]
 
 #: The values a credential holds, besides its owner, key, status and time.
 CREDENTIAL_FIELDS = [
@@ -245,6 +252,20 @@ def plate_key(license_plate: str) -> str:
 def entry_code_key(entry_code: str) -> str:
     """The identity of an entry code; leading zeros are significant."""
     return f"entry_code:{entry_code}"
+
+
+def _key_of(credential: Any) -> str | None:
+    """The key a stored credential's own fields make (None when they make none)."""
+    try:
+        if credential.kind == "card":
+            return card_key(credential.card_type, credential.facility_code, credential.card_number)
+        if credential.kind == "license_plate":
+            return plate_key(credential.license_plate)
+        if credential.kind == "entry_code":
+            return entry_code_key(credential.entry_code)
+    except (TypeError, ValueError):
+        return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -371,6 +392,75 @@ class Directory:
             return pd.DataFrame(columns=CREDENTIAL_VIEW_COLUMNS)
         return pd.concat(batches, ignore_index=True)
 
+    # --- integrity ---------------------------------------------------------------------------
+
+    def check_integrity(self) -> list[str]:
+        """What breaks the directory's promises, one sentence each; empty when nothing does.
+
+        Every credential belongs to an existing user and its key is the one its fields make;
+        every email key is its email's; every history row belongs to an existing run; a
+        finished run carries no liveness mark; an undone run was undone by an undo run; and
+        on SQLite the file itself is sound. Used after faults (tests/test_faults.py).
+        """
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                driver = conn.connection.driver_connection
+                verdict = [row[0] for row in driver.execute("PRAGMA integrity_check")]
+                if verdict != ["ok"]:
+                    problems.append(f"SQLite integrity_check: {'; '.join(verdict[:5])}")
+                if driver.execute("PRAGMA foreign_key_check").fetchall():
+                    problems.append("SQLite foreign_key_check finds rows without their parent")
+            orphans = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(credentials.outerjoin(users, credentials.c.user_pk == users.c.id))
+                .where(users.c.id.is_(None))
+            ).scalar_one()
+            if orphans:
+                problems.append(f"{orphans} credentials belong to no user")
+            stray = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(
+                    credential_history.outerjoin(
+                        import_runs, credential_history.c.run_id == import_runs.c.id
+                    )
+                )
+                .where(import_runs.c.id.is_(None))
+            ).scalar_one()
+            if stray:
+                problems.append(f"{stray} history rows belong to no run")
+            marked = conn.execute(
+                sa.select(import_runs.c.id).where(
+                    import_runs.c.finished_at.is_not(None), import_runs.c.owner_pid.is_not(None)
+                )
+            ).scalars().all()  # fmt: skip
+            if marked:
+                problems.append(f"runs {marked} are finished and still marked live")
+            undoer = import_runs.alias("undoer")
+            bad_undo = conn.execute(
+                sa.select(import_runs.c.id)
+                .select_from(
+                    import_runs.outerjoin(undoer, import_runs.c.undone_by == undoer.c.id)
+                )
+                .where(
+                    import_runs.c.undone_by.is_not(None),
+                    sa.or_(undoer.c.id.is_(None), undoer.c.kind != "undo"),
+                )
+            ).scalars().all()  # fmt: skip
+            if bad_undo:
+                problems.append(f"runs {bad_undo} are marked undone by no undo run")
+            for pk, email, key in conn.execute(
+                sa.select(users.c.id, users.c.email, users.c.email_key)
+            ).all():
+                if email_key(email) != key:
+                    problems.append(f"user {pk}'s email key is not its email's")
+        for batch in self.iter_credentials():
+            for credential in batch.itertuples():
+                expected = _key_of(credential)
+                if expected != credential.credential_key:
+                    problems.append(f"credential {credential.id}'s key does not match its fields")
+        return problems
+
     # --- plumbing ----------------------------------------------------------------------------
 
     def _run(self, work: Any, connection: Connection | None) -> Any:
@@ -388,29 +478,73 @@ def start_run(
     file_name: str,
     file_sha256: str,
     options: dict[str, Any],
+    live: bool = False,
 ) -> int:
-    """Record that an import starts (who, when, which file, with which options)."""
+    """Record that an import starts (who, when, which file, with which options).
+
+    A live run (one that writes in batches after this transaction) carries the liveness mark
+    from the moment it is visible: this process and host, a heartbeat, and on PostgreSQL the
+    run's advisory lock, taken by conn's session before the run's row is committed.
+    """
+    now = now_utc()
+    mark = {"owner_pid": os.getpid(), "owner_host": HOST, "heartbeat_at": now} if live else {}
     result = conn.execute(
         import_runs.insert().values(
             kind=kind,
             operator=operator,
-            started_at=now_utc(),
+            started_at=now,
             file_name=file_name,
             file_sha256=file_sha256,
             options=options,
             counts={},
+            **mark,
         )
     )
-    return result.inserted_primary_key[0]
+    run_id = result.inserted_primary_key[0]
+    if live and conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_lock(RUN_LOCK_CLASS, run_id)))
+    return run_id
+
+
+def heartbeat(conn: Connection, run_id: int) -> bool:
+    """Mark a live run as still importing, in the transaction of its next batch; False when
+    the run was undone meanwhile (taken for interrupted), so that the batch must not write."""
+    result = conn.execute(
+        import_runs.update()
+        .where(import_runs.c.id == run_id, import_runs.c.undone_by.is_(None))
+        .values(heartbeat_at=now_utc())
+    )
+    return result.rowcount == 1
+
+
+def release_run(conn: Connection, run_id: int) -> None:
+    """Give up a live run's advisory lock (PostgreSQL; a session's lock outlives commits)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.select(sa.func.pg_advisory_unlock(RUN_LOCK_CLASS, run_id)))
+        conn.commit()
 
 
 def finish_run(conn: Connection, run_id: int, counts: dict[str, int]) -> None:
-    """Record how an import ended."""
+    """Record how an import ended; its liveness mark goes (the last heartbeat stays)."""
     conn.execute(
         import_runs.update()
         .where(import_runs.c.id == run_id)
-        .values(finished_at=now_utc(), counts=counts)
+        .values(finished_at=now_utc(), counts=counts, owner_pid=None, owner_host=None)
     )
+
+
+@contextmanager
+def write_transaction(conn: Connection) -> Iterator[None]:
+    """A transaction that takes SQLite's write lock at its start (BEGIN IMMEDIATE).
+
+    A SQLite transaction that reads and then writes fails outright ("database is locked")
+    when another writer committed in between; one that takes the lock first waits its turn
+    (the driver's busy timeout) instead. On PostgreSQL it is an ordinary transaction.
+    """
+    with conn.begin():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        yield
 
 
 def record_run(conn: Connection, *, counts: dict[str, int], **run: Any) -> int:

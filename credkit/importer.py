@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from credkit.columns import HEADERS
+from credkit.connection import SetupError
 from credkit.defaults import BATCH_SIZE
 from credkit.directory import (
     CREDENTIAL_FIELDS,
@@ -25,11 +27,14 @@ from credkit.directory import (
     credential_history,
     credentials,
     finish_run,
+    heartbeat,
     insert_many,
     now_utc,
+    release_run,
     start_run,
     user_primary_keys,
     users,
+    write_transaction,
 )
 from credkit.reading import add_formula_prefix
 from credkit.review import Review
@@ -135,31 +140,42 @@ def execute_import(
     rows = plan.rows.copy()
     if review.rejected:  # a rejected file writes nothing, not even a run record
         return ImportResult(None, rows, _failed_rows(review, rows))
-    with directory.engine.begin() as conn:
-        run_id = start_run(
-            conn,
-            kind="credentials",
-            operator=operator,
-            file_name=review.file_name,
-            file_sha256=review.sha256,
-            options=_recorded_options(review),
-        )
     lookup = DirectoryLookup(directory)
     to_apply = rows.index[rows["outcome"].isin(APPLIED).to_numpy()]
     done = 0
-    # One connection writes every batch, each batch in a transaction of its own.
+    # One connection records the run, writes every batch (each in a transaction of its own)
+    # and holds the run's liveness mark until the run is finished (see credkit.runs).
     with directory.engine.connect() as conn, bulk_write_cache(conn):
-        for start in range(0, len(to_apply), batch_size):
-            batch = to_apply[start : start + batch_size]
-            planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
-            if not _write_as_planned(conn, run_id, planned):
-                _recheck_and_write(review, rows, batch, conn, lookup, run_id)
-            done += len(batch)
-            if progress:
-                progress(done, len(to_apply))
-    with directory.engine.begin() as conn:
-        finish_run(conn, run_id, _counts(rows["outcome"]))
+        with conn.begin():
+            run_id = start_run(
+                conn,
+                kind="credentials",
+                operator=operator,
+                file_name=review.file_name,
+                file_sha256=review.sha256,
+                options=_recorded_options(review),
+                live=True,
+            )
+        try:
+            for start in range(0, len(to_apply), batch_size):
+                batch = to_apply[start : start + batch_size]
+                planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
+                if not _write_as_planned(conn, run_id, planned):
+                    _recheck_and_write(review, rows, batch, conn, lookup, run_id)
+                done += len(batch)
+                if progress:
+                    progress(done, len(to_apply))
+            with conn.begin():
+                finish_run(conn, run_id, _counts(rows["outcome"]))
+        finally:  # a broken connection is discarded by the pool, and its lock with it
+            with suppress(DBAPIError):
+                release_run(conn, run_id)
     return ImportResult(run_id, rows, _failed_rows(review, rows))
+
+
+class RunUndone(SetupError):
+    """The run was undone while it imported: another operator took it for interrupted (its
+    heartbeat had gone stale). Nothing more is written."""
 
 
 def _write_as_planned(conn: sa.Connection, run_id: int, planned: pd.DataFrame) -> bool:
@@ -167,12 +183,26 @@ def _write_as_planned(conn: sa.Connection, run_id: int, planned: pd.DataFrame) -
     written, when the directory no longer holds what the review saw."""
     transaction = conn.begin()
     try:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # see write_transaction
+        _beat(conn, run_id)
         _write_rows(conn, run_id, planned)
     except (DBAPIError, DirectoryChanged):
         transaction.rollback()
         return False
+    except BaseException:
+        transaction.rollback()
+        raise
     transaction.commit()
     return True
+
+
+def _beat(conn: sa.Connection, run_id: int) -> None:
+    if not heartbeat(conn, run_id):
+        raise RunUndone(
+            f"run {run_id} was undone by another operator while it imported (its heartbeat "
+            "had gone stale); nothing more was written. Review the file and import it again"
+        )
 
 
 def _recheck_and_write(
@@ -216,7 +246,8 @@ def _apply_batch(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> dict[
     if batch.empty:
         return {}
     refused: dict[int, str] = {}
-    with conn.begin():
+    with write_transaction(conn):
+        _beat(conn, run_id)
         try:
             with conn.begin_nested():
                 _write_rows(conn, run_id, batch)

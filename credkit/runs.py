@@ -1,15 +1,19 @@
-"""Import runs: listing them, showing one with its changes, and undoing one."""
+"""Import runs: listing them (running, interrupted or finished), showing one, and undoing one."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from credkit.directory import (
+    HOST,
+    RUN_LOCK_CLASS,
     Directory,
     credential_history,
     credentials,
@@ -18,15 +22,106 @@ from credkit.directory import (
     now_utc,
     start_run,
     users,
+    write_transaction,
 )
+
+#: How long a SQLite run's heartbeat (one per batch) may be silent before the run counts as
+#: interrupted, when its process cannot be asked (another host) or its id may have been reused.
+RUN_STALE_AFTER = timedelta(minutes=5)
+
+#: A run's state as listed: still importing, stopped before it finished, or finished.
+RUNNING, INTERRUPTED, FINISHED = "running", "interrupted", "finished"
 
 
 def list_runs(directory: Directory) -> pd.DataFrame:
-    """Every run, newest first, with its counts and whether it was undone."""
+    """Every run, newest first, with its counts, whether it was undone, its state (running,
+    interrupted or finished) and, for a run that did not finish, the changes it wrote."""
     query = sa.select(import_runs).order_by(import_runs.c.id.desc())
     with directory.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).mappings().all(), columns=import_runs.c.keys())
+        records = conn.execute(query).mappings().all()
+        live = live_runs(conn, records)
+        unfinished = [run["id"] for run in records if run["finished_at"] is None]
+        written = dict(
+            conn.execute(
+                sa.select(credential_history.c.run_id, sa.func.count())
+                .where(credential_history.c.run_id.in_(unfinished))
+                .group_by(credential_history.c.run_id)
+            ).all()
+        ) if unfinished else {}  # fmt: skip
+    frame = pd.DataFrame(records, columns=import_runs.c.keys())
+    frame["state"] = [
+        FINISHED if run["finished_at"] is not None else RUNNING if run["id"] in live
+        else INTERRUPTED
+        for run in records
+    ]  # fmt: skip
+    frame["written"] = pd.Series(
+        [None if run["finished_at"] is not None else written.get(run["id"], 0) for run in records],
+        index=frame.index,
+        dtype=object,
+    )
     return frame
+
+
+def live_runs(conn: sa.Connection, runs: Any) -> set[int]:
+    """The ids of the runs (records of import_runs) that are still importing.
+
+    On PostgreSQL a live run's session holds its advisory lock, which the server drops the
+    moment that session ends, however it ends. On SQLite the run records its process and
+    host and a heartbeat per batch: it is live while the process exists (on this host) and
+    the heartbeat is younger than RUN_STALE_AFTER.
+    """
+    unfinished = [run for run in runs if run["finished_at"] is None]
+    if not unfinished:
+        return set()
+    if conn.dialect.name == "postgresql":
+        locked = conn.execute(
+            sa.text(
+                "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND objsubid = 2 AND classid::bigint = :lock_class AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"lock_class": RUN_LOCK_CLASS},
+        ).scalars()
+        return {run["id"] for run in unfinished} & set(locked)
+    return {run["id"] for run in unfinished if _marked_live(run)}
+
+
+def _marked_live(run: Any) -> bool:
+    """Whether a SQLite run's liveness mark says it is still importing."""
+    if run["owner_pid"] is None or run["heartbeat_at"] is None:
+        return False  # made before runs carried a mark, or finished
+    if datetime.now(UTC) - run["heartbeat_at"] > RUN_STALE_AFTER:
+        return False
+    return run["owner_host"] != HOST or process_exists(run["owner_pid"])
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (a zombie does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _is_live(conn: sa.Connection, run: Any) -> bool:
+    """Whether a run is still importing, asked inside the transaction of an undo. On
+    PostgreSQL the undo takes the run's lock itself, until it commits: a run it finds dead
+    stays dead."""
+    if run["finished_at"] is not None:
+        return False
+    if conn.dialect.name == "postgresql":
+        taken = conn.execute(
+            sa.select(sa.func.pg_try_advisory_xact_lock(RUN_LOCK_CLASS, run["id"]))
+        ).scalar_one()
+        return not taken
+    return _marked_live(run)
 
 
 def run_changes(directory: Directory, run_id: int) -> pd.DataFrame:
@@ -54,53 +149,68 @@ class UndoResult:
 
 
 def undo_run(directory: Directory, run_id: int, *, operator: str) -> UndoResult:
-    """Revert every change a run made, in one transaction; refuse when a later change would be
-    overwritten (naming the rows), or when the run was undone already."""
-    with directory.engine.begin() as conn:
-        run = (
-            conn.execute(sa.select(import_runs).where(import_runs.c.id == run_id))
-            .mappings()
-            .first()
+    """Revert every change a run made, in one transaction; refuse when the run is still
+    importing, when a later change would be overwritten (naming the rows), or when the run
+    was undone already. A run that was interrupted (its process gone) may be undone."""
+    with directory.engine.connect() as conn:
+        with write_transaction(conn):
+            result = _undo(conn, run_id, operator)
+            if not result.undone:
+                conn.rollback()
+        return result
+
+
+def _undo(conn: sa.Connection, run_id: int, operator: str) -> UndoResult:
+    run = conn.execute(sa.select(import_runs).where(import_runs.c.id == run_id)).mappings().first()
+    if run is None:
+        return UndoResult(False, refusal=f"There is no run {run_id}")
+    if run["undone_by"] is not None:
+        return UndoResult(
+            False, refusal=f"Run {run_id} was undone already by run {run['undone_by']}"
         )
-        if run is None:
-            return UndoResult(False, refusal=f"There is no run {run_id}")
-        if run["undone_by"] is not None:
-            return UndoResult(
-                False, refusal=f"Run {run_id} was undone already by run {run['undone_by']}"
-            )
-        if run["kind"] != "credentials":
-            return UndoResult(
-                False,
-                refusal=f"Run {run_id} is a {run['kind']} run; only credential imports can be undone",
-            )
-        changes = conn.execute(
-            sa.select(credential_history)
-            .where(credential_history.c.run_id == run_id)
-            .order_by(credential_history.c.id.desc())
-        ).mappings().all()  # fmt: skip
-        blocking = [change["row"] for change in changes if not _still_as_left(conn, change)]
-        if blocking:
-            rows = ", ".join(str(row) for row in sorted(set(blocking)))
-            return UndoResult(
-                False,
-                refusal=f"Credentials changed after run {run_id}; undoing it would overwrite "
-                f"those changes (rows {rows})",
-                blocking_rows=sorted(set(blocking)),
-            )
-        undo_id = start_run(
-            conn,
-            kind="undo",
-            operator=operator,
-            file_name=run["file_name"],
-            file_sha256=run["file_sha256"],
-            options={"undoes": run_id},
+    if run["kind"] != "credentials":
+        return UndoResult(
+            False,
+            refusal=f"Run {run_id} is a {run['kind']} run; only credential imports can be undone",
         )
-        for change in changes:
-            _revert(conn, change)
-        conn.execute(
-            import_runs.update().where(import_runs.c.id == run_id).values(undone_by=undo_id)
+    if _is_live(conn, run):
+        return UndoResult(
+            False,
+            refusal=f"Run {run_id} is still importing (process {run['owner_pid']} on "
+            f"{run['owner_host']}); undo it once it has finished",
         )
-        finish_run(conn, undo_id, {"reverted": len(changes)})
+    changes = conn.execute(
+        sa.select(credential_history)
+        .where(credential_history.c.run_id == run_id)
+        .order_by(credential_history.c.id.desc())
+    ).mappings().all()  # fmt: skip
+    blocking = [change["row"] for change in changes if not _still_as_left(conn, change)]
+    if blocking:
+        rows = ", ".join(str(row) for row in sorted(set(blocking)))
+        return UndoResult(
+            False,
+            refusal=f"Credentials changed after run {run_id}; undoing it would overwrite "
+            f"those changes (rows {rows})",
+            blocking_rows=sorted(set(blocking)),
+        )
+    undo_id = start_run(
+        conn,
+        kind="undo",
+        operator=operator,
+        file_name=run["file_name"],
+        file_sha256=run["file_sha256"],
+        options={"undoes": run_id},
+    )
+    claimed = conn.execute(
+        import_runs.update()
+        .where(import_runs.c.id == run_id, import_runs.c.undone_by.is_(None))
+        .values(undone_by=undo_id)
+    )
+    if claimed.rowcount != 1:  # another undo of the same run committed first
+        return UndoResult(False, refusal=f"Run {run_id} was undone already, just now")
+    for change in changes:
+        _revert(conn, change)
+    finish_run(conn, undo_id, {"reverted": len(changes)})
     return UndoResult(True, run_id=undo_id, reverted=len(changes))
 
 
