@@ -7,7 +7,7 @@ DEMO_DB := sqlite:///$(DEMO_DIR)/credkit.db
 # JupyterLab refuses to run as root unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint bench demo notebooks clean
+.PHONY: lab test lint bench soak demo notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ lab: $(VENV)/.notebook-installed demo
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The long fault suite: kill -9 at random moments, racing imports and undos, a full disk
+# (a tiny tmpfs, when run as root). Minutes, not seconds; CREDKIT_SOAK_ROUNDS sets its length.
+soak: $(VENV)/.dev-installed
+	CREDKIT_SOAK=1 $(BIN)/python -m pytest tests/soak $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

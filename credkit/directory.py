@@ -542,9 +542,21 @@ def write_transaction(conn: Connection) -> Iterator[None]:
     (the driver's busy timeout) instead. On PostgreSQL it is an ordinary transaction.
     """
     with conn.begin():
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_immediate(conn)
         yield
+
+
+#: How long a SQLite writer waits for another writer's transaction before giving up, in ms:
+#: several imports and undos at once queue for SQLite's one write lock (each batch is short).
+SQLITE_WRITE_WAIT_MS = 120_000
+
+
+def begin_immediate(conn: Connection) -> None:
+    """On SQLite, take the write lock now, in the transaction conn has just begun, waiting up
+    to SQLITE_WRITE_WAIT_MS for it; nothing on other databases."""
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.execute(f"PRAGMA busy_timeout = {SQLITE_WRITE_WAIT_MS}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def record_run(conn: Connection, *, counts: dict[str, int], **run: Any) -> int:

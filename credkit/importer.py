@@ -22,6 +22,7 @@ from credkit.directory import (
     CREDENTIAL_FIELDS,
     Directory,
     DirectoryLookup,
+    begin_immediate,
     bind_value,
     bulk_write_cache,
     credential_history,
@@ -146,7 +147,7 @@ def execute_import(
     # One connection records the run, writes every batch (each in a transaction of its own)
     # and holds the run's liveness mark until the run is finished (see credkit.runs).
     with directory.engine.connect() as conn, bulk_write_cache(conn):
-        with conn.begin():
+        with write_transaction(conn):
             run_id = start_run(
                 conn,
                 kind="credentials",
@@ -165,7 +166,7 @@ def execute_import(
                 done += len(batch)
                 if progress:
                     progress(done, len(to_apply))
-            with conn.begin():
+            with write_transaction(conn):
                 finish_run(conn, run_id, _counts(rows["outcome"]))
         finally:  # a broken connection is discarded by the pool, and its lock with it
             with suppress(DBAPIError):
@@ -183,8 +184,7 @@ def _write_as_planned(conn: sa.Connection, run_id: int, planned: pd.DataFrame) -
     written, when the directory no longer holds what the review saw."""
     transaction = conn.begin()
     try:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # see write_transaction
+        begin_immediate(conn)  # see write_transaction
         _beat(conn, run_id)
         _write_rows(conn, run_id, planned)
     except (DBAPIError, DirectoryChanged):

@@ -14,6 +14,13 @@ POSTGRES_URL = os.environ.get("CREDKIT_TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_ignore_collect(collection_path, config) -> bool | None:
+    """tests/soak is the long fault suite: only `make soak` (CREDKIT_SOAK=1) collects it."""
+    if collection_path.name == "soak" and not os.environ.get("CREDKIT_SOAK"):
+        return True
+    return None
+
+
 def postgres_url() -> str:
     """The test PostgreSQL's URL; skips the test without one, but fails it under CI."""
     if not POSTGRES_URL:
