@@ -457,18 +457,24 @@ def db_upgrade(database_url: str) -> None:
 
     Exit status: 0 upgraded (or already current), 3 no directory there, or it cannot be upgraded.
     """
+    from sqlalchemy.exc import DBAPIError
+
     from credkit.connection import SetupError, create_engine_for, display_url
     from credkit.migrations import upgrade
 
+    shown = display_url(database_url)
     engine = create_engine_for(database_url)
     try:
         before, after = upgrade(engine, database_url)
     except SetupError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(3)
+    except DBAPIError as error:  # unreachable, refused, read-only: the database's own words
+        reason = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+        click.echo(f"Error: cannot upgrade the directory at {shown}: {reason}", err=True)
+        sys.exit(3)
     finally:
         engine.dispose()
-    shown = display_url(database_url)
     if before == after:
         click.echo(f"The directory at {shown} is already at revision {after}.")
     else:

@@ -203,12 +203,12 @@ def email_keys(emails: pd.Series) -> pd.Series:
     """
     trimmed = emails.str.strip()
     text = pa.array(trimmed.array, type=pa.large_string())
-    folded = pd.Series(
-        pd.array(pc.ascii_lower(text), dtype=trimmed.dtype), index=emails.index, dtype=object
-    )
+    folded = pd.Series(pd.array(pc.ascii_lower(text), dtype=trimmed.dtype), index=emails.index)
     unicode = ~pc.fill_null(pc.string_is_ascii(text), True).to_numpy(zero_copy_only=False)
-    if unicode.any():
-        folded[unicode] = [email_key(value) or "" for value in trimmed[unicode]]
+    if not unicode.any():
+        return folded
+    folded = folded.astype(object)
+    folded[unicode] = [email_key(value) or "" for value in trimmed[unicode]]
     return folded.astype(trimmed.dtype)
 
 

@@ -307,3 +307,13 @@ def test_a_directory_is_made_only_when_allowed(url: str) -> None:
         Directory(url, create=False)
     Directory(url).dispose()
     Directory(url, create=False).dispose()  # it exists now
+
+
+def test_upgrade_of_an_unreachable_database_says_so_in_one_line() -> None:
+    result = CliRunner().invoke(
+        main, ["db", "upgrade", "--db", "postgresql+psycopg://ops:S3cret@127.0.0.1:9/credkit"]
+    )
+    assert result.exit_code == 3
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("Error: cannot upgrade the directory at postgresql+psycopg://ops:***@")
+    assert "S3cret" not in result.output
