@@ -1090,7 +1090,7 @@ def _head_line(data: bytes, options: _Options) -> str:
     """The file's first line as text (without a byte-order mark), in the encoding it is read in."""
     if options.encoding is None or options.utf8_named:
         return _first_line(data.removeprefix(_UTF8_BOM))
-    head = data[:_HEAD_SIZE].decode(options.encoding, errors="replace")
+    head = data[:_HEAD_SIZE].removeprefix(_UTF8_BOM).decode(options.encoding, errors="replace")
     return _first_line(head.removeprefix("\ufeff"))
 
 
