@@ -20,12 +20,20 @@ whatever else is wrong with it.
 
 Too many rows are found without converting the whole file: a file larger than
 ``_STREAM_THRESHOLD`` has its records counted while streaming, stopping at ``max_rows + 1``.
+Blank rows (empty, or Excel's ``,,,,``) are no data rows and do not count.
+
+Reading is bounded (README "Reading limits", ``credkit.defaults``): at most ``MAX_FILE_BYTES``
+from one file, lines of at most ``MAX_LINE_BYTES`` and headers of at most ``MAX_COLUMNS``
+columns, each checked before pyarrow parses anything. A path may name a pipe (``/dev/stdin``,
+``<(...)``, a named pipe), read within the same bounds; a device or a socket is refused
+unopened, and a named pipe that no program writes to within ``PIPE_WRITER_WAIT_SECONDS``.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import os
@@ -290,7 +298,9 @@ def read_csv_file(
     unreadable path is an ``unreadable`` finding.
 
     A file larger than a few tens of megabytes has its records counted while streaming, so that
-    one with more than ``max_rows`` data rows is refused without being loaded into memory.
+    one with more than ``max_rows`` data rows is refused without being loaded into memory; one
+    larger than ``MAX_FILE_BYTES`` is refused unread. A pipe is read up to that size; a device
+    or socket, or a named pipe without a writer, is a ``not-a-file`` finding.
     """
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
@@ -347,7 +357,7 @@ def _refuse_special(path: str | os.PathLike[str], mode: int) -> _Outcome | None:
     if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
         return None
     if stat.S_ISDIR(mode):
-        raise IsADirectoryError(21, "Is a directory", os.fspath(path))
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
     kind = (
         "a character device" if stat.S_ISCHR(mode)
         else "a block device" if stat.S_ISBLK(mode)

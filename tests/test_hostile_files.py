@@ -343,3 +343,14 @@ def test_a_pathological_file_is_refused_in_bounded_memory(kind: str, tmp_path: P
     assert measured["status"] == 2 and measured["findings"] == 1, measured
     assert measured["seconds"] < HANG_SECONDS
     assert measured["peak_mb"] < PATHOLOGICAL_RSS_MB, measured
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="no /dev/null here")
+def test_a_device_is_rejected_by_the_review_and_the_import(corpus_directory: Directory) -> None:
+    # /dev/null: a device that ends at once, so the test stays harmless should the check break.
+    review = review_file("/dev/null", corpus_directory)
+    assert findings_of(review.findings) == [("not-a-file", 1, None, "error")]
+    assert review.exit_status == 2
+    cli = invoke("review", "/dev/null", "--json", "--db", corpus_directory.url)
+    assert cli.exit_code == 2
+    assert findings_in_json(json.loads(cli.stdout)) == [("not-a-file", 1, None, "error")]
