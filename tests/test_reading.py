@@ -611,7 +611,7 @@ _READ_IN_CHILD = textwrap.dedent(
 )
 
 
-def read_in_child(path: str, *extra: str, stdin=None, timeout: float = 30) -> dict:
+def read_in_child(path: str, *extra: str, stdin=None, timeout: float = 120) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", _READ_IN_CHILD, path, *extra],
         stdin=stdin,
@@ -628,7 +628,7 @@ def read_in_child(path: str, *extra: str, stdin=None, timeout: float = 30) -> di
 def test_a_device_is_refused_unread(device):
     if not os.path.exists(device):
         pytest.skip(f"no {device} here")
-    read = read_in_child(device, timeout=20)
+    read = read_in_child(device)
     assert (read["readable"], read["codes"]) == (False, ["not-a-file"])
     assert f"{device} is a character device" in read["messages"][0]
 
@@ -637,7 +637,7 @@ def test_a_device_is_refused_unread(device):
 def test_a_named_pipe_without_a_writer_is_refused(tmp_path):
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    read = read_in_child(str(fifo), timeout=20)
+    read = read_in_child(str(fifo))
     assert (read["readable"], read["codes"]) == (False, ["not-a-file"])
     assert "named pipe" in read["messages"][0] and "1 second" in read["messages"][0]
 
@@ -656,7 +656,7 @@ def test_a_named_pipe_with_a_writer_is_read(tmp_path):
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    read = read_in_child(str(fifo), timeout=60)
+    read = read_in_child(str(fifo))
     writer.join(timeout=5)
     assert (read["readable"], read["rows"], read["codes"]) == (True, 100_000, [])
 
