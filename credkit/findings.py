@@ -42,6 +42,11 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "no-rows": "The file has a header but no data rows",
             "too-many-rows": "The file has more data rows than credkit accepts",
             "unreadable": "The file cannot be read as CSV",
+            "not-a-file": "The path is a device, a socket or a pipe without a writer",
+            "file-too-large": "The file has more bytes than credkit reads from one file",
+            "row-too-long": "A row has more bytes than credkit reads in one row",
+            "too-many-columns": "The header has more columns than credkit reads",
+            "excel-sep-line": "The first line is Excel's sep= line, not the header",
         },
     ),
     *_kinds("row", "error", {"extra-fields": "A row has more fields than the header"}),
@@ -97,6 +102,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "missing-name": "A user row has an empty First Name or Last Name",
             "email-invalid": "The email address is not valid",
             "user-conflict": "Another user already has this External ID or Email",
+            "field-too-long": "The value is longer than the directory can store",
         },
     ),
     *_kinds(
@@ -110,6 +116,8 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "plate-normalized": "The license plate was normalised",
             "entry-code-replaced": "The user's entry code will be replaced",
             "email-lookalike": "The email has look-alike characters (fullwidth, ligatures, ...)",
+            "hex-leading-zeros": "The hex value has more leading zeros than the format's width",
+            "modified-in-future": "The Modified time is in the future",
         },
     ),
 ]

@@ -20,16 +20,26 @@ whatever else is wrong with it.
 
 Too many rows are found without converting the whole file: a file larger than
 ``_STREAM_THRESHOLD`` has its records counted while streaming, stopping at ``max_rows + 1``.
+Blank rows (empty, or Excel's ``,,,,``) are no data rows and do not count.
+
+Reading is bounded (README "Reading limits", ``credkit.defaults``): at most ``MAX_FILE_BYTES``
+from one file, lines of at most ``MAX_LINE_BYTES`` and headers of at most ``MAX_COLUMNS``
+columns, each checked before pyarrow parses anything. A path may name a pipe (``/dev/stdin``,
+``<(...)``, a named pipe), read within the same bounds; a device or a socket is refused
+unopened, and a named pipe that no program writes to within ``PIPE_WRITER_WAIT_SECONDS``.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import os
 import re
+import selectors
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +52,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
-from credkit.defaults import MAX_ROWS
-from credkit.findings import finding, findings_frame
+from credkit.defaults import (
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_LINE_BYTES,
+    MAX_ROWS,
+    PIPE_WRITER_WAIT_SECONDS,
+)
+from credkit.findings import finding, findings_frame, quoted
 
 T = TypeVar("T")
 
@@ -266,6 +282,8 @@ def read_csv_bytes(
     options = _Options.check(encoding, delimiter, max_rows)
     data = bytes(data)
     digest = _Background(_sha256, data)
+    if len(data) > MAX_FILE_BYTES:
+        return _Outcome([_file_too_large(len(data), max_rows)]).table(digest.result(), len(data))
     return _Reader(data, options).read().table(digest.result(), len(data))
 
 
@@ -280,24 +298,119 @@ def read_csv_file(
     unreadable path is an ``unreadable`` finding.
 
     A file larger than a few tens of megabytes has its records counted while streaming, so that
-    one with more than ``max_rows`` data rows is refused without being loaded into memory.
+    one with more than ``max_rows`` data rows is refused without being loaded into memory; one
+    larger than ``MAX_FILE_BYTES`` is refused unread. A pipe is read up to that size; a device
+    or socket, or a named pipe without a writer, is a ``not-a-file`` finding.
     """
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     options = _Options.check(encoding, delimiter, max_rows)
     try:
-        with open(path, "rb") as stream:
-            size = os.fstat(stream.fileno()).st_size
-            if size > _STREAM_THRESHOLD:
-                refused = _refuse_large(path, stream, options)
-                if refused is not None:
+        opened = _open_input(path)
+        if isinstance(opened, _Outcome):
+            return opened.table("", 0)
+        descriptor, is_pipe = opened
+        with os.fdopen(descriptor, "rb") as stream:
+            if is_pipe:
+                piped = _read_pipe(stream.fileno(), path, options)
+                if isinstance(piped, CsvTable):
+                    return piped
+                data = piped
+            else:
+                size = os.fstat(stream.fileno()).st_size
+                if size > MAX_FILE_BYTES:  # refused unread (its hash would mean reading it)
+                    return _Outcome([_file_too_large(size, max_rows)]).table("", size)
+                if size > _STREAM_THRESHOLD:
+                    refused = _refuse_large(path, stream, options)
+                    if refused is not None:
+                        stream.seek(0)
+                        return refused.table(_hash_stream(stream), size)
                     stream.seek(0)
-                    return refused.table(_hash_stream(stream), size)
-                stream.seek(0)
-            data = stream.read()
+                # Bounded even where the size lies (files in /proc say 0).
+                data = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         return _unopenable(path, error)
     return read_csv_bytes(data, encoding=encoding, delimiter=delimiter, max_rows=max_rows)
+
+
+def _open_input(path: str | os.PathLike[str]) -> tuple[int, bool] | _Outcome:
+    """A descriptor for reading the path and whether it is a pipe; or, for what is not a
+    regular file or a pipe (a device, a socket), the finding that refuses it, unopened.
+
+    Opened non-blocking, so that a named pipe without a writer does not block the open.
+    """
+    refused = _refuse_special(path, os.stat(path).st_mode)
+    if refused is not None:
+        return refused
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    mode = os.fstat(descriptor).st_mode  # what was opened, should the path have changed
+    refused = _refuse_special(path, mode)
+    if refused is not None:
+        os.close(descriptor)
+        return refused
+    return descriptor, stat.S_ISFIFO(mode)
+
+
+def _refuse_special(path: str | os.PathLike[str], mode: int) -> _Outcome | None:
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+    kind = (
+        "a character device" if stat.S_ISCHR(mode)
+        else "a block device" if stat.S_ISBLK(mode)
+        else "a socket" if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )  # fmt: skip
+    message = (
+        f"{os.fspath(path)!s} is {kind}, not a file (reading a device such as /dev/zero "
+        "never ends): name the CSV file itself, or pipe it in (/dev/stdin)."
+    )
+    return _Outcome([finding("not-a-file", message, row=1)])
+
+
+def _read_pipe(
+    descriptor: int, path: str | os.PathLike[str], options: _Options
+) -> bytes | CsvTable:
+    """What a pipe's writer sends, up to MAX_FILE_BYTES; a refusal when a named pipe has no
+    writer within PIPE_WRITER_WAIT_SECONDS (an unnamed pipe, /dev/stdin, always has one)."""
+    wait: float | None = PIPE_WRITER_WAIT_SECONDS if _is_named_pipe(descriptor, path) else None
+    chunks: list[bytes] = []
+    total = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(descriptor, selectors.EVENT_READ)
+        while True:
+            if not selector.select(wait):
+                message = (
+                    f"{os.fspath(path)!s} is a named pipe, and no program wrote to it within "
+                    f"{wait:g} second{'' if wait == 1 else 's'}: start the program that writes the CSV into it "
+                    "first, or name the CSV file itself."
+                )
+                return _Outcome([finding("not-a-file", message, row=1)]).table("", 0)
+            wait = None  # a writer came: wait for the rest as long as it takes
+            try:
+                chunk = os.read(descriptor, _CHUNK_SIZE)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                outcome = _Outcome([_file_too_large(total, options.max_rows, more=True)])
+                return outcome.table("", total)
+    return b"".join(chunks)
+
+
+def _is_named_pipe(descriptor: int, path: str | os.PathLike[str]) -> bool:
+    """Whether an open pipe has a name in the filesystem (made by mkfifo), rather than being a
+    shell's pipe (``... | credkit review /dev/stdin``), which always has a writer."""
+    try:
+        return not os.readlink(f"/proc/self/fd/{descriptor}").startswith("pipe:")
+    except OSError:  # no /proc: judge by the name
+        return not os.fspath(path).startswith(("/dev/fd/", "/dev/stdin", "/proc/"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,6 +533,9 @@ class _Reader:
         stop = _head_problems(self.data, self.options)
         if stop is not None:
             return stop
+        sep_line = _excel_sep_line(_head_line(self.data, self.options))
+        if sep_line is not None:
+            return _Outcome([sep_line])
         if self.options.encoding is not None and not self.options.utf8_named:
             return self._read_named_encoding()
         return self._read_utf8()
@@ -557,6 +673,9 @@ def _parse(data: bytes, start: int, delimiter: str, max_rows: int) -> _Parsed | 
         data = data[:start] + data[start:].replace(_UTF8_BOM, b"")
         if _NON_SPACE.search(data, start) is None:
             return _empty_file()
+    too_long = _line_limits(data, start, delimiter)
+    if too_long is not None:
+        return too_long
     scan = _Background(_scan, data, start)
     # pyarrow cannot read a file of one record that has no line break after it: end it with one
     # (this adds no record, and a file that ends inside a quoted value is refused below).
@@ -602,6 +721,45 @@ def _parse(data: bytes, start: int, delimiter: str, max_rows: int) -> _Parsed | 
     return headers, frame, findings
 
 
+def _line_limits(data: bytes, start: int, delimiter: str) -> dict[str, object] | None:
+    """The finding for a header with more than MAX_COLUMNS columns or a line longer than
+    MAX_LINE_BYTES, found before anything is parsed; None when the file is within both."""
+    head = data[start : start + MAX_LINE_BYTES + 1]
+    found = re.search(rb"[\r\n]", head)
+    header = head[: found.start()] if found else head
+    whole = found is not None or len(data) - start <= MAX_LINE_BYTES
+    columns = _field_count(header.decode("utf-8", errors="replace"), delimiter)
+    if columns > MAX_COLUMNS:
+        return _too_many_columns(columns, whole)
+    if len(data) - start <= MAX_LINE_BYTES:
+        return None  # no line can be longer than the whole file
+    longest, offset = _longest_line(data, start)
+    if longest <= MAX_LINE_BYTES:
+        return None
+    return _line_too_long(1 if offset == start else _row_at(data, offset, delimiter), longest)
+
+
+def _longest_line(data: bytes, start: int) -> tuple[int, int]:
+    """The length of the longest line in data[start:] (CR, LF and CRLF end lines) and the
+    offset it starts at; scanned in slices, so that no array as large as the file is made."""
+    view = np.frombuffer(data, np.uint8)[start:]
+    longest, longest_at, line_start = 0, 0, 0
+    for begin in range(0, len(view), _SCAN_SIZE):
+        piece = view[begin : begin + _SCAN_SIZE]
+        breaks = np.flatnonzero((piece == 0x0A) | (piece == 0x0D)) + begin
+        if not breaks.size:
+            continue
+        starts = np.concatenate(([line_start], breaks[:-1] + 1))
+        lengths = breaks - starts
+        at = int(np.argmax(lengths))
+        if lengths[at] > longest:
+            longest, longest_at = int(lengths[at]), int(starts[at])
+        line_start = int(breaks[-1]) + 1
+    if len(view) - line_start > longest:
+        longest, longest_at = len(view) - line_start, line_start
+    return longest, start + longest_at
+
+
 def _arrow_records(
     payload: pa.Buffer, delimiter: str, max_records: int, block_size: int = _BLOCK_SIZE
 ) -> tuple[pa.Table, list[tuple[int, str]]] | None:
@@ -611,11 +769,11 @@ def _arrow_records(
     Read in parallel first: pyarrow then cannot number the invalid rows, so a file that has
     some is read again serially, which numbers them.
     """
-    if payload.size > _STREAM_THRESHOLD and (
-        _count_records(payload, delimiter, limit=max_records, encoding="utf8") > max_records
+    columns = _column_count(payload, delimiter, block_size)
+    if payload.size > _STREAM_THRESHOLD and _over_limit(
+        payload, delimiter, columns, max_records, "utf8"
     ):
         return None  # refused before a large file is converted whole
-    columns = _column_count(payload, delimiter, block_size)
     newlines = _has_quote(payload)
     invalid: list[tuple[int | None, str]] = []
 
@@ -636,7 +794,8 @@ def _arrow_records(
         parse,
         convert,
     )
-    if table.num_rows + len(invalid) > max_records:
+    records = table.num_rows + len(invalid)
+    if records > max_records and _non_blank_records(table, invalid, delimiter) > max_records:
         return None
     if all(number is not None for number, _ in invalid):
         return table, sorted(invalid)  # type: ignore[arg-type]
@@ -645,13 +804,7 @@ def _arrow_records(
     reader = pacsv.open_csv(
         pa.BufferReader(payload), _read_options(block_size=block_size), parse, convert
     )
-    batches = []
-    records = 0
-    for batch in reader:
-        batches.append(batch)
-        records += batch.num_rows
-        if records + len(invalid) > max_records:  # pragma: no cover - counted by the first read
-            return None
+    batches = list(reader)  # the first read counted the records: within max_records
     if any(number is None or number < 1 for number, _ in invalid):  # pragma: no cover
         raise RuntimeError("pyarrow did not number an invalid row read serially")
     return pa.Table.from_batches(batches, schema=reader.schema), sorted(invalid)  # type: ignore[arg-type]
@@ -721,6 +874,12 @@ def _assemble(
 def _column_count(payload: pa.Buffer, delimiter: str, block_size: int) -> int:
     """How many fields the header row has, as pyarrow splits it (read from a small first block
     when the header fits in one)."""
+    head = payload.slice(0, min(payload.size, MAX_LINE_BYTES + 1)).to_pybytes()
+    end = re.search(rb"[\r\n]", head)
+    if end is not None and b'"' not in head[: end.start()]:
+        # Without quotes, pyarrow splits the first line on every delimiter: counted here, since
+        # pyarrow's probe infers a type for every column (9 s for 16,384 columns).
+        return head.count(delimiter.encode("ascii"), 0, end.start()) + 1
     for size in (min(_PROBE_SIZE, block_size), block_size):
         try:
             probe = pacsv.open_csv(
@@ -805,6 +964,73 @@ def _count_records(
     return records + invalid
 
 
+def _non_blank_records(
+    table: pa.Table, invalid: list[tuple[int | None, str]], delimiter: str
+) -> int:
+    """The records that are not blank, the header included: a blank row (an empty line, or
+    Excel's ``,,,,``) is no data row, so it does not count towards max_rows."""
+    blank = _blank_mask(table.slice(1))
+    blank_rows = int(blank.sum()) if blank is not None else 0
+    blank_invalid = sum(1 for _, text in invalid if _is_blank_record(text, delimiter))
+    return table.num_rows + len(invalid) - blank_rows - blank_invalid
+
+
+def _is_blank_record(text: str, delimiter: str) -> bool:
+    return all(not field.strip() for field in _split_record(text, delimiter))
+
+
+def _over_limit(
+    source: pa.Buffer | str,
+    delimiter: str,
+    columns: int,
+    limit: int,
+    encoding: str | None,
+) -> bool:
+    """Whether a file (a buffer, or a path to stream) has more than limit records that are not
+    blank, counted while streaming: first all records (cheap), then, only when those are too
+    many, the ones that are not blank."""
+    with _stream_of(source) as stream:
+        if _count_records(stream, delimiter, limit=limit, encoding=encoding) <= limit:
+            return False
+    with _stream_of(source) as stream:
+        return _count_non_blank(stream, delimiter, columns, limit, encoding) > limit
+
+
+def _stream_of(source: pa.Buffer | str) -> pa.NativeFile:
+    return pa.BufferReader(source) if isinstance(source, pa.Buffer) else pa.OSFile(source)
+
+
+def _count_non_blank(
+    source: pa.NativeFile, delimiter: str, columns: int, limit: int, encoding: str | None
+) -> int:
+    """Records that are not blank (as _count_records counts records); stops past limit."""
+    invalid = 0
+
+    def count_invalid(row: Any) -> str:
+        nonlocal invalid
+        invalid += not _is_blank_record(row.text, delimiter)
+        return "skip"
+
+    reader = pacsv.open_csv(
+        source,
+        read_options=_read_options(encoding or "latin-1"),
+        parse_options=_parse_options(delimiter, count_invalid),
+        convert_options=pacsv.ConvertOptions(
+            column_types={f"f{i}": pa.string() for i in range(columns)}, check_utf8=False
+        ),
+    )
+    records = 0
+    try:
+        for batch in reader:
+            blank = _blank_mask(pa.Table.from_batches([batch]))
+            records += batch.num_rows - (int(blank.sum()) if blank is not None else 0)
+            if records + invalid > limit:
+                break
+    finally:
+        reader.close()
+    return records + invalid
+
+
 def _row_at(data: bytes, offset: int, delimiter: str, encoding: str | None = None) -> int | None:
     """The spreadsheet row that holds the byte at offset (None when it cannot be told)."""
     try:
@@ -874,6 +1100,14 @@ def _first_line(data: bytes | str) -> str:
         text = text.decode("utf-8", errors="replace")
     found = _LINE_BREAK.search(text)
     return text[: found.start()] if found else text
+
+
+def _head_line(data: bytes, options: _Options) -> str:
+    """The file's first line as text (without a byte-order mark), in the encoding it is read in."""
+    if options.encoding is None or options.utf8_named:
+        return _first_line(data.removeprefix(_UTF8_BOM))
+    head = data[:_HEAD_SIZE].removeprefix(_UTF8_BOM).decode(options.encoding, errors="replace")
+    return _first_line(head.removeprefix("\ufeff"))
 
 
 def _utf8_error(data: bytes) -> int | None:
@@ -957,6 +1191,53 @@ def _not_utf8(guess: EncodingGuess, row: int | None) -> dict[str, object]:
     return finding("not-utf8", message, row=row, value=guess.looks_like)
 
 
+def _file_too_large(size: int, max_rows: int, more: bool = False) -> dict[str, object]:
+    message = (
+        f"The file has {'more than ' if more else ''}{size:,} bytes; credkit reads at most "
+        f"{MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES // 2**20} MiB) from one file, far more than "
+        f"{max_rows:,} credential rows need. Check that it is the right file; split a larger "
+        f"one into files of at most {max_rows:,} rows, each with the header row."
+    )
+    return finding("file-too-large", message, row=1, value=str(size))
+
+
+def _line_too_long(row: int | None, length: int) -> dict[str, object]:
+    where = f"Row {row} has" if row is not None else "The file has"
+    message = (
+        f"{where} a line of {length:,} bytes; credkit reads lines of at most "
+        f"{MAX_LINE_BYTES:,} bytes ({MAX_LINE_BYTES // 2**20} MiB), far more than any credential "
+        "row needs. The file is damaged or not a credential file (a value that long is no "
+        "credential): fix or remove that row, then read the file again."
+    )
+    return finding("row-too-long", message, row=row, value=str(length))
+
+
+def _too_many_columns(columns: int, whole: bool) -> dict[str, object]:
+    count = f"{columns:,}" if whole else f"more than {columns:,}"
+    message = (
+        f"The header row has {count} columns; credkit reads at most {MAX_COLUMNS:,} (the most "
+        "a spreadsheet has), and a credential file needs 14. Remove the columns that are not "
+        "credential columns (or export only those), then read the file again."
+    )
+    return finding("too-many-columns", message, row=1, value=str(columns))
+
+
+#: The line Excel writes (and reads) first to name a CSV's delimiter: ``sep=,``.
+_SEP_LINE = re.compile(r'"?sep=.?"?[ \t]*', re.IGNORECASE)
+
+
+def _excel_sep_line(first_line: str) -> dict[str, object] | None:
+    """The finding for a file whose first line is Excel's ``sep=`` line, or None."""
+    if _SEP_LINE.fullmatch(first_line) is None:
+        return None
+    message = (
+        f"Row 1 is {quoted(first_line)}, a line Excel adds to name the delimiter, not the header "
+        "row. Delete that first line so that the header is row 1 (or save the file again as "
+        '"CSV UTF-8"), then read the file again.'
+    )
+    return finding("excel-sep-line", message, row=1, value=first_line)
+
+
 def _empty_file() -> dict[str, object]:
     message = "The file is empty: it needs a header row and one row per credential."
     return finding("empty-file", message, row=1)
@@ -1011,17 +1292,20 @@ def _refuse_large(
         line = _first_line(head.removeprefix(_UTF8_BOM))
     else:
         line = _first_line(head.decode(options.encoding, errors="replace"))
+    sep_line = _excel_sep_line(line)
+    if sep_line is not None:
+        return _Outcome([sep_line])
     delimiter, wrong = _delimiter(line, options)
     if wrong:
         return _Outcome(wrong)
     limit = options.max_rows + 1
     encoding = None if options.encoding is None or options.utf8_named else options.encoding
+    columns = _field_count(line, delimiter)
     try:
-        with pa.OSFile(os.fspath(path)) as source:
-            records = _count_records(source, delimiter, limit=limit, encoding=encoding)
+        over = _over_limit(os.fspath(path), delimiter, columns, limit, encoding)
     except (pa.ArrowException, ValueError, UnicodeError, TypeError):
         return None  # the full read reports what is wrong
-    if records > limit:
+    if over:
         return _Outcome([_too_many_rows(options.max_rows)])
     return None
 

@@ -7,8 +7,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
-from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup, email_keys, email_lookalikes
+from credkit.directory import (
+    CREDENTIAL_FIELDS,
+    DirectoryLookup,
+    email_keys,
+    email_lookalikes,
+    users,
+)
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.schema import (
@@ -124,8 +131,60 @@ def resolve_rows(
     status = rows["Credential Status"].str.lower()
     resolved["status"] = status.where(status.isin(["active", "inactive"]), None)
     resolved["modified"] = parse_modified(rows["Modified"])
+    _check_future_modified(rows, resolved["modified"], found)
+    found.extend(stored_length_findings(rows, CREDENTIAL_CSV_STORED))
     _check_against_directory(rows, resolved, lookup, options, found)
     return found.frame(), resolved
+
+
+def _check_future_modified(rows: pd.DataFrame, modified: pd.Series, found: FindingsBuilder) -> None:
+    """A Modified time after now is a valid time, but no export wrote it: the row was edited by
+    hand or comes from a system whose clock is wrong, and it can never be stale."""
+    future = modified.notna() & (modified > pd.Timestamp.now(tz="UTC"))
+    found.add(
+        future,
+        "modified-in-future",
+        "Modified",
+        lambda at: (
+            "Modified " + rows.loc[at, "Modified"].map(quoted) + " is in the future, so this "
+            "row can never be found stale: check the time (and the clock of the system that "
+            "wrote it); an export writes the time of the last change"
+        ),
+    )
+
+
+#: The directory column each credential CSV column's value is compared with or stored in:
+#: a longer value cannot be the directory's (nor, in a user import, be stored by PostgreSQL).
+CREDENTIAL_CSV_STORED: dict[str, sa.Column] = {
+    "First Name": users.c.first_name,
+    "Last Name": users.c.last_name,
+    "User ID": users.c.user_id,
+    "External ID": users.c.external_id,
+    "Employee ID": users.c.employee_id,
+    "Email": users.c.email,
+}
+
+
+def stored_length_findings(rows: pd.DataFrame, stored: dict[str, sa.Column]) -> pd.DataFrame:
+    """field-too-long for each value longer than its directory column holds (header -> column
+    of ``stored``; lengths in characters, as PostgreSQL counts them, checked the same on SQLite,
+    which does not enforce them)."""
+    found = FindingsBuilder(rows)
+    for header, column in stored.items():
+        limit = column.type.length
+        if limit is None or header not in rows:
+            continue
+        lengths = rows[header].str.len()
+        found.add(
+            lengths > limit,
+            "field-too-long",
+            header,
+            lambda at, header=header, limit=limit, lengths=lengths: (
+                f"{header} is " + lengths[at].map("{:,}".format) + f" characters long; the "
+                f"directory stores at most {limit:,}: shorten it"
+            ),
+        )
+    return found.frame()
 
 
 def recheck_rows(
@@ -309,9 +368,12 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
         "Card Type",
         "Card Type is empty: name the card format (see `credkit formats`)",
     )
-    number_given = (rows["Card Number"] != "") | (rows["Card Number Hex"] != "")
+    hex_raw = rows["Card Number Hex"]
+    hex_clean = strip_hex_noise(hex_raw)
+    only_noise = _hex_without_digits(is_card, hex_raw, hex_clean, found)
+    number_given = (rows["Card Number"] != "") | (hex_clean != "")
     found.add(
-        is_card & (card_type != "") & ~number_given,
+        is_card & (card_type != "") & ~number_given & ~only_noise,
         "no-credential",
         "Card Number",
         "Card Type needs a Card Number or a Card Number Hex",
@@ -334,8 +396,6 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
             "Card Type " + card_type[at].map(quoted) + " is read as " + canonical[at].map(quoted)
         ),
     )
-    hex_raw = rows["Card Number Hex"]
-    hex_clean = strip_hex_noise(hex_raw)
     hex_valid = hex_clean.str.fullmatch("[0-9A-F]+")
     found.add(
         is_card & hex_valid & hex_raw.str.contains(HEX_NOISE),
@@ -352,6 +412,25 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
     for name in pd.unique(canonical[workable]):
         in_format = workable & (canonical == name)
         _resolve_format(REGISTRY.get(name), rows[in_format], hex_clean[in_format], resolved, found)
+
+
+def _hex_without_digits(
+    is_card: pd.Series, hex_raw: pd.Series, hex_clean: pd.Series, found: FindingsBuilder
+) -> pd.Series:
+    """Card rows whose Card Number Hex is only a 0x prefix or spaces: an error, since the
+    cell says there is a hex value and there is none (the review must not pass a card that
+    has no number for the import to write)."""
+    only_noise = is_card & (hex_raw != "") & (hex_clean == "")
+    found.add(
+        only_noise,
+        "hex-invalid",
+        "Card Number Hex",
+        lambda at: (
+            "Card Number Hex " + hex_raw[at].map(quoted) + " has no hex digits, only a 0x "
+            "prefix or spaces: write the card's hex value, or leave the cell empty"
+        ),
+    )
+    return only_noise
 
 
 def _unknown_card_type(name: str) -> str:
@@ -382,9 +461,8 @@ def _resolve_format(
     facility = _as_int(facility_text.where(facility_given & ~broken))
     number = _as_int(number_text.where(number_given & ~broken))
     frame = _as_int(hex_clean.where(hex_given & ~broken), base=16)
-    too_wide = frame.notna() & (
-        (frame >= 2**card_format.bits) | (hex_clean.str.len() > card_format.hex_digits)
-    )
+    too_wide = frame.notna() & (frame >= 2**card_format.bits)
+    _check_hex_leading_zeros(card_format, frame.where(~too_wide), hex_clean, found)
     found.add(
         too_wide,
         "hex-invalid",
@@ -444,6 +522,25 @@ def _resolve_format(
         "card:" + card_format.name + ":" + resolved.loc[index, "facility_code"].fillna("")
         + ":" + resolved.loc[index, "card_number"]
     )  # fmt: skip
+
+
+def _check_hex_leading_zeros(
+    card_format: CardFormat, frame: pd.Series, hex_clean: pd.Series, found: FindingsBuilder
+) -> None:
+    """A hex value that fits the format but has more digits than its zero-padded width: the
+    extra digits are leading zeros (a tool that pads to its own width), read with a warning."""
+    width = card_format.hex_digits
+    padded = frame.notna() & (hex_clean.str.len() > width)
+    found.add(
+        padded,
+        "hex-leading-zeros",
+        "Card Number Hex",
+        lambda at: (
+            "Card Number Hex " + hex_clean[at].map(quoted) + f" has more digits than "
+            f"{card_format.name}'s {width} hex digits; the extra ones are leading zeros and it "
+            "is read as " + frame[at].map(lambda value: quoted(format(int(value), f"0{width}X")))
+        ),
+    )
 
 
 def _check_frames(

@@ -21,6 +21,7 @@ from credkit.directory import (
 )
 from credkit.findings import finding, findings_frame, quoted
 from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
+from credkit.rules import stored_length_findings
 
 #: The user CSV's headers.
 USER_HEADERS = ["First Name", "Last Name", "External ID", "Employee ID", "Email"]
@@ -31,6 +32,9 @@ _FIELDS = dict(
         strict=True,
     )
 )
+
+#: The directory column each user CSV column is stored in (for field-too-long).
+USER_CSV_STORED = {header: users.c[name] for header, name in _FIELDS.items()}
 
 # Deliberately loose: one @, no spaces, a dot in the domain. Deliverability is not our job.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,6 +75,10 @@ def import_users(
     current = existing.set_index("user_id")
     seen_emails: dict[str, int] = {}
     seen_external: dict[str, int] = {}
+    # Checked before the database sees them: PostgreSQL refuses a longer value (and would
+    # roll the whole import back), SQLite would store it; both must fail the row alike.
+    headed = frame.rename(columns={name: header for header, name in _FIELDS.items()})
+    records.extend(stored_length_findings(headed, USER_CSV_STORED).to_dict("records"))
     bad_rows = {r["row"] for r in records if r["severity"] == "error"}
 
     with directory.engine.begin() as conn:

@@ -113,6 +113,7 @@ def _param(case: Hostile) -> Any:
 def test_the_corpus_has_every_kind_of_file() -> None:
     assert len(CORPUS) >= 40
     assert {"rows-250000", "rows-250001", "one-10mb-field", "columns-10000"} <= set(BY_KIND)
+    assert {"one-50mb-cell", "columns-140000", "rows-250000-and-blank-rows"} <= set(BY_KIND)
 
 
 @pytest.mark.parametrize("case", [_param(case) for case in CORPUS])
@@ -330,3 +331,26 @@ def test_250000_rows_of_long_values_are_reviewed_in_seconds(long_values_review) 
 )
 def test_250000_rows_of_long_values_are_reviewed_in_bounded_memory(long_values_review) -> None:
     assert long_values_review["peak_mb"] < REVIEW_RSS_MB, long_values_review
+
+
+#: Peak RSS of a whole process reviewing a 50 MB cell or a 140,000-column header (issue 11).
+PATHOLOGICAL_RSS_MB = 1024
+
+
+@pytest.mark.parametrize("kind", ["one-50mb-cell", "columns-140000"])
+def test_a_pathological_file_is_refused_in_bounded_memory(kind: str, tmp_path: Path) -> None:
+    measured = measure_review(BY_KIND[kind].write(tmp_path))
+    assert measured["status"] == 2 and measured["findings"] == 1, measured
+    assert measured["seconds"] < HANG_SECONDS
+    assert measured["peak_mb"] < PATHOLOGICAL_RSS_MB, measured
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="no /dev/null here")
+def test_a_device_is_rejected_by_the_review_and_the_import(corpus_directory: Directory) -> None:
+    # /dev/null: a device that ends at once, so the test stays harmless should the check break.
+    review = review_file("/dev/null", corpus_directory)
+    assert findings_of(review.findings) == [("not-a-file", 1, None, "error")]
+    assert review.exit_status == 2
+    cli = invoke("review", "/dev/null", "--json", "--db", corpus_directory.url)
+    assert cli.exit_code == 2
+    assert findings_in_json(json.loads(cli.stdout)) == [("not-a-file", 1, None, "error")]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
+import os
 import random
+import subprocess
+import sys
+import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -486,3 +492,186 @@ def test_a_named_encoding_gets_the_same_checks():
     assert shape(nul) == [("unreadable", 3, None, "error")]
     blank = read_csv_bytes(" \n".encode("utf-16"), encoding="utf-16")
     assert shape(blank) == [("empty-file", 1, None, "error")]
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: limits counted right, and reading bounded (README "Reading limits")
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["\n", ",\n", ",,,,\n", "\r\n,,\r\n", " , \n\n"])
+def test_blank_rows_do_not_count_towards_the_row_limit(blank):
+    rows = b"User ID,Card Number,Entry Code\n" + b"U1,00123,\n" * MAX_ROWS
+    accepted = read_csv_bytes(rows + blank.encode())
+    assert accepted.readable and len(accepted.rows) == MAX_ROWS
+    assert {code for code, *_ in shape(accepted)} == {"blank-row"}
+    refused = read_csv_bytes(rows + blank.encode() + b"U2,1,\n")
+    assert [code for code, *_ in shape(refused)] == ["too-many-rows"]
+
+
+def test_blank_rows_do_not_count_while_streaming(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "_STREAM_THRESHOLD", 16)  # every file counts as large
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"User ID,Card Number\n" + b"U1,2\n" * 30 + b"\n,\n,,,\n  ,\n")
+    accepted = read_csv_file(path, max_rows=30)
+    assert accepted.readable and len(accepted.rows) == 30
+    assert [code for code, *_ in shape(accepted)] == ["blank-row"] * 4
+    assert len(read_csv_bytes(path.read_bytes(), max_rows=30).rows) == 30
+    assert [code for code, *_ in shape(read_csv_file(path, max_rows=29))] == ["too-many-rows"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"sep=,\nUser ID,Card Number\nU1,1\n",
+        b"\xef\xbb\xbfsep=;\r\nUser ID;Card Number\r\nU1;1\r\n",
+        b'"sep=,"\nUser ID,Card Number\n',
+        b"SEP=\t\nUser ID\tCard Number\n",
+    ],
+    ids=["comma", "semicolon-bom-crlf", "quoted", "tab"],
+)
+def test_excels_sep_line_is_a_file_error_that_names_it(data, tmp_path, monkeypatch):
+    table = read_csv_bytes(data)
+    assert shape(table) == [("excel-sep-line", 1, None, "error")]
+    line = data.removeprefix(b"\xef\xbb\xbf").splitlines()[0].decode()
+    assert repr(line) in table.findings["message"][0]
+    assert not table.readable
+    assert shape(read_csv_bytes(data, encoding="cp1252")) == [("excel-sep-line", 1, None, "error")]
+    monkeypatch.setattr(reading, "_STREAM_THRESHOLD", 16)  # the streaming check as well
+    (tmp_path / "sep.csv").write_bytes(data)
+    assert shape(read_csv_file(tmp_path / "sep.csv"))[0][0] == "excel-sep-line"
+
+
+def test_a_sep_like_header_is_not_a_sep_line():
+    table = read_csv_bytes(b"sep=,User ID\nx,U1\n")
+    assert "excel-sep-line" not in [code for code, *_ in shape(table)]
+
+
+def test_a_line_longer_than_the_limit_is_refused_naming_it():
+    cell = b"User ID,Card Number\nU1,1\nU2," + b"7" * (50 * 2**20) + b"\nU3,3\n"
+    refused = read_csv_bytes(cell)
+    assert shape(refused) == [("row-too-long", 3, None, "error")]
+    message = refused.findings["message"][0]
+    assert f"{50 * 2**20 + 3:,} bytes" in message and "1,048,576 bytes (1 MiB)" in message
+    header = read_csv_bytes(b"x" * (2**20 + 1) + b"\nU1\n")
+    assert shape(header) == [("row-too-long", 1, None, "error")]
+
+
+def test_lines_up_to_the_limit_are_read(monkeypatch):
+    monkeypatch.setattr(reading, "MAX_LINE_BYTES", 16)
+    exactly = b"User ID,Notes\r" + b"U1," + b"n" * 13 + b"\r"  # 16 bytes, CR line ends
+    assert values(read_csv_bytes(exactly)) == {2: ["U1", "n" * 13]}
+    longer = exactly + b"U2," + b"n" * 14 + b"\r"
+    assert shape(read_csv_bytes(longer)) == [("row-too-long", 3, None, "error")]
+
+
+def test_a_header_with_too_many_columns_is_refused_naming_the_limit(monkeypatch):
+    wide = ("User ID," + ",".join(f"X{i}" for i in range(140_000)) + "\nU1\n").encode()
+    refused = read_csv_bytes(wide)
+    assert shape(refused) == [("too-many-columns", 1, None, "error")]
+    assert "140,001 columns" in refused.findings["message"][0]
+    assert "at most 16,384" in refused.findings["message"][0]
+    # A header longer than a line may be, with that many columns, says so too.
+    longer = ("User ID," + ",".join(f"Column{i:08d}" for i in range(140_000)) + "\n").encode()
+    assert shape(read_csv_bytes(longer)) == [("too-many-columns", 1, None, "error")]
+    monkeypatch.setattr(reading, "MAX_COLUMNS", 3)
+    assert read_csv_bytes(b"a,b,c\n1,2,3\n").readable
+    assert shape(read_csv_bytes(b"a,b,c,d\n1,2,3,4\n")) == [("too-many-columns", 1, None, "error")]
+
+
+def test_a_file_larger_than_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    from credkit.defaults import MAX_FILE_BYTES
+
+    sparse = tmp_path / "sparse.csv"
+    with open(sparse, "wb") as stream:
+        stream.truncate(MAX_FILE_BYTES + 1)  # no disk used, and never read
+    refused = read_csv_file(sparse)
+    assert shape(refused) == [("file-too-large", 1, None, "error")]
+    assert f"at most {MAX_FILE_BYTES:,} bytes (128 MiB)" in refused.findings["message"][0]
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 64)
+    data = b"User ID,Card Number\n" + b"U1,1\n" * 20
+    assert shape(read_csv_bytes(data)) == [("file-too-large", 1, None, "error")]
+    assert read_csv_bytes(data[:64]).readable
+
+
+# Reading devices and pipes runs in a child process: if it ever blocked or read without end,
+# the timeout (and an address-space limit) stop it instead of the test run.
+_READ_IN_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
+    from credkit import reading
+    if len(sys.argv) > 2:
+        reading.MAX_FILE_BYTES = int(sys.argv[2])
+    table = reading.read_csv_file(sys.argv[1])
+    print(json.dumps({"readable": table.readable, "rows": len(table.rows),
+                      "codes": table.findings["code"].tolist(),
+                      "messages": table.findings["message"].tolist()}))
+    """
+)
+
+
+def read_in_child(path: str, *extra: str, stdin=None, timeout: float = 120) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_IN_CHILD, path, *extra],
+        stdin=stdin,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_device_is_refused_unread(device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    read = read_in_child(device)
+    assert (read["readable"], read["codes"]) == (False, ["not-a-file"])
+    assert f"{device} is a character device" in read["messages"][0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo")
+def test_a_named_pipe_without_a_writer_is_refused(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    read = read_in_child(str(fifo))
+    assert (read["readable"], read["codes"]) == (False, ["not-a-file"])
+    assert "named pipe" in read["messages"][0] and "1 second" in read["messages"][0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need os.mkfifo")
+def test_a_named_pipe_with_a_writer_is_read(tmp_path):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    data = b"User ID,Card Number\n" + b"U1,1\n" * 100_000
+
+    def write() -> None:
+        with open(fifo, "wb") as stream:  # blocks until the reader opens it
+            for start in range(0, len(data), 65_536):
+                stream.write(data[start : start + 65_536])
+                time.sleep(0.001)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    read = read_in_child(str(fifo))
+    writer.join(timeout=5)
+    assert (read["readable"], read["rows"], read["codes"]) == (True, 100_000, [])
+
+
+def test_stdin_is_read_within_the_same_bounds():
+    data = b"User ID,Card Number\n" + b"U1,1\n" * 1_000
+    with subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as cat:
+        assert cat.stdin is not None
+        cat.stdin.write(data)
+        cat.stdin.close()
+        read = read_in_child("/dev/stdin", stdin=cat.stdout)
+    assert (read["readable"], read["rows"], read["codes"]) == (True, 1_000, [])
+    with subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE) as cat:
+        assert cat.stdin is not None
+        cat.stdin.write(data)
+        cat.stdin.close()
+        too_much = read_in_child("/dev/stdin", "1000", stdin=cat.stdout)
+    assert (too_much["readable"], too_much["codes"]) == (False, ["file-too-large"])

@@ -85,6 +85,7 @@ ROW_CASES = {
     "hex-mismatch": (ada | card("1", "5", "2020002"), "Card Number Hex", "error"),
     "hex-byte-order": (ada | card("", "16909060", "04030201", MIFARE), "Card Number Hex", "error"),
     "hex-prefix": (ada | card("1", "3", "0x" + hex_1_3.lower()), "Card Number Hex", "warning"),
+    "hex-leading-zeros": (ada | card("", "", "00000" + hex_1_3), "Card Number Hex", "warning"),
     # other credentials
     "plate-invalid": (ada | {"License Plate": "A"}, "License Plate", "error"),
     "plate-normalized": (ada | {"License Plate": "ab-12"}, "License Plate", "warning"),
@@ -95,6 +96,11 @@ ROW_CASES = {
     "status-invalid": (ada | {"License Plate": "XY12", "Credential Status": "Lost"},
                        "Credential Status", "error"),
     "modified-invalid": (ada | {"License Plate": "XY12", "Modified": "yesterday"}, "Modified", "error"),
+    "modified-in-future": (ada | {"License Plate": "XY12", "Modified": "9999-12-31T23:59:59Z"},
+                           "Modified", "warning"),
+    # lengths the directory stores
+    "field-too-long": (ada | {"License Plate": "XY12", "Employee ID": "7" * 256}, "Employee ID",
+                       "error"),
     "stale": (alan | card("1", "2", "", HID26) | {"Modified": "2026-01-01T00:00:00Z"}, "Modified",
               "error"),
     # duplicates against the directory
@@ -249,3 +255,68 @@ def test_incremental_review_equals_a_full_review(staffed: Directory) -> None:
     for edit in edits:
         review.edit(edit)
         assert sorted(flatten(review.rows)) == _full_review_findings(review, staffed)
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 11: what the review passes, the import can write; limits counted right
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hex_value", ["0x", "0X", " 0x ", "0x  "])
+@pytest.mark.parametrize("card_type", ["HID iClass", MIFARE, "HID 37-bit No Facility Code", HID26])
+def test_a_hex_that_is_only_a_prefix_is_an_error(
+    staffed: Directory, hex_value: str, card_type: str
+) -> None:
+    review = review_rows(staffed, [ada | card("", "", hex_value, card_type)])
+    assert (2, "Card Number Hex", "hex-invalid", "error") in flatten(review.rows)
+    assert "no hex digits" in review.rows.set_index("code").loc["hex-invalid", "message"]
+    assert list(review.passing_rows) == []
+
+
+def test_hex_with_zeros_beyond_the_padding_is_read_with_a_warning(staffed: Directory) -> None:
+    review = review_rows(staffed, [ada | card("", "", "000002EC0C86")])
+    assert flatten(review.rows) == [(2, "Card Number Hex", "hex-leading-zeros", "warning")]
+    message = review.rows["message"].iloc[0]
+    assert "'2EC0C86'" in message and "7 hex digits" in message, message
+    resolved = review.resolved.loc[2]
+    assert (resolved["facility_code"], resolved["card_number"]) == ("118", "1603")
+    assert resolved["card_number_hex"] == "2EC0C86"
+    # A value that does not fit the format is still too wide, zeros or not.
+    wide = review_rows(staffed, [ada | card("", "", "00004EC0C86")])
+    assert (2, "Card Number Hex", "hex-invalid", "error") in flatten(wide.rows)
+    # Serial numbers: the zeros beyond the 8 digits are dropped the same way.
+    serial = review_rows(staffed, [ada | card("", "", "0001020304", MIFARE)])
+    assert flatten(serial.rows) == [(2, "Card Number Hex", "hex-leading-zeros", "warning")]
+    assert serial.resolved.loc[2, "card_number"] == str(0x01020304)
+
+
+@pytest.mark.parametrize(
+    "modified", ["9999-12-31T23:59:59Z", "12/31/9999 11:59:59 PM", "2999-01-01T00:00:00+05:00"]
+)
+def test_a_modified_time_in_the_future_is_a_warning(staffed: Directory, modified: str) -> None:
+    review = review_rows(staffed, [ada | {"License Plate": "XY12", "Modified": modified}])
+    assert flatten(review.rows) == [(2, "Modified", "modified-in-future", "warning")]
+    assert list(review.passing_rows) == [2]
+    # It is never stale, even for a credential the directory changed since.
+    stale = review_rows(staffed, [alan | card("1", "2") | {"Modified": modified}])
+    assert [code for *_, code, _ in flatten(stale.rows)] == ["modified-in-future"]
+
+
+def test_a_value_longer_than_the_directory_stores_is_an_error(staffed: Directory) -> None:
+    from credkit.directory import users
+
+    limit = users.c.first_name.type.length
+    rows = [
+        ada | {"License Plate": "XY12", "First Name": "A" * limit},  # fits: a name mismatch only
+        ada | {"License Plate": "XY13", "First Name": "A" * (limit + 1)},
+        ada | {"License Plate": "XY14", "Email": "a" * 320 + "@example.com"},
+    ]
+    review = review_rows(staffed, rows)
+    too_long = review.rows[review.rows["code"] == "field-too-long"]
+    assert [(int(r), c) for r, c in too_long[["row", "column"]].itertuples(index=False)] == [
+        (3, "First Name"),
+        (4, "Email"),
+    ]
+    message = too_long["message"].iloc[0]
+    assert f"{limit + 1:,} characters" in message and f"at most {limit:,}" in message, message
+    assert list(review.passing_rows) == [2]

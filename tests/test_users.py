@@ -113,3 +113,25 @@ def test_a_change_made_meanwhile_fails_the_row_not_the_file(
     assert [tuple(f) for f in result.findings[["row", "code"]].itertuples(index=False)] == [
         (2, "user-conflict")
     ]
+
+
+def test_a_value_longer_than_the_directory_stores_fails_its_row_only(
+    directory: Directory, tmp_path: Path
+) -> None:
+    # On PostgreSQL the database refuses such a value; the rows around it must still import,
+    # on both backends alike.
+    path = write(
+        tmp_path,
+        "Ada,Lovelace,E1,,ada@example.com\n"
+        + "A" * 300 + ",Turing,E2,,alan@example.com\n"  # row 3: 300 characters
+        + "Grace,Hopper,E3," + "7" * 256 + ",grace@example.com\n"  # row 4: 256 characters
+        + "Edsger,Dijkstra,E4,,edsger@example.com\n",
+    )  # fmt: skip
+    result = import_users(directory, path, operator="tester")
+    assert result.counts == {"create": 2, "update": 0, "unchanged": 0, "fail": 2}
+    assert [
+        tuple(f) for f in result.findings[["row", "column", "code"]].itertuples(index=False)
+    ] == [(3, "First Name", "field-too-long"), (4, "Employee ID", "field-too-long")]
+    assert "300 characters long" in result.findings["message"].iloc[0]
+    assert "at most 255" in result.findings["message"].iloc[0]
+    assert directory.users_frame()["external_id"].tolist() == ["E1", "E4"]

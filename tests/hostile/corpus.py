@@ -192,10 +192,12 @@ _JUNK_ROW_ERRORS = frozenset(
         "modified-invalid",
         "multiple-credentials",
         "unknown-user",
+        "field-too-long",
     }
 )
 
-_LONG = 100_000
+_LONG = 70_000  # 14 of them make a line just under the 1 MiB a line may have
+_FIFTY_MB = 50 * 1024 * 1024
 _TEN_MB = 10 * 1024 * 1024
 _GOOD_TWO = [good("GOOD01"), good("GOOD02")]
 
@@ -386,11 +388,46 @@ CORPUS: list[Hostile] = [
         (Expect("too-many-rows", MAX_ROWS + 2, None),),
         2,
     ),
-    Hostile(
+    Hostile(  # a line longer than MAX_LINE_BYTES (1 MiB): refused, naming the row
         "one-10mb-field",
         lambda: f"User ID,License Plate\n{ADA},".encode() + b"Y" * _TEN_MB + b"\n",
+        (Expect("row-too-long", 2, None),),
+        2,
+    ),
+    Hostile(  # just within the line limit: read, and the value gets its finding
+        "one-1mb-field",
+        lambda: f"User ID,License Plate\n{ADA},".encode() + b"Y" * 1_000_000 + b"\n",
         (Expect("plate-invalid", 2, "License Plate"),),
         1,
+    ),
+    Hostile(
+        "one-50mb-cell",
+        lambda: f"User ID,License Plate\n{ADA},GOOD01\n{ADA},".encode() + b"Y" * _FIFTY_MB,
+        (Expect("row-too-long", 3, None),),
+        2,
+    ),
+    Hostile(
+        "columns-140000",
+        lambda: (
+            "User ID,License Plate,"
+            + ",".join(f"X{i}" for i in range(139_998))
+            + f"\n{ADA},GOOD01\n"
+        ).encode(),
+        (Expect("too-many-columns", 1, None),),
+        2,
+    ),
+    Hostile(  # blank rows (an empty last line, Excel's ,,,, rows) are no data rows
+        "rows-250000-and-blank-rows",
+        lambda: _plates(MAX_ROWS) + b"\n,\n,,,,\n",
+        (Expect("blank-row", MAX_ROWS + 2, None), Expect("blank-row", MAX_ROWS + 4, None)),
+        0,
+        created=None,
+    ),
+    Hostile(
+        "excel-sep-line",
+        lambda: f"sep=,\nUser ID,License Plate\n{ADA},GOOD01\n".encode(),
+        (Expect("excel-sep-line", 1, None),),
+        2,
     ),
     Hostile(
         "columns-10000",
@@ -609,6 +646,42 @@ CORPUS: list[Hostile] = [
         ),
         (Expect("card-number-range", 2, "Card Number"),),
         1,
+    ),
+    # --- values the review once passed and the import could not write, and their kin -------
+    Hostile(
+        "hex-only-prefix",
+        lambda: csv_bytes([{"User ID": ADA, "Card Type": "HID iClass", "Card Number Hex": "0x"}]),
+        (Expect("hex-invalid", 2, "Card Number Hex"),),
+        1,
+    ),
+    Hostile(
+        "hex-leading-zeros",
+        lambda: csv_bytes(
+            [
+                {
+                    "User ID": ADA,
+                    "Card Type": "Standard 26-bit Wiegand",
+                    "Card Number Hex": "000002EC0C86",
+                }
+            ]
+        ),
+        (Expect("hex-leading-zeros", 2, "Card Number Hex"),),
+        0,
+        created=1,
+    ),
+    Hostile(
+        "modified-in-future",
+        lambda: csv_bytes([good("GOOD01", Modified="9999-12-31T23:59:59Z")]),
+        (Expect("modified-in-future", 2, "Modified"),),
+        0,
+        created=1,
+    ),
+    Hostile(
+        "first-name-too-long",
+        lambda: csv_bytes([good("GOOD01", First_Name="A" * 300), good("GOOD02")]),
+        (Expect("field-too-long", 2, "First Name"),),
+        1,
+        created=1,
     ),
     # --- control and invisible characters ----------------------------------------------------
     Hostile(
