@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from credkit.connection import create_engine_for
+from credkit.connection import create_engine_for, require_directory
 from credkit.defaults import BATCH_SIZE, database_url
 
 metadata = sa.MetaData()
@@ -216,10 +216,17 @@ class NewUser:
 class Directory:
     """A credential directory in a SQL database, its tables created on first use."""
 
-    def __init__(self, url: str | None = None, *, engine: Engine | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, engine: Engine | None = None, create: bool = True
+    ) -> None:
+        """Open the directory at url; with create=False a missing one is a SetupError (and
+        nothing is created on disk)."""
         self.url = database_url(url)
-        self.engine = engine or create_engine_for(self.url)
-        metadata.create_all(self.engine)
+        self.engine = engine or create_engine_for(self.url, create=create)
+        if create:
+            metadata.create_all(self.engine)
+        else:
+            require_directory(self.engine, self.url)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
