@@ -236,7 +236,8 @@ def users_import(file: Path, operator: str | None, database_url: str) -> None:
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")  # fmt: skip
-def template(output: Path | None) -> None:
+@click.pass_context
+def template(ctx: click.Context, output: Path | None) -> None:
     """Write the credential CSV template: the headers and three sample rows."""
     from credkit.export import template_csv
 
@@ -245,7 +246,8 @@ def template(output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         # No --db here, but the template must not land on the directory the others use.
-        check_output(output, "-o", database_url=database_url())
+        url = ctx.find_root().params.get("database_url") or database_url()
+        check_output(output, "-o", database_url=url)
         _write(output, "", lambda stream: stream.write(text))
         click.echo(f"Wrote {output}", err=True)
 
@@ -310,7 +312,7 @@ def _encoding(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     if value is not None:
         try:
             codec = codecs.lookup(value)
-        except LookupError:
+        except (LookupError, ValueError):  # ValueError: a NUL in the name
             raise click.BadParameter(
                 f"{value!r} is not an encoding Python knows; e.g. utf-8, cp1252 or latin-1"
             ) from None
@@ -472,7 +474,9 @@ def import_(
                                     progress=advance)  # fmt: skip
     counts = result.counts()
     if failed_rows is not None:
-        done = "" if dry_run else f"; run {result.run_id} itself was imported (see `credkit runs`)"
+        done = (
+            "" if dry_run else f"; the import itself is done: run {result.run_id} (`credkit runs`)"
+        )
         _write(failed_rows, done, result.write_failed_rows)
     if notify_address and not dry_run:
         from credkit.notify import send_result

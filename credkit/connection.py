@@ -273,6 +273,17 @@ def _check_sqlite_file(path: Path) -> None:
         )
 
 
+def is_sqlite_file(path: Path) -> bool:
+    """Whether path is a regular file that starts as a SQLite database does."""
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as stream:
+            return stream.read(len(_SQLITE_HEADER)) == _SQLITE_HEADER
+    except OSError:
+        return False
+
+
 def _writable(path: Path) -> bool:
     """Whether SQLite may write the file: the file itself and its folder (for the journal)."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)

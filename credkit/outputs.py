@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, TypeVar
 
-from credkit.connection import SetupError, sqlite_path
+from credkit.connection import SetupError, is_sqlite_file, sqlite_path
 
 Written = TypeVar("Written")
 
@@ -40,6 +40,11 @@ def check_output(
             )
     if path.is_dir():
         raise SetupError(f"{option} {path} is a folder; name a file (e.g. {path / 'out.csv'})")
+    if is_sqlite_file(path):  # another directory, or this one under a name not in the URL
+        raise SetupError(
+            f"{option} {path} is a SQLite database (a credkit directory?): writing it would "
+            f"destroy it; choose another path for {option}"
+        )
     folder = path.parent
     if folder_made:  # the command makes the folder: its first existing ancestor must allow it
         while not folder.exists() and folder != folder.parent:

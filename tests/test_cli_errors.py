@@ -116,6 +116,17 @@ def test_an_output_onto_the_directory_database_is_refused(demo, args) -> None:
     assert snapshot(folder) == before
 
 
+@pytest.mark.parametrize("command", [["export", "--db", "{url}"], ["template"]])
+def test_an_output_onto_another_sqlite_database_is_refused(demo, tmp_path, command) -> None:
+    url, _ = demo
+    other = tmp_path / "another-directory.sqlite"
+    Directory(f"sqlite:///{other}").dispose()
+    before = other.read_bytes()
+    result = invoke(*[arg.format(url=url) for arg in command], "-o", str(other))
+    assert_refused(result, 3, "is a SQLite database", "choose another path")
+    assert other.read_bytes() == before
+
+
 # --- item 5: secrets -----------------------------------------------------------------------------
 
 
