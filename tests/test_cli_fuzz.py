@@ -146,7 +146,7 @@ def leaked(output: str) -> list[str]:
 
 
 @settings(
-    max_examples=int(os.environ.get("CREDKIT_FUZZ_EXAMPLES", "40")),  # more under `make soak`
+    max_examples=int(os.environ.get("CREDKIT_FUZZ_EXAMPLES", "40")),  # more: CREDKIT_FUZZ_EXAMPLES=600
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
