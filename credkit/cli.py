@@ -55,6 +55,12 @@ class CredkitGroup(click.Group):
         except sa.exc.DBAPIError as error:
             url = ctx.meta.get(_URL_KEY) or database_url()
             raise CommandFailed(database_error_message(error, url)) from None
+        except BrokenPipeError:  # `credkit export | head`: the reader left early
+            _silence_stdout()
+            raise CommandFailed(
+                "standard output was closed before everything was written (a pipe that "
+                "stopped reading?); write to a file with -o to keep all of it"
+            ) from None
         except KeyboardInterrupt:
             raise CommandFailed(
                 "interrupted: nothing is half-written (an import keeps the batches it had "
@@ -69,6 +75,18 @@ class CredkitGroup(click.Group):
                 "please report it with the command you ran",
                 INTERNAL_ERROR,
             ) from None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush into a closed
+    pipe does not print an error of its own (the recipe of Python's signal documentation)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's stream)
+        pass
 
 
 def _database_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:

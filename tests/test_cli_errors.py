@@ -8,10 +8,14 @@ import contextlib
 import csv
 import os
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -304,6 +308,46 @@ def test_a_missing_postgresql_driver_says_what_to_install(demo) -> None:
     assert "pip install 'credkit[postgres]'" in completed.stderr
 
 
+@contextlib.contextmanager
+def postgresql_refusing_logins() -> Iterator[int]:
+    """A stand-in PostgreSQL server on loopback that answers every login as a server does a
+    wrong password: ErrorResponse FATAL 28P01 (the local test server trusts every login)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                with client:
+                    while True:  # SSL and GSS requests are declined; the startup is refused
+                        length = struct.unpack("!I", client.recv(4, socket.MSG_WAITALL))[0]
+                        body = client.recv(length - 4, socket.MSG_WAITALL)
+                        if struct.unpack("!I", body[:4])[0] in (80877103, 80877104):
+                            client.sendall(b"N")
+                            continue
+                        fields = b"SFATAL\0VFATAL\0C28P01\0" + (
+                            b'Mpassword authentication failed for user "ops"\0\0'
+                        )
+                        client.sendall(b"E" + struct.pack("!I", len(fields) + 4) + fields)
+                        break
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        listener.close()
+
+
+def test_a_refused_postgresql_login_says_to_check_the_password() -> None:
+    with postgresql_refusing_logins() as port:
+        url = f"postgresql+psycopg://ops:S3cr3tPw@127.0.0.1:{port}/credkit?sslmode=disable"
+        result = invoke("runs", "--db", url)
+    assert_refused(result, 3, "refused the login of 'ops'", "check the user and password")
+    assert "S3cr3tPw" not in result.output
+
+
 def test_a_postgresql_database_that_does_not_exist_is_named() -> None:
     url = sa.engine.make_url(postgres_url()).set(database="no_such_db")
     result = invoke("runs", "--db", url.render_as_string(hide_password=False))
@@ -490,6 +534,28 @@ def test_ctrl_c_during_an_import_is_one_line_and_whole_batches(tmp_path: Path) -
     again = invoke("import", str(plates), "--db", url)
     assert again.exit_code == 0, again.output
     assert Directory(url).credential_count() == 12_000
+
+
+def test_export_into_a_pipe_closed_early_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'credkit.db'}"
+    directory = two_users(url)
+    with directory.engine.begin() as conn:  # ~200 KB of export: more than a pipe's buffer
+        pk = conn.execute(sa.select(sa.func.min(credentials.c.user_pk))).scalar() or 1
+        now = datetime.now(UTC)
+        conn.execute(credentials.insert(), [
+            {"user_pk": pk, "kind": "license_plate", "credential_key": f"license_plate:P{i}",
+             "license_plate": f"P{i}", "status": "active", "modified": now}
+            for i in range(3_000)
+        ])  # fmt: skip
+    directory.dispose()
+    process = subprocess.Popen([*CREDKIT, "export", "--db", url], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=python_path())  # fmt: skip
+    assert process.stdout is not None and process.stdout.readline().startswith(b"First Name,")
+    process.stdout.close()  # as `| head -1` does
+    stderr = process.stderr.read().decode()  # type: ignore[union-attr]
+    assert process.wait(timeout=60) == 3, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert "standard output was closed" in stderr and "-o" in stderr
 
 
 # --- item 7: reading commands never create a directory; --db before the subcommand ---------------

@@ -146,7 +146,9 @@ def leaked(output: str) -> list[str]:
 
 
 @settings(
-    max_examples=int(os.environ.get("CREDKIT_FUZZ_EXAMPLES", "40")),  # more: CREDKIT_FUZZ_EXAMPLES=600
+    max_examples=int(
+        os.environ.get("CREDKIT_FUZZ_EXAMPLES", "40")
+    ),  # more: CREDKIT_FUZZ_EXAMPLES=600
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
