@@ -21,6 +21,7 @@ from credkit.connection import SetupError, database_error_message, display_url
 from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url
 from credkit.directory import Directory
 from credkit.outputs import check_output, write_output
+from credkit.render import printable
 
 #: Exit statuses (see the module docstring and the README).
 SETUP_FAILED = 3
@@ -37,8 +38,6 @@ class CommandFailed(click.ClickException):
     """A command that cannot go on: its one- or two-line message and its exit status."""
 
     def __init__(self, message: str, exit_code: int = SETUP_FAILED) -> None:
-        from credkit.render import printable
-
         super().__init__(printable(message))  # a file name or URL may hold escapes
         self.exit_code = exit_code
 
@@ -137,12 +136,12 @@ def _open(database_url: str, *, create: bool = False) -> Directory:
     return Directory(database_url, create=create)
 
 
-def _write(path: Path, what: str, write: Callable[[Any], Any]) -> Any:
-    """Write an output whole, or say (exit 3) what stopped it and what happened before."""
+def _write(path: Path, write: Callable[[Any], Any], already_done: str = "") -> Any:
+    """Write an output whole, or say (exit 3) what stopped it, and what was already done."""
     try:
         return write_output(path, write)
     except SetupError as error:
-        raise SetupError(f"{error}{what}") from None
+        raise SetupError(f"{error}{already_done}") from None
 
 
 @click.group(cls=CredkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -209,7 +208,7 @@ def demo(user_count: int, out_dir: Path, seed: int, database_url: str) -> None:
         raise SetupError(write_failure(Path(error.filename or out_dir), error)) from None
     click.echo(f"Created {result.users} users with {result.credentials} credentials.")
     for path in result.files:
-        click.echo(f"Wrote {path}")
+        click.echo(f"Wrote {printable(str(path))}")
 
 
 def _check_demo_folder(out_dir: Path) -> None:
@@ -266,8 +265,8 @@ def template(ctx: click.Context, output: Path | None) -> None:
         # No --db here, but the template must not land on the directory the others use.
         url = ctx.find_root().params.get("database_url") or database_url()
         check_output(output, "-o", database_url=url)
-        _write(output, "", lambda stream: stream.write(text))
-        click.echo(f"Wrote {output}", err=True)
+        _write(output, lambda stream: stream.write(text))
+        click.echo(f"Wrote {printable(str(output))}", err=True)
 
 
 @main.command()
@@ -303,10 +302,8 @@ def export(
     if output is None:
         write_export(directory, sys.stdout, keep=filters.apply)
     else:
-        count = _write(
-            output, "", lambda stream: write_export(directory, stream, keep=filters.apply)
-        )
-        click.echo(f"Wrote {count} credentials to {output}", err=True)
+        count = _write(output, lambda stream: write_export(directory, stream, keep=filters.apply))
+        click.echo(f"Wrote {count} credentials to {printable(str(output))}", err=True)
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -495,7 +492,7 @@ def import_(
         done = (
             "" if dry_run else f"; the import itself is done: run {result.run_id} (`credkit runs`)"
         )
-        _write(failed_rows, done, result.write_failed_rows)
+        _write(failed_rows, result.write_failed_rows, done)
     if notify_address and not dry_run:
         from credkit.notify import send_result
 
@@ -555,7 +552,6 @@ def runs_show(run_id: int, database_url: str) -> None:
 @directory_option
 def runs_undo(run_id: int, operator: str | None, database_url: str) -> None:
     """Revert a run; refused where a later change would be overwritten. Exit 1 when refused."""
-    from credkit.render import printable
     from credkit.runs import undo_run
 
     result = undo_run(_open(database_url), run_id, operator=operator or _login())

@@ -71,11 +71,12 @@ def write_output(path: Path, write: Callable[[IO[str]], Written]) -> Written:
                 return write(stream)
         except OSError as error:
             raise SetupError(write_failure(path, error, whole=False)) from None
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")
+    target = Path(os.path.realpath(path))  # through a symbolic link: replace what it points at
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")
     try:
         with open(partial, "x", encoding="utf-8", newline="") as stream:
             written = write(stream)
-        os.replace(partial, path)
+        os.replace(partial, target)
     except OSError as error:
         partial.unlink(missing_ok=True)
         raise SetupError(write_failure(path, error)) from None
