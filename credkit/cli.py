@@ -1,4 +1,9 @@
-"""The credkit command line: one library call per command, rendered, with an exit status."""
+"""The credkit command line: one library call per command, rendered, with an exit status.
+
+Exit statuses: 0 done; 1 some rows failed (or a refused undo, or a demo on a directory that has
+users); 2 the file or its columns are rejected, or the command line is wrong; 3 the directory or
+an output cannot be opened or written; 130 interrupted (Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -9,40 +14,165 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
+import sqlalchemy as sa
 from tqdm import tqdm
 
-from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
+from credkit.connection import SetupError, database_error_message, display_url
+from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url
 from credkit.directory import Directory
+from credkit.outputs import check_output, write_output
+from credkit.render import printable
+
+#: Exit statuses (see the module docstring and the README).
+SETUP_FAILED = 3
+INTERRUPTED = 130
+INTERNAL_ERROR = 70  # a bug in credkit (EX_SOFTWARE): never expected, reported by the last resort
+
+#: The longest operator name a run records (the import_runs.operator column).
+MAX_OPERATOR_LENGTH = 255
+
+_URL_KEY = "credkit.database_url"
+
+
+class CommandFailed(click.ClickException):
+    """A command that cannot go on: its one- or two-line message and its exit status."""
+
+    def __init__(self, message: str, exit_code: int = SETUP_FAILED) -> None:
+        super().__init__(printable(message))  # a file name or URL may hold escapes
+        self.exit_code = exit_code
+
+
+class CredkitGroup(click.Group):
+    """The top-level group: turns setup errors, database errors and Ctrl-C into a message and
+    an exit status instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SetupError as error:
+            raise CommandFailed(str(error)) from None
+        except sa.exc.DBAPIError as error:
+            url = ctx.meta.get(_URL_KEY) or database_url()
+            raise CommandFailed(database_error_message(error, url)) from None
+        except BrokenPipeError:  # `credkit export | head`: the reader left early
+            _silence_stdout()
+            raise CommandFailed(
+                "standard output was closed before everything was written (a pipe that "
+                "stopped reading?); write to a file with -o to keep all of it"
+            ) from None
+        except KeyboardInterrupt:
+            raise CommandFailed(
+                "interrupted: nothing is half-written (an import keeps the batches it had "
+                "committed, see `credkit runs`); run the command again to finish",
+                INTERRUPTED,
+            ) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:  # the last resort: a bug, named, never a traceback
+            raise CommandFailed(
+                f"internal error ({type(error).__name__}); this is a bug in credkit: "
+                "please report it with the command you ran",
+                INTERNAL_ERROR,
+            ) from None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush into a closed
+    pipe does not print an error of its own (the recipe of Python's signal documentation)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's stream)
+        pass
+
+
+def _database_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    """--db after the subcommand, else before it (on a parent group), else the environment,
+    else the default; remembered for the error messages."""
+    parent = ctx.parent
+    while value is None and parent is not None:
+        value = parent.params.get("database_url")
+        parent = parent.parent
+    url = value or database_url()
+    ctx.meta[_URL_KEY] = url
+    return url
 
 
 def directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The --db option every command that touches the directory shares."""
+    """The --db option every command that touches the directory shares (it may also stand
+    before the subcommand: `credkit --db URL review FILE`)."""
     return click.option(
         "--db",
         "database_url",
-        envvar=DATABASE_URL_ENV,
-        default=DEFAULT_DATABASE_URL,
-        show_default=True,
-        help=f"The directory's database URL (or set {DATABASE_URL_ENV}).",
+        default=None,
+        callback=_database_url,
+        metavar="URL",
+        help=f"The directory's database URL (default: ${DATABASE_URL_ENV}, "
+        f"else {DEFAULT_DATABASE_URL}).",
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _operator(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) > MAX_OPERATOR_LENGTH:
+        raise click.BadParameter(
+            f"is {len(value)} characters long; an operator name has at most {MAX_OPERATOR_LENGTH}"
+        )
+    if any(not character.isprintable() for character in value):
+        raise click.BadParameter("may not hold control characters; give a plain name")
+    return value
+
+
+def operator_option(help_text: str) -> Callable[..., Any]:
+    """--operator: who runs the command, recorded with the run (checked before anything runs)."""
+    return click.option("--operator", default=None, callback=_operator, help=help_text)
+
+
+def _open(database_url: str, *, create: bool = False) -> Directory:
+    """The directory at the URL; reading commands never create one (create=False)."""
+    return Directory(database_url, create=create)
+
+
+def _write(path: Path, write: Callable[[Any], Any], already_done: str = "") -> Any:
+    """Write an output whole, or say (exit 3) what stopped it, and what was already done."""
+    try:
+        return write_output(path, write)
+    except SetupError as error:
+        raise SetupError(f"{error}{already_done}") from None
+
+
+@click.group(cls=CredkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="credkit")
-def main() -> None:
+@click.option(
+    "--db",
+    "database_url",
+    envvar=DATABASE_URL_ENV,
+    default=None,
+    metavar="URL",
+    help=f"The directory's database URL, for every command (or set {DATABASE_URL_ENV}; "
+    f"default {DEFAULT_DATABASE_URL}).",
+)
+def main(database_url: str | None) -> None:
     """Bulk import, review and export of access-control credentials through CSV files.
 
     \b
     Examples:
       credkit demo --users 1000 --out demo/
       credkit review demo/credentials-messy.csv
-      credkit export -o credentials.csv
+      credkit --db sqlite:///demo/credkit.db export -o credentials.csv
+
+    \b
+    Exit status: 0 done; 1 some rows failed; 2 file rejected or a wrong option;
+    3 the directory or an output cannot be opened or written; 130 interrupted.
     """
 
 
 @main.command()
-@click.option("--users", "user_count", default=1000, show_default=True, help="How many users.")
+@click.option("--users", "user_count", default=1000, show_default=True,
+              type=click.IntRange(1, 1_000_000), help="How many users.")  # fmt: skip
 @click.option(
     "--out",
     "out_dir",
@@ -59,19 +189,39 @@ def demo(user_count: int, out_dir: Path, seed: int, database_url: str) -> None:
     Writes credentials-clean.csv (valid new credentials for existing users) and
     credentials-messy.csv (the typical mistakes operators meet) into --out.
     """
-    from credkit.demo import create_demo
+    from credkit.demo import CLEAN_FILE, MESSY_FILE, create_demo
+    from credkit.outputs import write_failure
 
+    _check_demo_folder(out_dir)
+    for name in (CLEAN_FILE, MESSY_FILE):
+        check_output(out_dir / name, "--out", database_url=database_url, folder_made=True)
     directory = Directory(database_url)
     existing = len(directory.users_frame())
     if existing:
         raise click.ClickException(
-            f"the directory at {database_url} already has {existing} users; "
+            f"the directory at {display_url(database_url)} already has {existing} users; "
             "the demo needs an empty one (name another with --db)"
         )
-    result = create_demo(directory, out_dir, user_count=user_count, seed=seed)
+    try:
+        result = create_demo(directory, out_dir, user_count=user_count, seed=seed)
+    except OSError as error:
+        raise SetupError(write_failure(Path(error.filename or out_dir), error)) from None
     click.echo(f"Created {result.users} users with {result.credentials} credentials.")
     for path in result.files:
-        click.echo(f"Wrote {path}")
+        click.echo(f"Wrote {printable(str(path))}")
+
+
+def _check_demo_folder(out_dir: Path) -> None:
+    """SetupError unless the demo's files can be written in out_dir (made if missing)."""
+    import os
+
+    existing = out_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise SetupError(f"--out {out_dir}: {existing} is not a folder; name a folder")
+    if not os.access(existing, os.W_OK):
+        raise SetupError(f"--out {out_dir}: {existing} is not writable; name another folder")
 
 
 @main.group()
@@ -81,7 +231,7 @@ def users() -> None:
 
 @users.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@operator_option("Who runs the import (default: your login).")
 @directory_option
 def users_import(file: Path, operator: str | None, database_url: str) -> None:
     """Add or update users from a user CSV.
@@ -103,7 +253,8 @@ def users_import(file: Path, operator: str | None, database_url: str) -> None:
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")  # fmt: skip
-def template(output: Path | None) -> None:
+@click.pass_context
+def template(ctx: click.Context, output: Path | None) -> None:
     """Write the credential CSV template: the headers and three sample rows."""
     from credkit.export import template_csv
 
@@ -111,8 +262,11 @@ def template(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {output}", err=True)
+        # No --db here, but the template must not land on the directory the others use.
+        url = ctx.find_root().params.get("database_url") or database_url()
+        check_output(output, "-o", database_url=url)
+        _write(output, lambda stream: stream.write(text))
+        click.echo(f"Wrote {printable(str(output))}", err=True)
 
 
 @main.command()
@@ -142,12 +296,14 @@ def export(
     if card_type and card_format is None:
         raise click.BadParameter(f"unknown card type {card_type!r}", param_hint="--card-type")
     filters = ExportFilters(status or "", card_format.name if card_format else "", user or "")
-    directory = Directory(database_url)
+    if output is not None:
+        check_output(output, "-o", database_url=database_url)
+    directory = _open(database_url)
     if output is None:
         write_export(directory, sys.stdout, keep=filters.apply)
     else:
-        count = write_export(directory, output, keep=filters.apply)
-        click.echo(f"Wrote {count} credentials to {output}", err=True)
+        count = _write(output, lambda stream: write_export(directory, stream, keep=filters.apply))
+        click.echo(f"Wrote {count} credentials to {printable(str(output))}", err=True)
 
 
 def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
@@ -157,6 +313,11 @@ def _delimiter(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     delimiter = names.get(value.lower(), value)
     if len(delimiter) != 1:
         raise click.BadParameter("a delimiter is one character, or tab, comma, semicolon, pipe")
+    if not delimiter.isascii() or delimiter in '"\r\n\x00' or delimiter.isalnum():
+        raise click.BadParameter(
+            f"{delimiter!r} cannot separate columns (it must be one ASCII character other "
+            "than a quote, a line break, a letter or a digit); e.g. ';', 'tab' or '|'"
+        )
     return delimiter
 
 
@@ -165,9 +326,15 @@ def _encoding(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 
     if value is not None:
         try:
-            codecs.lookup(value)
-        except LookupError:
-            raise click.BadParameter(f"{value!r} is not an encoding Python knows") from None
+            codec = codecs.lookup(value)
+        except (LookupError, ValueError):  # ValueError: a NUL in the name
+            raise click.BadParameter(
+                f"{value!r} is not an encoding Python knows; e.g. utf-8, cp1252 or latin-1"
+            ) from None
+        if not codec._is_text_encoding:  # rot13, base64, hex: transforms, not text encodings
+            raise click.BadParameter(
+                f"{value!r} is not a text encoding; e.g. utf-8, cp1252 or latin-1"
+            )
     return value
 
 
@@ -225,7 +392,7 @@ def review(
     options = ReviewOptions(
         reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
     )
-    result = review_file(file, Directory(database_url), options)
+    result = review_file(file, _open(database_url), options)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -248,11 +415,12 @@ def review(
     default=None,
     help="Write the failed rows here, with Row and Error, to fix and import again.",
 )
-@click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@operator_option("Who runs the import (default: your login).")
 @click.option(
     "--notify",
     "notify_address",
     default=None,
+    callback=lambda _ctx, _param, value: _notify_address(value),
     metavar="ADDRESS",
     help="E-mail the result to ADDRESS (SMTP settings: CREDKIT_SMTP_HOST, _PORT, "
     "_STARTTLS, _USER, _PASSWORD, _FROM).",
@@ -286,7 +454,13 @@ def import_(
         reassign=reassign, overwrite_newer=overwrite_newer, encoding=encoding,
         delimiter=delimiter, mapping=mapping,
     )  # fmt: skip
-    directory = Directory(database_url)
+    if failed_rows is not None:
+        check_output(failed_rows, "--failed-rows", inputs=[file], database_url=database_url)
+    if notify_address and not dry_run:
+        from credkit.notify import SmtpSettings
+
+        SmtpSettings.from_env()  # a wrong setting stops the command before the import writes
+    directory = _open(database_url)
     review = review_file(file, directory, options)
     if review.rejected:
         if as_json:
@@ -315,7 +489,10 @@ def import_(
                                     progress=advance)  # fmt: skip
     counts = result.counts()
     if failed_rows is not None:
-        result.write_failed_rows(failed_rows)
+        done = (
+            "" if dry_run else f"; the import itself is done: run {result.run_id} (`credkit runs`)"
+        )
+        _write(failed_rows, result.write_failed_rows, done)
     if notify_address and not dry_run:
         from credkit.notify import send_result
 
@@ -341,81 +518,45 @@ def import_(
     sys.exit(1 if counts["fail"] else 0)
 
 
-def run_directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--db after a runs subcommand as well (`credkit runs show 3 --db URL`); it wins over the
-    group's."""
-    return click.option(
-        "--db",
-        "database_url",
-        default=None,
-        help="The directory's database URL (as for `credkit runs --db`).",
-    )(command)
-
-
-def _runs_directory(ctx: click.Context, database_url: str | None) -> Directory:
-    return Directory(database_url or ctx.obj)
-
-
 @main.group(invoke_without_command=True)
 @directory_option
 @click.pass_context
 def runs(ctx: click.Context, database_url: str) -> None:
     """List import runs; show or undo one."""
-    ctx.obj = database_url  # opened by the command that runs: a subcommand may name another
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is None:  # a subcommand opens its own (it may name another --db)
+        from credkit.render import runs_text
         from credkit.runs import list_runs
 
-        frame = list_runs(Directory(database_url))
-        if frame.empty:
-            click.echo("No runs yet.")
-            return
-        for run in frame.itertuples():
-            undone = f" (undone by run {int(run.undone_by)})" if pd.notna(run.undone_by) else ""
-            counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
-            if run.state != "finished":  # running, or interrupted: what it wrote so far
-                counts = f"{run.state} ({run.written} changes written)"
-            click.echo(f"{run.id}  {run.started_at:%Y-%m-%d %H:%M}Z  {run.kind:<11} "
-                       f"{run.operator:<12} {run.file_name}  {counts}{undone}")  # fmt: skip
+        click.echo(runs_text(list_runs(_open(database_url))))
 
 
 @runs.command("show")
 @click.argument("run_id", type=int)
-@run_directory_option
-@click.pass_context
-def runs_show(ctx: click.Context, run_id: int, database_url: str | None) -> None:
-    """Show one run and the credential changes it made."""
-    from credkit.findings import mask_entry_code
+@directory_option
+def runs_show(run_id: int, database_url: str) -> None:
+    """Show one run and the credential changes it made, in row order."""
+    from credkit.render import run_text
     from credkit.runs import list_runs, run_changes
 
-    directory = _runs_directory(ctx, database_url)
+    directory = _open(database_url)
     frame = list_runs(directory)
     run = frame[frame["id"] == run_id]
     if run.empty:
-        raise click.ClickException(f"there is no run {run_id}")
-    for name, value in run.iloc[0].items():
-        click.echo(f"{name}: {value}")
-    for change in run_changes(directory, run_id).itertuples():
-        key = change.credential_key
-        if key.startswith("entry_code:"):
-            key = "entry_code:" + mask_entry_code(key.split(":", 1)[1])
-        click.echo(f"  row {change.row}: {change.action} {key}")
+        raise click.ClickException(f"there is no run {run_id}; `credkit runs` lists them")
+    click.echo(run_text(run.iloc[0], run_changes(directory, run_id)))
 
 
 @runs.command("undo")
 @click.argument("run_id", type=int)
-@click.option("--operator", default=None, help="Who undoes the run (default: your login).")
-@run_directory_option
-@click.pass_context
-def runs_undo(
-    ctx: click.Context, run_id: int, operator: str | None, database_url: str | None
-) -> None:
+@operator_option("Who undoes the run (default: your login).")
+@directory_option
+def runs_undo(run_id: int, operator: str | None, database_url: str) -> None:
     """Revert a run; refused where a later change would be overwritten. Exit 1 when refused."""
     from credkit.runs import undo_run
 
-    directory = _runs_directory(ctx, database_url)
-    result = undo_run(directory, run_id, operator=operator or _login())
+    result = undo_run(_open(database_url), run_id, operator=operator or _login())
     if not result.undone:
-        click.echo(f"Refused: {result.refusal}", err=True)
+        click.echo(f"Refused: {printable(str(result.refusal))}", err=True)
         sys.exit(1)
     click.echo(f"Run {run_id} undone by run {result.run_id}: {result.reverted} changes reverted.")
 
@@ -434,6 +575,18 @@ def codes() -> None:
     from credkit.findings import catalogue_table
 
     click.echo(catalogue_table().to_string(index=False))
+
+
+def _notify_address(value: str | None) -> str | None:
+    """The --notify address, checked before the import writes anything."""
+    if value is None:
+        return None
+    from credkit.notify import address_problem
+
+    problem = address_problem(value)
+    if problem:
+        raise click.BadParameter(problem, param_hint="--notify")
+    return value
 
 
 def _login() -> str:

@@ -284,15 +284,16 @@ class NewUser:
 class Directory:
     """A credential directory in a SQL database at this code's schema revision.
 
-    A database without a directory gets one (unless create is False: SetupError); one at an
-    older revision is refused until `credkit db upgrade`, one at a newer revision as well.
+    A database without a directory gets one (unless create is False: SetupError, and nothing
+    is created on disk); one at an older revision is refused until `credkit db upgrade`, one at
+    a newer revision as well.
     """
 
     def __init__(
         self, url: str | None = None, *, engine: Engine | None = None, create: bool = True
     ) -> None:
         self.url = database_url(url)
-        self.engine = engine or create_engine_for(self.url)
+        self.engine = engine or create_engine_for(self.url, create=create)
         try:
             open_directory(self.engine, metadata, self.url, create=create)
         except BaseException:

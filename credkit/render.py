@@ -62,3 +62,97 @@ def review_text(review: Review) -> str:
         )
     sections.append(verdict)
     return "\n\n".join(sections)
+
+
+def _when(moment: object, layout: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "-" if moment is None or pd.isna(moment) else f"{moment:{layout}}Z"
+
+
+def _counts_text(counts: object) -> str:
+    if not isinstance(counts, dict) or not counts:
+        return "no counts"
+    return ", ".join(f"{printable(str(name))} {count}" for name, count in counts.items())
+
+
+def _run_counts_text(run: object) -> str:
+    """A finished run's counts; a running or interrupted one's state and what it wrote so far."""
+    state = getattr(run, "state", "finished")
+    if state == "finished":
+        return _counts_text(run.counts)
+    return f"{state} ({int(run.written or 0)} changes written)"
+
+
+def _undone_text(undone_by: object) -> str:
+    return "" if undone_by is None or pd.isna(undone_by) else f"undone by run {int(undone_by)}"
+
+
+def runs_text(runs: pd.DataFrame) -> str:
+    """The run list as the terminal shows it, one aligned line per run, newest first."""
+    if runs.empty:
+        return "No runs yet."
+    table = pd.DataFrame(
+        {
+            "run": runs["id"].astype(str),
+            "started": runs["started_at"].map(lambda t: _when(t, "%Y-%m-%d %H:%M")),
+            "kind": runs["kind"].map(printable),
+            "operator": runs["operator"].map(printable),
+            "file": runs["file_name"].map(printable),
+            "counts": [_run_counts_text(run) for run in runs.itertuples()],
+            "undone": runs["undone_by"].map(_undone_text),
+        }
+    )
+    return aligned_table(table)
+
+
+def run_text(run: pd.Series, changes: pd.DataFrame) -> str:
+    """One run: who imported what and when, its counts, then its changes in row order."""
+    from credkit.findings import mask_entry_code
+
+    options = run.get("options")
+    chosen = [name for name, value in options.items() if value] if isinstance(options, dict) else []
+    lines = [
+        f"Run {int(run['id'])}: {printable(str(run['kind']))} import of "
+        f"{printable(str(run['file_name']))} by {printable(str(run['operator']))}",
+        f"  started   {_when(run['started_at'])}",
+        f"  finished  {_when(run['finished_at'])}",
+        f"  counts    {_counts_text(run['counts'])}",
+        f"  options   {', '.join(printable(str(name)) for name in chosen) or 'none'}",
+    ]
+    undone = _undone_text(run.get("undone_by"))
+    if undone:
+        lines.append(f"  {undone}")
+    if changes.empty:
+        lines += ["", "No credential changes."]
+        return "\n".join(lines)
+
+    def shown_key(key: str) -> str:
+        kind, _, value = key.partition(":")
+        return printable(f"{kind}:{mask_entry_code(value)}" if kind == "entry_code" else key)
+
+    ordered = changes.assign(_row=changes["row"].fillna(-1)).sort_values(
+        ["_row", "id"], kind="stable"
+    )
+    table = pd.DataFrame(
+        {
+            "row": ordered["row"].map(lambda row: "-" if pd.isna(row) else str(int(row))),
+            "action": ordered["action"].map(printable),
+            "credential": ordered["credential_key"].map(shown_key),
+        }
+    )
+    return "\n".join([*lines, "", aligned_table(table)])
+
+
+def aligned_table(table: pd.DataFrame) -> str:
+    """Columns of text padded to their widest cell, the header first (numbers right-aligned)."""
+    widths = {name: max([len(name), *table[name].map(len)]) for name in table.columns}
+    right = {"run", "row"}
+
+    def cell(name: str, text: str) -> str:
+        return text.rjust(widths[name]) if name in right else text.ljust(widths[name])
+
+    lines = ["  ".join(cell(name, name) for name in table.columns).rstrip()]
+    for values in table.itertuples(index=False):
+        lines.append(
+            "  ".join(cell(n, v) for n, v in zip(table.columns, values, strict=True)).rstrip()
+        )
+    return "\n".join(lines)

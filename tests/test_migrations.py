@@ -315,5 +315,5 @@ def test_upgrade_of_an_unreachable_database_says_so_in_one_line() -> None:
     )
     assert result.exit_code == 3
     (line,) = result.output.strip().splitlines()
-    assert line.startswith("Error: cannot upgrade the directory at postgresql+psycopg://ops:***@")
+    assert line.startswith("Error: cannot reach the database server at 127.0.0.1:9; check that")
     assert "S3cret" not in result.output

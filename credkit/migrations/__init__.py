@@ -44,10 +44,12 @@ _SCHEMA_LOCK = (0x43524B53, 0)  # "CRKS"
 def current_revision(conn: Connection) -> str | None:
     """The revision a database is at; None when it holds no credkit directory at all."""
     inspector = sa.inspect(conn)
+    if not inspector.has_table("users"):  # a version table alone (tables dropped) is no directory
+        return None
     if inspector.has_table("alembic_version"):
         versions = conn.execute(sa.select(alembic_version.c.version_num)).scalars().all()
         return versions[0] if len(versions) == 1 else ",".join(sorted(versions)) or None
-    return BEFORE_ALEMBIC if inspector.has_table("users") else None
+    return BEFORE_ALEMBIC
 
 
 def check_revision(revision: str, url: str) -> None:
@@ -85,6 +87,7 @@ def open_directory(engine: Engine, metadata: sa.MetaData, url: str, *, create: b
             if revision is None:
                 metadata.create_all(conn)
                 _version_metadata.create_all(conn)
+                conn.execute(alembic_version.delete())  # what an earlier directory left behind
                 conn.execute(alembic_version.insert().values(version_num=HEAD))
                 return
     check_revision(revision, url)
