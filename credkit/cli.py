@@ -434,6 +434,36 @@ def codes() -> None:
     click.echo(catalogue_table().to_string(index=False))
 
 
+@main.command()
+@click.argument("value")
+@click.option(
+    "--bits", type=click.IntRange(1, 64), default=None, help="Only formats of this many bits."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of text.")
+def decode(value: str, bits: int | None, as_json: bool) -> None:
+    """List the card formats a raw value can be, best first.
+
+    VALUE is a hex frame (2EC0C86), a bit string, FC:CN or FC/CN, or a decimal that may be a
+    facility code and card number run together. Exit status: 0 candidates listed, 1 none,
+    2 the value cannot be read.
+    """
+    from credkit.decode import UnreadableValue, candidates
+
+    try:
+        found = candidates(value, bits=bits)
+    except UnreadableValue as unreadable:
+        click.echo(f"Error: {unreadable}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps([candidate.as_dict() for candidate in found], indent=2))
+    elif not found:
+        width = f" of {bits} bits" if bits else ""
+        click.echo(f"No card format{width} fits {value!r} (or its parity bits are wrong).")
+    for number, candidate in enumerate(found if not as_json else (), start=1):
+        click.echo(f"{number}. {candidate.describe()}")
+    sys.exit(0 if found else 1)
+
+
 def _login() -> str:
     import getpass
 
