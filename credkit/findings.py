@@ -97,6 +97,8 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "missing-name": "A user row has an empty First Name or Last Name",
             "email-invalid": "The email address is not valid",
             "user-conflict": "Another user already has this External ID or Email",
+            "hex-old-form": "The hex value is the card number in hex, the form used before "
+            "the format had a layout; the hex is now the whole frame",
         },
     ),
     *_kinds(
@@ -109,6 +111,8 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "hex-prefix": "The hex value had a 0x prefix or spaces",
             "plate-normalized": "The license plate was normalised",
             "entry-code-replaced": "The user's entry code will be replaced",
+            "card-type-candidates": "A frame without a Card Type: the formats it can be",
+            "hex-other-format": "The frame's parity fails for its Card Type but holds for another",
         },
     ),
 ]
