@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import pandas as pd
@@ -14,6 +14,9 @@ from tqdm import tqdm
 
 from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL
 from credkit.directory import Directory
+
+if TYPE_CHECKING:
+    from credkit.profiles import Profile
 
 
 def directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -201,11 +204,142 @@ def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Profile | None:
+    from credkit.profiles import ProfileError, load_profile
+
+    if value is None:
+        return None
+    try:
+        return load_profile(value)
+    except ProfileError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def profile_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile NAME|PATH: read the file as a source system writes it (see `credkit convert`)."""
+    return click.option(
+        "--profile", default=None, callback=_profile, metavar="NAME|PATH",
+        help="Read FILE as this source system writes it: a built-in profile (genetec, kantech, "
+        "ict, prodatakey, alarm-com, onguard) or a profile file.",
+    )(command)  # fmt: skip
+
+
+def _review_with_profile(file: Path, directory: Directory, options: Any, profile: Profile) -> Any:
+    """A review of a converted source file, its findings in the source file's rows."""
+    from credkit.conversion import review_source
+    from credkit.findings import findings_frame
+
+    result, conversion = review_source(file, directory, options, profile)
+    result.rows = findings_frame(
+        pd.concat([conversion.findings, conversion.in_source_rows(result.rows)], ignore_index=True)
+    )
+    return result
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--profile",
+    "profile",
+    required=True,
+    callback=_profile,
+    metavar="NAME|PATH",
+    help="The source system's profile: a built-in name or a profile file.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Write the credential CSV here.",
+)
+@click.option(
+    "--facility-code",
+    type=click.IntRange(0),
+    default=None,
+    help="The facility code of every card of the file (OnGuard, ProdataKey, ...).",
+)
+@click.option("--card-type", default=None, help="The card type of cards the file names none for.")
+@click.option(
+    "--save-profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also save the profile with these choices, to reuse with --profile PATH.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def convert(
+    file: Path,
+    profile: Profile,
+    output: Path,
+    facility_code: int | None,
+    card_type: str | None,
+    save_profile: Path | None,
+    as_json: bool,
+) -> None:
+    """Convert another system's export into credkit's credential CSV, with a profile.
+
+    Every value the profile changes is reported with its original, and every row it cannot
+    carry over is reported as skipped. Exit status: 0 written, 2 the file or profile cannot be
+    read, 3 the output cannot be written.
+    """  # fmt: skip
+    import dataclasses
+
+    from credkit.conversion import convert_table, read_source
+    from credkit.formats import REGISTRY
+    from credkit.profiles import ProfileError
+    from credkit.profiles import save_profile as write_profile
+    from credkit.render import findings_text
+
+    try:
+        if card_type is not None:
+            card_type = REGISTRY.get(card_type).name
+        profile = dataclasses.replace(
+            profile,
+            facility_code=profile.facility_code if facility_code is None else facility_code,
+            card_type=card_type or profile.card_type,
+        )
+    except (KeyError, ProfileError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    source = read_source(file)
+    if not source.readable or (source.findings["severity"] == "error").any():
+        click.echo(findings_text(source.findings))
+        click.echo("File rejected: nothing written.")
+        sys.exit(2)
+    conversion = convert_table(source, profile)
+    try:
+        partial = output.with_name(output.name + ".partial")
+        partial.write_text(conversion.csv_text(), encoding="utf-8", newline="")
+        partial.replace(output)
+        if save_profile is not None:
+            write_profile(profile, save_profile)
+    except OSError as error:
+        click.echo(f"Error: cannot write {error.filename}: {error.strerror}", err=True)
+        sys.exit(3)
+    findings = findings_frame_of(source.findings, conversion.findings)
+    if as_json:
+        click.echo(json.dumps(findings.to_dict(orient="records"), indent=2, default=str))
+    else:
+        click.echo(findings_text(findings))
+        click.echo(
+            f"Wrote {len(conversion.table)} credentials from {len(source.rows)} rows to {output}"
+            + (f"; saved the profile to {save_profile}" if save_profile else "")
+        )
+    sys.exit(0)
+
+
+def findings_frame_of(*parts: pd.DataFrame) -> pd.DataFrame:
+    from credkit.findings import findings_frame
+
+    return findings_frame(pd.concat([part for part in parts if len(part)] or [findings_frame()]))
+
+
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @reading_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
+@profile_option
 def review(
     file: Path,
     encoding: str | None,
@@ -214,6 +348,7 @@ def review(
     reassign: bool,
     as_json: bool,
     database_url: str,
+    profile: Profile | None = None,
 ) -> None:
     """Review a credential CSV: print its file, column and row findings.
 
@@ -225,7 +360,10 @@ def review(
     options = ReviewOptions(
         reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
     )
-    result = review_file(file, Directory(database_url), options)
+    if profile is None:
+        result = review_file(file, Directory(database_url), options)
+    else:
+        result = _review_with_profile(file, Directory(database_url), options, profile)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -259,6 +397,7 @@ def review(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
+@profile_option
 def import_(
     file: Path,
     encoding: str | None,
@@ -272,6 +411,7 @@ def import_(
     notify_address: str | None,
     as_json: bool,
     database_url: str,
+    profile: Profile | None = None,
 ) -> None:
     """Import a credential CSV: review, plan, then (unless --dry-run) apply.
 
@@ -287,7 +427,12 @@ def import_(
         delimiter=delimiter, mapping=mapping,
     )  # fmt: skip
     directory = Directory(database_url)
-    review = review_file(file, directory, options)
+    if profile is None:
+        review = review_file(file, directory, options)
+    else:
+        from credkit.conversion import review_source
+
+        review, _conversion = review_source(file, directory, options, profile)
     if review.rejected:
         if as_json:
             click.echo(json.dumps({"run_id": None, "counts": None, "failed_rows": None,

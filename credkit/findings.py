@@ -113,6 +113,10 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "entry-code-replaced": "The user's entry code will be replaced",
             "card-type-candidates": "A frame without a Card Type: the formats it can be",
             "hex-other-format": "The frame's parity fails for its Card Type but holds for another",
+            "profile-value-changed": "A source profile changed a value (the original is kept)",
+            "profile-row-skipped": "A source profile skipped a row it cannot carry over",
+            "profile-row-split": "A source row holds several credentials, one output row each",
+            "profile-no-card": "A source value that means no card was not carried over",
         },
     ),
 ]
