@@ -198,6 +198,7 @@ def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Accept a header mapping, e.g. --map \"Card Numbr=Card Number\"."),
         click.option("--reassign", is_flag=True,
                      help="Move credentials that belong to another user to the row's user."),
+        click.option("--sheet", default=None, help="The sheet of an Excel workbook (default: its first)."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
@@ -260,6 +261,7 @@ def _review_with_profile(file: Path, directory: Directory, options: Any, profile
     help="The facility code of every card of the file (OnGuard, ProdataKey, ...).",
 )
 @click.option("--card-type", default=None, help="The card type of cards the file names none for.")
+@click.option("--sheet", default=None, help="The sheet of an Excel workbook (default: its first).")
 @click.option(
     "--save-profile",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -273,6 +275,7 @@ def convert(
     output: Path,
     facility_code: int | None,
     card_type: str | None,
+    sheet: str | None,
     save_profile: Path | None,
     as_json: bool,
 ) -> None:
@@ -301,7 +304,7 @@ def convert(
     except (KeyError, ProfileError) as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(2)
-    source = read_source(file)
+    source = read_source(file, sheet=sheet)
     if not source.readable or (source.findings["severity"] == "error").any():
         click.echo(findings_text(source.findings))
         click.echo("File rejected: nothing written.")
@@ -349,6 +352,7 @@ def review(
     as_json: bool,
     database_url: str,
     profile: Profile | None = None,
+    sheet: str | None = None,
 ) -> None:
     """Review a credential CSV: print its file, column and row findings.
 
@@ -358,7 +362,7 @@ def review(
     from credkit.review import ReviewOptions, review_file
 
     options = ReviewOptions(
-        reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
+        reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping, sheet=sheet
     )
     if profile is None:
         result = review_file(file, Directory(database_url), options)
@@ -412,6 +416,7 @@ def import_(
     as_json: bool,
     database_url: str,
     profile: Profile | None = None,
+    sheet: str | None = None,
 ) -> None:
     """Import a credential CSV: review, plan, then (unless --dry-run) apply.
 
@@ -424,7 +429,7 @@ def import_(
 
     options = ReviewOptions(
         reassign=reassign, overwrite_newer=overwrite_newer, encoding=encoding,
-        delimiter=delimiter, mapping=mapping,
+        delimiter=delimiter, mapping=mapping, sheet=sheet,
     )  # fmt: skip
     directory = Directory(database_url)
     if profile is None:

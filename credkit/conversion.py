@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from credkit.columns import HEADERS
-from credkit.findings import finding, findings_frame, quoted
+from credkit.findings import CATALOGUE, finding, findings_frame, quoted
 from credkit.profiles import Profile
 from credkit.reading import CsvTable
 
@@ -340,12 +340,16 @@ def _card(
 
 
 def read_source(
-    path: str | Path, encoding: str | None = None, delimiter: str | None = None
+    path: str | Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | None = None,
 ) -> CsvTable:
-    """Read a source file for ``convert_table``, as ``reading`` reads a credential CSV."""
+    """Read a source file (CSV or Excel workbook) for ``convert_table``, as ``reading`` reads a
+    credential CSV."""
     from credkit.reading import read_csv_file
 
-    return read_csv_file(path, encoding=encoding, delimiter=delimiter)
+    return read_csv_file(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
 
 
 def review_source(
@@ -358,9 +362,16 @@ def review_source(
     """
     from credkit.review import review_table
 
-    source = read_source(path, encoding=options.encoding, delimiter=options.delimiter)
+    source = read_source(
+        path, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
+    )
     conversion = convert_table(source, profile)
     name = Path(path).name
     if not source.readable or (source.findings["severity"] == "error").any():
         return review_table(source, directory, options, file_name=name), conversion
-    return review_table(conversion.as_csv_table(), directory, options, file_name=name), conversion
+    converted = conversion.as_csv_table()
+    # The source's file and column findings (a workbook's xlsx-numbers) stay; its row findings
+    # number the source's rows, which the converted table does not.
+    is_row = source.findings["code"].map(lambda code: CATALOGUE[code].level == "row")
+    converted.findings = findings_frame(source.findings[~is_row.astype(bool)])
+    return review_table(converted, directory, options, file_name=name), conversion

@@ -42,6 +42,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "no-rows": "The file has a header but no data rows",
             "too-many-rows": "The file has more data rows than credkit accepts",
             "unreadable": "The file cannot be read as CSV",
+            "sheet-not-found": "The Excel workbook has no sheet of that name",
         },
     ),
     *_kinds("row", "error", {"extra-fields": "A row has more fields than the header"}),
@@ -52,6 +53,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
         {
             "header-folded": "A header matched after folding case, spaces and punctuation",
             "unknown-column": "A column is not part of the credential CSV and is ignored",
+            "xlsx-numbers": "Excel stored a column's cells as numbers: digits may be lost",
         },
     ),
     *_kinds(
