@@ -138,3 +138,27 @@ def recompute_stored_hex(connection: sa.Connection) -> HexRecomputation:
         )
     result.updated = len(updates)
     return result
+
+
+def restore_old_form_hex(connection: sa.Connection) -> int:
+    """Undo ``recompute_stored_hex`` (a migration's downgrade): the stored Card Number Hex of the
+    formats in LAYOUTS_ADDED becomes the card number in hexadecimal again. Returns how many
+    values it rewrote; ``modified`` is not touched."""
+    rows = connection.execute(
+        sa.select(credentials.c.id, credentials.c.card_number, credentials.c.card_number_hex).where(
+            credentials.c.kind == "card", credentials.c.card_type.in_(LAYOUTS_ADDED)
+        )
+    ).all()
+    updates = [
+        {"credential_id": row.id, "old_form": f"{int(row.card_number):X}"}
+        for row in rows
+        if row.card_number_hex != f"{int(row.card_number):X}"
+    ]
+    if updates:
+        connection.execute(
+            credentials.update()
+            .where(credentials.c.id == sa.bindparam("credential_id"))
+            .values(card_number_hex=sa.bindparam("old_form")),
+            updates,
+        )
+    return len(updates)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from credkit.directory import Directory, card_key, credentials
-from credkit.layout_migration import LAYOUTS_ADDED, recompute_stored_hex
+from credkit.layout_migration import LAYOUTS_ADDED, recompute_stored_hex, restore_old_form_hex
 from credkit.review import review_bytes
 from tests.support import ADA, ADA_USER, ALAN_USER, csv_bytes
 
@@ -132,6 +132,15 @@ def test_recompute_stored_hex(directory):
     with directory.engine.begin() as conn:
         again = recompute_stored_hex(conn)
     assert (again.updated, again.unchanged, len(again.not_recomputed)) == (0, 3, 1)
+    assert _stored(directory) == after
+    # The downgrade writes the old form back, and the upgrade recomputes it again.
+    with directory.engine.begin() as conn:
+        assert restore_old_form_hex(conn) == 3
+    pointguard = card_key("PointGuard MDI 37-bit", 9, 123456789)
+    old_form = {**before, pointguard: ("75BCD15", before[pointguard][1])}  # 123456789 in hex
+    assert _stored(directory) == old_form
+    with directory.engine.begin() as conn:
+        assert recompute_stored_hex(conn).updated == 3
     assert _stored(directory) == after
 
 
