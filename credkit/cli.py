@@ -614,6 +614,49 @@ def decode(value: str, bits: int | None, as_json: bool) -> None:
     sys.exit(0 if found else 1)
 
 
+@main.group()
+def profile() -> None:
+    """Source profiles: how another system writes its file (see `credkit convert`)."""
+
+
+@profile.command("list")
+def profile_list() -> None:
+    """List the built-in profiles and the systems they read."""
+    from credkit.profiles import builtin_profiles, load_profile
+
+    for name in builtin_profiles():
+        click.echo(f"{name:12} {load_profile(name).system}")
+
+
+@profile.command("save")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    required=True,
+    callback=_mapping,
+    metavar='"FROM=TO"',
+    help="An accepted header mapping, as review's --map takes it.",
+)
+def profile_save(output: Path, mapping: tuple[tuple[str, str], ...]) -> None:
+    """Save accepted header mappings as a profile, to use again with --profile OUTPUT.
+
+    \b
+    Example:
+      credkit profile save site.toml --map "Facility Cod=Facility Code" --map "Badge=Card Number"
+      credkit review next-export.csv --profile site.toml
+    """  # fmt: skip
+    from credkit.profiles import mapping_profile, save_profile
+
+    try:
+        save_profile(mapping_profile(mapping, name=output.stem), output)
+    except OSError as error:
+        click.echo(f"Error: cannot write {output}: {error.strerror}", err=True)
+        sys.exit(3)
+    click.echo(f"Saved {len(mapping)} header mappings to {output}")
+
+
 def _login() -> str:
     import getpass
 

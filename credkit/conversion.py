@@ -177,6 +177,8 @@ def _convert_row(row: _Row, profile: Profile) -> list[dict[str, str]]:
                 )
             )
             return []
+    if not profile.value_rules:
+        return [{header: row.get(row.column_for(profile, header)) for header in HEADERS}]
     base = {header: "" for header in HEADERS}
     for target in HEADERS:
         if target not in ("Card Type", "Facility Code", "Card Number", "Card Number Hex"):

@@ -442,3 +442,43 @@ def test_onguard_round_trip(population):
     ]
     headers = ["Last Name", "First Name", "Email", "Badge ID", "Badge Status"]
     assert converted_back(written(headers, rows), profile_for("onguard")) == expected_of(population)
+
+
+def test_an_accepted_mapping_is_saved_and_used_again(sqlite_directory, tmp_path):
+    sqlite_directory.add_users([ADA_USER])
+    source = tmp_path / "messy.csv"
+    source.write_text(
+        f"User ID,Card Type,Facility Cod,Badge\r\n{ADA_USER.user_id},HID,118,1603\r\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    db = ["--db", sqlite_directory.url]
+    assert runner.invoke(main, ["review", str(source), *db]).exit_code == 2
+    saved = tmp_path / "site.toml"
+    result = runner.invoke(
+        main,
+        ["profile", "save", str(saved), "--map", "Facility Cod=Facility Code",
+         "--map", "Badge=Card Number"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Saved 2 header mappings" in result.output
+    reviewed = runner.invoke(main, ["review", str(source), "--profile", str(saved), "--json", *db])
+    assert reviewed.exit_code == 0, reviewed.output
+    mapped = runner.invoke(
+        main,
+        ["review", str(source), "--map", "Facility Cod=Facility Code",
+         "--map", "Badge=Card Number", "--json", *db],
+    )  # fmt: skip
+    import json
+
+    # The same rows and findings as with the mappings given again (the file's columns aside).
+    assert json.loads(reviewed.output)["rows"] == json.loads(mapped.output)["rows"]
+    review, _ = review_source(source, sqlite_directory, ReviewOptions(), load_profile(saved))
+    assert review.resolved.loc[2, "credential_key"] == "card:Standard 26-bit Wiegand:118:1603"
+
+
+def test_profile_list_names_every_built_in_profile():
+    result = CliRunner().invoke(main, ["profile", "list"])
+    assert result.exit_code == 0
+    assert [line.split()[0] for line in result.output.splitlines()] == builtin_profiles()
+    assert "Genetec Security Center" in result.output

@@ -68,6 +68,8 @@ class Profile:
     #: source status -> Active or Inactive
     status_codes: dict[str, str] = field(default_factory=dict)
     skip: tuple[SkipRule, ...] = ()
+    #: False: each row is carried as it is, only its headers renamed (a saved header mapping)
+    value_rules: bool = True
 
     def __post_init__(self) -> None:
         for source, target in self.columns.items():
@@ -87,6 +89,19 @@ class Profile:
                 raise ProfileError(
                     f"profile {self.name!r}: status {status!r} is not Active/Inactive"
                 )
+
+
+def mapping_profile(mapping: dict[str, str] | tuple[tuple[str, str], ...], name: str) -> Profile:
+    """A profile that only renames headers: an operator's accepted mapping (``--map``), saved
+    to be used again with ``--profile PATH`` (mapping memory). Rows are carried as they are."""
+    columns = {header: header for header in HEADERS} | dict(mapping)
+    return Profile(
+        name=name,
+        system="credkit credential CSV with its own headers",
+        columns=columns,
+        separators=(),
+        value_rules=False,
+    )
 
 
 def builtin_profiles() -> list[str]:
