@@ -15,8 +15,8 @@ A value is read every way it can be read:
 Candidates are ordered best first: frames whose parity bits hold; then facility code and card
 number readings; then frames of layouts without parity bits (which any value of the width fits).
 Within frames, a layout whose hex width is the written width comes first, then those that need
-one more leading zero, and so on; then more parity bits checked ahead of fewer; then
-``COMMONNESS``. Where layouts coincide
+one more leading zero, and so on; then more bits checked ahead of fewer (parity bits, and the
+constant bits a layout fixes, such as Keyscan's OEM code); then ``COMMONNESS``. Where layouts coincide
 (HID 34-bit and AWID 34-bit; the 37-bit layouts) every reading is listed.
 """
 
@@ -164,12 +164,15 @@ def _frame_readings(
         if not decoded.parity_valid:
             continue
         parity_bits = card_format.parity_bit_count
+        # Bits the frame had to match: its parity bits and the constants its layout fixes (a
+        # frame matching Keyscan's 10-bit OEM code by chance is as unlikely as 10 parity bits).
+        checked_bits = parity_bits + card_format.constant_bit_count
         # How many hex digits the written value lacks (or has beyond) this format's width.
         width_gap = abs(card_format.hex_digits - -(-written_bits // 4))
         rank = (
             0 if parity_bits else 2,
             width_gap,
-            -parity_bits,
+            -checked_bits,
             _rank(card_format),
         )
         candidate = Candidate(

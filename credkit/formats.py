@@ -307,6 +307,11 @@ class CardFormat:
         """How many parity bits a frame of this format carries (0 without a layout)."""
         return 0 if self.layout is None else len(self.layout.parity)
 
+    @property
+    def constant_bit_count(self) -> int:
+        """How many bits of a frame the layout fixes (Keyscan's 10-bit OEM code, Kastle's b2)."""
+        return 0 if self.layout is None else self._compiled.constant_mask.bit_count()
+
     def constants_hold(self, frame: int) -> bool:
         """Whether a frame has the constant bits (an OEM code, Kastle's b2) its layout fixes.
 

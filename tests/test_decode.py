@@ -224,7 +224,20 @@ def test_more_parity_bits_come_first_among_equal_widths():
     else:  # pragma: no cover - the search space holds such frames
         pytest.fail("no frame valid in two layouts found")
     assert found[0].card_type == "HID Corporate 1000-35"
-    assert [c.parity_bits for c in found] == sorted((c.parity_bits for c in found), reverse=True)
+    checked = [c.parity_bits + REGISTRY.get(c.card_type).constant_bit_count for c in found]
+    assert checked == sorted(checked, reverse=True)
+
+
+def test_constant_bits_count_as_checked_bits():
+    # A Keyscan frame matches a 10-bit OEM code: it comes before Corporate 1000's 3 parity bits.
+    keyscan = REGISTRY.get("HID 36-bit Keyscan")
+    assert keyscan.constant_bit_count == 10
+    for card_number in range(0, 65_535, 97):
+        assert readings(candidates(keyscan.encode(77, card_number)))[0] == (
+            "HID 36-bit Keyscan",
+            77,
+            card_number,
+        )
 
 
 def test_constant_bits_must_match():
