@@ -321,7 +321,8 @@ def convert(
         sys.exit(3)
     findings = findings_frame_of(source.findings, conversion.findings)
     if as_json:
-        click.echo(json.dumps(findings.to_dict(orient="records"), indent=2, default=str))
+        records = findings.astype(object).where(findings.notna(), None).to_dict(orient="records")
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
     else:
         click.echo(findings_text(findings))
         click.echo(

@@ -482,3 +482,19 @@ def test_profile_list_names_every_built_in_profile():
     assert result.exit_code == 0
     assert [line.split()[0] for line in result.output.splitlines()] == builtin_profiles()
     assert "Genetec Security Center" in result.output
+
+
+def test_convert_cli_json_lists_the_findings(tmp_path):
+    import json
+
+    result = CliRunner().invoke(
+        main,
+        ["convert", str(SAMPLES / "alarm-com.csv"), "--profile", "alarm-com", "-o",
+         str(tmp_path / "out.csv"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0
+    listed = json.loads(result.output)
+    skipped = [f for f in listed if f["code"] == "profile-row-skipped"]
+    assert [(f["row"], f["column"], f["value"]) for f in skipped] == [(4, "Action", "Delete")]
+    split = [f for f in listed if f["code"] == "profile-row-split"]
+    assert split[0]["column"] is None and split[0]["row"] == 2
