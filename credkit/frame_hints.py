@@ -3,6 +3,8 @@ frame whose parity fails for its stated type belongs to."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -12,6 +14,14 @@ from credkit.formats import REGISTRY
 
 #: How many candidates a hint names; `credkit decode` lists them all.
 HINT_CANDIDATES = 5
+#: How many rows of each kind get a hint: decoding costs far more than a parity check, and a
+#: file whose every frame is wrong needs the first few explained, not a million.
+HINT_ROWS = 1_000
+
+
+@lru_cache(maxsize=4_096)
+def _valid_frames(hex_value: str) -> tuple[Candidate, ...]:
+    return tuple(c for c in candidates(hex_value) if c.parity == "valid")
 
 
 def _listed(found: list[Candidate]) -> str:
@@ -36,8 +46,8 @@ def frame_hints(
     records = []
     is_hex = hex_clean.str.fullmatch("[0-9A-F]+") & (hex_clean.str.len() <= 16)
     untyped = is_card & (rows["Card Type"] == "") & is_hex
-    for at in untyped.index[untyped.to_numpy()]:
-        found = [c for c in candidates(hex_clean[at]) if c.parity == "valid"]
+    for at in untyped.index[untyped.to_numpy()][:HINT_ROWS]:
+        found = list(_valid_frames(hex_clean[at]))
         if found:
             message = (
                 f"Card Number Hex {quoted(hex_clean[at])} can be a frame of: {_listed(found)} "
@@ -65,13 +75,11 @@ def frame_hints(
         if not frames:
             continue
         _, _, parity_valid = card_format.decode_many(np.array(frames, dtype=np.uint64))
-        for at in index[~parity_valid]:
+        for at in index[~parity_valid][:HINT_ROWS]:
             others = [
                 c
-                for c in candidates(hex_clean[at])
-                if c.parity == "valid"
-                and c.card_type != card_format.name
-                and len(c.hex) == card_format.hex_digits
+                for c in _valid_frames(hex_clean[at])
+                if c.card_type != card_format.name and len(c.hex) == card_format.hex_digits
             ]
             if others:
                 message = (

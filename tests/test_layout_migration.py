@@ -211,3 +211,14 @@ def test_no_hint_when_no_other_format_fits(sqlite_directory):
     rows = [{"User ID": ADA, "Card Type": "Standard 26-bit Wiegand", "Card Number Hex": "2EC0C87"}]
     review = review_bytes(csv_bytes(rows), staffed(sqlite_directory))
     assert codes_by_row(review)[2] == {"hex-parity"}
+
+
+def test_hints_stop_after_hint_rows(sqlite_directory, monkeypatch):
+    import credkit.frame_hints
+
+    monkeypatch.setattr(credkit.frame_hints, "HINT_ROWS", 2)
+    rows = [{"User ID": ADA, "Card Number Hex": "2EC0C86"} for _ in range(5)]
+    review = review_bytes(csv_bytes(rows), staffed(sqlite_directory))
+    assert [row for row, _, _ in findings_of(review, "card-type-candidates")] == [2, 3]
+    # Every row still gets its error.
+    assert (review.rows["code"] == "unknown-card-type").sum() == 5
