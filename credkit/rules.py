@@ -336,7 +336,7 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
     for name in pd.unique(canonical[workable]):
         in_format = workable & (canonical == name)
         _resolve_format(REGISTRY.get(name), rows[in_format], hex_clean[in_format], resolved, found)
-    found.extend(frame_hints(rows, is_card, canonical, hex_clean))
+    found.extend(frame_hints(rows, is_card, canonical, hex_clean, found.parts))
 
 
 def _unknown_card_type(name: str) -> str:
