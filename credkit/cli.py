@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
@@ -20,8 +20,13 @@ from tqdm import tqdm
 from credkit.connection import SetupError, database_error_message, display_url
 from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url
 from credkit.directory import Directory
-from credkit.outputs import check_output, write_output
+from credkit.outputs import check_output, write_failure, write_output
 from credkit.render import printable
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from credkit.profiles import Profile
 
 #: Exit statuses (see the module docstring and the README).
 SETUP_FAILED = 3
@@ -362,10 +367,144 @@ def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Accept a header mapping, e.g. --map \"Card Numbr=Card Number\"."),
         click.option("--reassign", is_flag=True,
                      help="Move credentials that belong to another user to the row's user."),
+        click.option("--sheet", default=None, help="The sheet of an Excel workbook (default: its first)."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Profile | None:
+    from credkit.profiles import ProfileError, load_profile
+
+    if value is None:
+        return None
+    try:
+        return load_profile(value)
+    except ProfileError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def profile_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--profile NAME|PATH: read the file as a source system writes it (see `credkit convert`)."""
+    return click.option(
+        "--profile", default=None, callback=_profile, metavar="NAME|PATH",
+        help="Read FILE as this source system writes it: a built-in profile (genetec, kantech, "
+        "ict, prodatakey, alarm-com, onguard) or a profile file.",
+    )(command)  # fmt: skip
+
+
+def _review_with_profile(file: Path, directory: Directory, options: Any, profile: Profile) -> Any:
+    """A review of a converted source file, its findings in the source file's rows."""
+    import pandas as pd
+
+    from credkit.conversion import review_source
+    from credkit.findings import findings_frame
+
+    result, conversion = review_source(file, directory, options, profile)
+    result.rows = findings_frame(
+        pd.concat([conversion.findings, conversion.in_source_rows(result.rows)], ignore_index=True)
+    )
+    return result
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--profile",
+    "profile",
+    required=True,
+    callback=_profile,
+    metavar="NAME|PATH",
+    help="The source system's profile: a built-in name or a profile file.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Write the credential CSV here.",
+)
+@click.option(
+    "--facility-code",
+    type=click.IntRange(0),
+    default=None,
+    help="The facility code of every card of the file (OnGuard, ProdataKey, ...).",
+)
+@click.option("--card-type", default=None, help="The card type of cards the file names none for.")
+@click.option("--sheet", default=None, help="The sheet of an Excel workbook (default: its first).")
+@click.option(
+    "--save-profile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also save the profile with these choices, to reuse with --profile PATH.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def convert(
+    file: Path,
+    profile: Profile,
+    output: Path,
+    facility_code: int | None,
+    card_type: str | None,
+    sheet: str | None,
+    save_profile: Path | None,
+    as_json: bool,
+) -> None:
+    """Convert another system's export into credkit's credential CSV, with a profile.
+
+    Every value the profile changes is reported with its original, and every row it cannot
+    carry over is reported as skipped. Exit status: 0 written, 2 the file or profile cannot be
+    read, 3 the output cannot be written.
+    """  # fmt: skip
+    import dataclasses
+
+    from credkit.conversion import convert_table, read_source
+    from credkit.formats import REGISTRY
+    from credkit.profiles import ProfileError
+    from credkit.render import findings_text
+
+    try:
+        if card_type is not None:
+            card_type = REGISTRY.get(card_type).name
+        profile = dataclasses.replace(
+            profile,
+            facility_code=profile.facility_code if facility_code is None else facility_code,
+            card_type=card_type or profile.card_type,
+        )
+    except (KeyError, ProfileError) as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    check_output(output, "-o", inputs=[file])
+    if save_profile is not None:
+        check_output(save_profile, "--save-profile", inputs=[file, output])
+    source = read_source(file, sheet=sheet)
+    if not source.readable or (source.findings["severity"] == "error").any():
+        click.echo(findings_text(source.findings))
+        click.echo("File rejected: nothing written.")
+        sys.exit(2)
+    conversion = convert_table(source, profile)
+    write_output(output, lambda stream: stream.write(conversion.csv_text()))
+    if save_profile is not None:
+        _save_profile(profile, save_profile)
+    findings = findings_frame_of(source.findings, conversion.findings)
+    if as_json:
+        records = findings.astype(object).where(findings.notna(), None).to_dict(orient="records")
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+    else:
+        click.echo(findings_text(findings))
+        click.echo(
+            f"Wrote {len(conversion.table)} credentials from {len(source.rows)} rows to {output}"
+            + (f"; saved the profile to {save_profile}" if save_profile else "")
+        )
+    sys.exit(0)
+
+
+def findings_frame_of(*parts: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    from credkit.findings import findings_frame
+
+    return findings_frame(pd.concat([part for part in parts if len(part)] or [findings_frame()]))
 
 
 @main.command()
@@ -373,6 +512,7 @@ def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @reading_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
+@profile_option
 def review(
     file: Path,
     encoding: str | None,
@@ -381,6 +521,8 @@ def review(
     reassign: bool,
     as_json: bool,
     database_url: str,
+    profile: Profile | None = None,
+    sheet: str | None = None,
 ) -> None:
     """Review a credential CSV: print its file, column and row findings.
 
@@ -390,9 +532,12 @@ def review(
     from credkit.review import ReviewOptions, review_file
 
     options = ReviewOptions(
-        reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
+        reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping, sheet=sheet
     )
-    result = review_file(file, _open(database_url), options)
+    if profile is None:
+        result = review_file(file, _open(database_url), options)
+    else:
+        result = _review_with_profile(file, _open(database_url), options, profile)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -427,6 +572,7 @@ def review(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
+@profile_option
 def import_(
     file: Path,
     encoding: str | None,
@@ -440,6 +586,8 @@ def import_(
     notify_address: str | None,
     as_json: bool,
     database_url: str,
+    profile: Profile | None = None,
+    sheet: str | None = None,
 ) -> None:
     """Import a credential CSV: review, plan, then (unless --dry-run) apply.
 
@@ -452,7 +600,7 @@ def import_(
 
     options = ReviewOptions(
         reassign=reassign, overwrite_newer=overwrite_newer, encoding=encoding,
-        delimiter=delimiter, mapping=mapping,
+        delimiter=delimiter, mapping=mapping, sheet=sheet,
     )  # fmt: skip
     if failed_rows is not None:
         check_output(failed_rows, "--failed-rows", inputs=[file], database_url=database_url)
@@ -461,7 +609,12 @@ def import_(
 
         SmtpSettings.from_env()  # a wrong setting stops the command before the import writes
     directory = _open(database_url)
-    review = review_file(file, directory, options)
+    if profile is None:
+        review = review_file(file, directory, options)
+    else:
+        from credkit.conversion import review_source
+
+        review, _conversion = review_source(file, directory, options, profile)
     if review.rejected:
         if as_json:
             click.echo(json.dumps({"run_id": None, "counts": None, "failed_rows": None,
@@ -577,6 +730,16 @@ def codes() -> None:
     click.echo(catalogue_table().to_string(index=False))
 
 
+def _save_profile(profile: Profile, path: Path) -> None:
+    """Write a profile file, as every output is written: whole or not at all (exit 3)."""
+    from credkit.profiles import save_profile
+
+    try:
+        save_profile(profile, path)
+    except OSError as error:
+        raise SetupError(write_failure(path, error)) from None
+
+
 def _notify_address(value: str | None) -> str | None:
     """The --notify address, checked before the import writes anything."""
     if value is None:
@@ -587,6 +750,76 @@ def _notify_address(value: str | None) -> str | None:
     if problem:
         raise click.BadParameter(problem, param_hint="--notify")
     return value
+
+
+@main.command()
+@click.argument("value")
+@click.option(
+    "--bits", type=click.IntRange(1, 64), default=None, help="Only formats of this many bits."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of text.")
+def decode(value: str, bits: int | None, as_json: bool) -> None:
+    """List the card formats a raw value can be, best first.
+
+    VALUE is a hex frame (2EC0C86), a bit string, FC:CN or FC/CN, or a decimal that may be a
+    facility code and card number run together. Exit status: 0 candidates listed, 1 none,
+    2 the value cannot be read.
+    """
+    from credkit.decode import UnreadableValue, candidates
+
+    try:
+        found = candidates(value, bits=bits)
+    except UnreadableValue as unreadable:
+        click.echo(f"Error: {unreadable}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps([candidate.as_dict() for candidate in found], indent=2))
+    elif not found:
+        width = f" of {bits} bits" if bits else ""
+        click.echo(f"No card format{width} fits {value!r} (or its parity bits are wrong).")
+    for number, candidate in enumerate(found if not as_json else (), start=1):
+        click.echo(f"{number}. {candidate.describe()}")
+    sys.exit(0 if found else 1)
+
+
+@main.group()
+def profile() -> None:
+    """Source profiles: how another system writes its file (see `credkit convert`)."""
+
+
+@profile.command("list")
+def profile_list() -> None:
+    """List the built-in profiles and the systems they read."""
+    from credkit.profiles import builtin_profiles, load_profile
+
+    for name in builtin_profiles():
+        click.echo(f"{name:12} {load_profile(name).system}")
+
+
+@profile.command("save")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    required=True,
+    callback=_mapping,
+    metavar='"FROM=TO"',
+    help="An accepted header mapping, as review's --map takes it.",
+)
+def profile_save(output: Path, mapping: tuple[tuple[str, str], ...]) -> None:
+    """Save accepted header mappings as a profile, to use again with --profile OUTPUT.
+
+    \b
+    Example:
+      credkit profile save site.toml --map "Facility Cod=Facility Code" --map "Badge=Card Number"
+      credkit review next-export.csv --profile site.toml
+    """  # fmt: skip
+    from credkit.profiles import mapping_profile
+
+    check_output(output, "OUTPUT")
+    _save_profile(mapping_profile(mapping, name=output.stem), output)
+    click.echo(f"Saved {len(mapping)} header mappings to {output}")
 
 
 def _login() -> str:

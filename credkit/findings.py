@@ -47,6 +47,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "row-too-long": "A row has more bytes than credkit reads in one row",
             "too-many-columns": "The header has more columns than credkit reads",
             "excel-sep-line": "The first line is Excel's sep= line, not the header",
+            "sheet-not-found": "The Excel workbook has no sheet of that name",
         },
     ),
     *_kinds("row", "error", {"extra-fields": "A row has more fields than the header"}),
@@ -57,6 +58,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
         {
             "header-folded": "A header matched after folding case, spaces and punctuation",
             "unknown-column": "A column is not part of the credential CSV and is ignored",
+            "xlsx-numbers": "Excel stored a column's cells as numbers: digits may be lost",
         },
     ),
     *_kinds(
@@ -103,6 +105,8 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "email-invalid": "The email address is not valid",
             "user-conflict": "Another user already has this External ID or Email",
             "field-too-long": "The value is longer than the directory can store",
+            "hex-old-form": "The hex value is the card number in hex, the form used before "
+            "the format had a layout; the hex is now the whole frame",
         },
     ),
     *_kinds(
@@ -118,6 +122,12 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "email-lookalike": "The email has look-alike characters (fullwidth, ligatures, ...)",
             "hex-leading-zeros": "The hex value has more leading zeros than the format's width",
             "modified-in-future": "The Modified time is in the future",
+            "card-type-candidates": "A frame without a Card Type: the formats it can be",
+            "hex-other-format": "The frame's parity fails for its Card Type but holds for another",
+            "profile-value-changed": "A source profile changed a value (the original is kept)",
+            "profile-row-skipped": "A source profile skipped a row it cannot carry over",
+            "profile-row-split": "A source row holds several credentials, one output row each",
+            "profile-no-card": "A source value that means no card was not carried over",
         },
     ),
 ]

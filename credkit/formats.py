@@ -8,10 +8,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from credkit.decode import Candidate
 
 ParityKind = Literal["even", "odd"]
 LayoutKind = Literal["wiegand frame", "serial number", "card number in hex"]
@@ -122,6 +125,7 @@ class _CompiledLayout:
     facility_code: _Placement | None
     card_number: _Placement
     constant_bits: int
+    constant_mask: int  # the positions the constants occupy
     parity_checks: tuple[_ParityCheck, ...]  # in an order the encoder can compute them in
 
 
@@ -173,13 +177,14 @@ def _compile_layout(layout: FrameLayout, bits: int) -> _CompiledLayout:
     card_number = placement(layout.card_number)
     claim(layout.card_number.positions, "the card number")
 
-    constant_bits = 0
+    constant_bits = constant_mask = 0
     for field, value in layout.constants:
         where = placement(field)
         if not 0 <= value <= where.mask:
             raise ValueError(f"constant {value} does not fit in b{field.start}-b{field.end}")
         claim(field.positions, f"the constant at b{field.start}-b{field.end}")
         constant_bits |= value << where.shift
+        constant_mask |= where.mask << where.shift
 
     parity_checks = []
     for parity_bit in _parity_encode_order(layout.parity):
@@ -194,7 +199,9 @@ def _compile_layout(layout: FrameLayout, bits: int) -> _CompiledLayout:
                 odd=parity_bit.kind == "odd",
             )
         )
-    return _CompiledLayout(facility_code, card_number, constant_bits, tuple(parity_checks))
+    return _CompiledLayout(
+        facility_code, card_number, constant_bits, constant_mask, tuple(parity_checks)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,7 +250,8 @@ def _field_many(frames: np.ndarray, where: _Placement) -> np.ndarray:
 class CardFormat:
     """One card type: its names, ranges and how its hex value is made.
 
-    Three kinds: a Wiegand ``layout`` (hex is the whole frame with parity), a ``serial_number``
+    Three kinds: a Wiegand ``layout`` (hex is the whole frame, with the parity bits the layout
+    has, if any), a ``serial_number``
     (hex is the card's serial number, zero-padded) and, for formats whose layout is not public,
     neither (hex is the card number).
     """
@@ -293,6 +301,26 @@ class CardFormat:
     def hex_digits(self) -> int:
         """The most hex digits a value of this format can have."""
         return (self.bits + 3) // 4
+
+    @property
+    def parity_bit_count(self) -> int:
+        """How many parity bits a frame of this format carries (0 without a layout)."""
+        return 0 if self.layout is None else len(self.layout.parity)
+
+    @property
+    def constant_bit_count(self) -> int:
+        """How many bits of a frame the layout fixes (Keyscan's 10-bit OEM code, Kastle's b2)."""
+        return 0 if self.layout is None else self._compiled.constant_mask.bit_count()
+
+    def constants_hold(self, frame: int) -> bool:
+        """Whether a frame has the constant bits (an OEM code, Kastle's b2) its layout fixes.
+
+        ``decode`` ignores them, since parity covers them; guessing a frame's format needs them.
+        """
+        if self.layout is None:
+            return True
+        compiled = self._compiled
+        return frame & compiled.constant_mask == compiled.constant_bits
 
     @property
     def layout_kind(self) -> LayoutKind:
@@ -534,6 +562,14 @@ class CardFormatRegistry:
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self.find(name) is not None
 
+    def candidates(self, value: str, bits: int | None = None) -> list[Candidate]:
+        """Every format a raw value (hex frame, bit string, ``FC:CN``, run-together decimal) can
+        be, best first; see ``credkit.decode``. Raises UnreadableValue for a value it cannot read.
+        """
+        from credkit.decode import candidates
+
+        return candidates(value, bits=bits, registry=self)
+
     def table(self) -> pd.DataFrame:
         """One row per format, for documentation."""
 
@@ -619,6 +655,49 @@ def _not_public(name: str, bits: int, aliases: tuple[str, ...] = ()) -> CardForm
 _HID_37_PARITY = (
     ParityBit(1, "even", _span(2, 19)),
     ParityBit(37, "odd", _span(19, 36)),
+)
+
+# These four were accepted by name only (hex = the card number in hexadecimal) until credkit
+# learnt their layouts; credkit.layout_migration recomputes the values stored that way.
+_AWID_34 = _wiegand(
+    "AWID 34-bit",
+    (),
+    34,
+    # The same parity bits as HID 34-bit: a frame cannot tell the two apart.
+    FrameLayout(
+        facility_code=BitField(2, 9),
+        card_number=BitField(10, 33),
+        parity=(ParityBit(1, "even", _span(2, 17)), ParityBit(34, "odd", _span(18, 33))),
+    ),
+    facility_code_max=255,
+    card_number_max=16_777_215,
+)
+_POINTGUARD_MDI_37 = _wiegand(
+    "PointGuard MDI 37-bit",
+    (),
+    37,
+    # b2-b3 are unused, written as 0; the parity bits are HID 37-bit's.
+    FrameLayout(facility_code=BitField(4, 7), card_number=BitField(8, 36), parity=_HID_37_PARITY),
+    facility_code_max=15,
+    card_number_max=536_870_911,
+)
+_CASI_RUSCO_40 = _wiegand(
+    "Casi Rusco 40-Bit",
+    (),
+    40,
+    # b1 and b40 are not checked by readers: written as 0, ignored on decode.
+    FrameLayout(facility_code=None, card_number=BitField(2, 39), parity=()),
+    facility_code_max=None,
+    card_number_max=274_877_906_943,
+)
+_GUARDALL_GPROX_II_36 = _wiegand(
+    "Guardall G-Prox II 36-bit",
+    (),
+    36,
+    # b1 and b36 are not checked: written as 0, ignored on decode.
+    FrameLayout(facility_code=BitField(2, 15), card_number=BitField(16, 35), parity=()),
+    facility_code_max=16_383,
+    card_number_max=1_048_575,
 )
 
 _DEFAULT_FORMATS = (
@@ -739,7 +818,7 @@ _DEFAULT_FORMATS = (
     _serial("MiFare 4-Byte (32 bit) CSN", ("MiFareClassic1K_CSN", "MiFareClassic4K_CSN"), 32),
     _serial("DESFire CSN", ("DESFire",), 56),
     _serial("HID iClass", ("iClass",), 64),
-    _not_public("Casi Rusco 40-Bit", 40),
+    _CASI_RUSCO_40,
     _not_public("Verkada DESFire", 56),
     _not_public("Third Party DESFire 40X", 40, aliases=("DESFire 40X",)),
     _not_public("Apple Wallet Pass", 64),
@@ -753,14 +832,14 @@ _DEFAULT_FORMATS = (
     _not_public("Schlage 34-bit", 34),
     _not_public("Schlage 37-bit", 37),
     _not_public("RBH 50-bit", 50),
-    _not_public("Guardall G-Prox II 36-bit", 36),
+    _GUARDALL_GPROX_II_36,
     _not_public("AMAG 32-bit", 32),
     _not_public("Securitas 37-bit", 37),
-    _not_public("PointGuard MDI 37-bit", 37),
+    _POINTGUARD_MDI_37,
     _not_public("Blackboard 64-bit", 64),
     _not_public("IDm 64-bit", 64),
     _not_public("Continental 36-bit", 36),
-    _not_public("AWID 34-bit", 34),
+    _AWID_34,
     _not_public("HID Infinity 37-bit", 37),
     _not_public("HID Ceridian 26-bit", 26),
     _not_public("iClass 35-bit", 35),

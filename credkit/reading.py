@@ -293,9 +293,11 @@ def read_csv_file(
     encoding: str | None = None,
     delimiter: str | None = None,
     max_rows: int = MAX_ROWS,
+    sheet: str | None = None,
 ) -> CsvTable:
     """Read a credential CSV file, as :func:`read_csv_bytes` reads its bytes; a missing or
-    unreadable path is an ``unreadable`` finding.
+    unreadable path is an ``unreadable`` finding. An Excel workbook (``.xlsx``) is read by
+    :mod:`credkit.workbook`, its first sheet unless ``sheet`` names one.
 
     A file larger than a few tens of megabytes has its records counted while streaming, so that
     one with more than ``max_rows`` data rows is refused without being loaded into memory; one
@@ -305,6 +307,10 @@ def read_csv_file(
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     options = _Options.check(encoding, delimiter, max_rows)
+    from credkit import workbook  # imports this module: a workbook's table is a CsvTable
+
+    if workbook.is_workbook(path):
+        return workbook.read_workbook(path, sheet=sheet, max_rows=max_rows)
     try:
         opened = _open_input(path)
         if isinstance(opened, _Outcome):

@@ -34,6 +34,7 @@ class ReviewOptions:
     delimiter: str | None = None
     mapping: tuple[tuple[str, str], ...] = ()  # accepted header mappings, as written -> expected
     max_rows: int = MAX_ROWS
+    sheet: str | None = None  # the sheet of an Excel workbook (None: its first)
 
     @property
     def rule_options(self) -> RuleOptions:
@@ -228,7 +229,11 @@ def review_file(
     """Review a credential CSV on disk against a directory."""
     options = options or ReviewOptions()
     table = read_csv_file(
-        path, encoding=options.encoding, delimiter=options.delimiter, max_rows=options.max_rows
+        path,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        max_rows=options.max_rows,
+        sheet=options.sheet,
     )
     return review_table(table, directory, options, file_name=Path(path).name)
 

@@ -18,6 +18,8 @@ from credkit.directory import (
 )
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame, mask_entry_code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
+from credkit.frame_hints import frame_hints
+from credkit.layout_migration import old_form_findings
 from credkit.schema import (
     HEX_NOISE,
     field_findings,
@@ -412,6 +414,7 @@ def _resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
     for name in pd.unique(canonical[workable]):
         in_format = workable & (canonical == name)
         _resolve_format(REGISTRY.get(name), rows[in_format], hex_clean[in_format], resolved, found)
+    found.extend(frame_hints(rows, is_card, canonical, hex_clean, found.parts))
 
 
 def _hex_without_digits(
@@ -489,6 +492,11 @@ def _resolve_format(
         )
         broken |= facility_text != ""
     if card_format.layout is not None:
+        old_form, old_form_messages = old_form_findings(
+            card_format, frame, facility, number, ~broken
+        )
+        found.add(old_form, "hex-old-form", "Card Number Hex", old_form_messages)
+        broken |= old_form
         facility, number, broken = _check_frames(
             card_format, frame, facility, number, broken, found
         )

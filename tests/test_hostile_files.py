@@ -34,7 +34,7 @@ from credkit.review import review_file
 from tests.hostile.corpus import ADA, BY_KIND, CORPUS, FORMULAS, Hostile, populate
 
 #: A review is a hang when it takes this long; this is a hang detector, not a benchmark.
-HANG_SECONDS = 30
+HANG_SECONDS = 120  # a guard against a hang, not a speed target (benchmarks measure speed)
 #: Peak RSS of a whole process reviewing 250,000 rows (the benchmarks' target, benchmarks/run.py).
 REVIEW_RSS_MB = 800
 #: What must never reach the operator's terminal from a file: control characters (but line

@@ -1,0 +1,108 @@
+"""Review hints from the decoder: the formats a frame without a Card Type can be, and the format a
+frame whose parity fails for its stated type belongs to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import pandas as pd
+
+from credkit.decode import Candidate, candidates
+from credkit.findings import finding, findings_frame, quoted
+from credkit.formats import REGISTRY
+
+#: How many candidates a hint names; `credkit decode` lists them all.
+HINT_CANDIDATES = 5
+#: How many rows of each kind get a hint: decoding costs far more than a parity check, and a
+#: file whose every frame is wrong needs the first few explained, not a million.
+HINT_ROWS = 1_000
+_HEX = re.compile("[0-9A-F]+")
+
+
+@lru_cache(maxsize=4_096)
+def _valid_frames(hex_value: str) -> tuple[Candidate, ...]:
+    return tuple(c for c in candidates(hex_value) if c.parity == "valid")
+
+
+def _is_frame(hex_value: str) -> bool:
+    return len(hex_value) <= 16 and _HEX.fullmatch(hex_value) is not None
+
+
+def _listed(found: list[Candidate]) -> str:
+    shown = "; ".join(
+        f"{c.card_type} {c.card_number if c.facility_code is None else f'{c.facility_code}/{c.card_number}'}"
+        for c in found[:HINT_CANDIDATES]
+    )
+    more = len(found) - HINT_CANDIDATES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def frame_hints(
+    rows: pd.DataFrame,
+    is_card: pd.Series,
+    canonical: pd.Series,
+    hex_clean: pd.Series,
+    earlier: Iterable[pd.DataFrame] = (),
+) -> pd.DataFrame:
+    """Findings for card rows whose Card Number Hex says more than the row does.
+
+    ``card-type-candidates``: a row with a frame and no Card Type, with the formats it can be.
+    ``hex-other-format``: a frame whose parity fails for its Card Type (a ``hex-parity`` finding
+    among the ``earlier`` findings) but holds for another format written in as many hex digits.
+    ``canonical`` is each row's canonical card type (NaN where unknown) and ``hex_clean`` the hex
+    without prefix and spaces.
+    """
+    records = []
+    untyped = is_card & (rows["Card Type"] == "") & (hex_clean != "")
+    for at in [at for at in untyped.index[untyped.to_numpy()] if _is_frame(hex_clean[at])][
+        :HINT_ROWS
+    ]:
+        found = list(_valid_frames(hex_clean[at]))
+        if found:
+            message = (
+                f"Card Number Hex {quoted(hex_clean[at])} can be a frame of: {_listed(found)} "
+                f"(best first; see `credkit decode {hex_clean[at]}`)"
+            )
+            records.append(
+                finding(
+                    "card-type-candidates",
+                    message,
+                    row=at,
+                    column="Card Type",
+                    value=hex_clean[at],
+                )
+            )
+    # Only the rows whose parity already failed are decoded again: the others are fine as typed.
+    failed = [part.loc[part["code"] == "hex-parity", "row"] for part in earlier]
+    failed_rows = pd.Index(pd.concat(failed).astype(int).unique() if failed else [])
+    checked = canonical.notna() & rows.index.isin(failed_rows)
+    shown: dict[str, int] = {}
+    for at in checked.index[checked.to_numpy()]:
+        if not _is_frame(hex_clean[at]):
+            continue
+        card_format = REGISTRY.get(canonical[at])
+        if shown.get(card_format.name, 0) >= HINT_ROWS:
+            continue
+        shown[card_format.name] = shown.get(card_format.name, 0) + 1
+        others = [
+            c
+            for c in _valid_frames(hex_clean[at])
+            if c.card_type != card_format.name and len(c.hex) == card_format.hex_digits
+        ]
+        if others:
+            message = (
+                f"Card Number Hex {quoted(hex_clean[at])} fails {card_format.name}'s parity "
+                f"but is a valid frame of: {_listed(others)}; is the Card Type right?"
+            )
+            records.append(
+                finding(
+                    "hex-other-format",
+                    message,
+                    row=at,
+                    column="Card Number Hex",
+                    value=rows.at[at, "Card Number Hex"],
+                )
+            )
+    return findings_frame(records)
