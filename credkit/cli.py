@@ -205,6 +205,21 @@ def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @reading_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@click.option(
+    "--write-corrected",
+    "corrected_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="OUT",
+    help="Write the rows without errors to OUT in canonical form, the others to "
+    "OUT's .failed.csv (or --failed-rows).",
+)
+@click.option(
+    "--failed-rows",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --write-corrected: where the rows with errors go.",
+)
 @directory_option
 def review(
     file: Path,
@@ -213,6 +228,8 @@ def review(
     mapping: tuple[tuple[str, str], ...],
     reassign: bool,
     as_json: bool,
+    corrected_out: Path | None,
+    failed_rows: Path | None,
     database_url: str,
 ) -> None:
     """Review a credential CSV: print its file, column and row findings.
@@ -225,11 +242,26 @@ def review(
     options = ReviewOptions(
         reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
     )
-    result = review_file(file, Directory(database_url), options)
+    directory = Directory(database_url)
+    result = review_file(file, directory, options)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(review_text(result))
+    if corrected_out is not None and not result.rejected:
+        from credkit.corrected import write_corrected
+
+        try:
+            written = write_corrected(result, directory, corrected_out, failed_rows)
+        except OSError as error:
+            click.echo(f"Cannot write the corrected file: {error.strerror or error}", err=True)
+            click.echo("Name a folder that exists and that you may write to.", err=True)
+            sys.exit(3)
+        click.echo(f"Wrote {written.corrected_rows} corrected rows to {corrected_out}", err=True)
+        if written.failed_path is not None:
+            click.echo(
+                f"Wrote {written.failed_rows} failed rows to {written.failed_path}", err=True
+            )
     sys.exit(result.exit_status)
 
 
