@@ -289,6 +289,26 @@ def review(
     help="E-mail the result to ADDRESS (SMTP settings: CREDKIT_SMTP_HOST, _PORT, "
     "_STARTTLS, _USER, _PASSWORD, _FROM).",
 )
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["directory", "verkada"]),
+    default="directory",
+    show_default=True,
+    help="Apply to the SQL directory, or push to Verkada Command through its API.",
+)
+@click.option(
+    "--verkada-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file holding the Verkada API key (default: VERKADA_API_KEY).",
+)
+@click.option(
+    "--verkada-url",
+    default=None,
+    metavar="URL",
+    help="The region's API URL (default: VERKADA_API_URL, else https://api.verkada.com).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
 def import_(
@@ -302,12 +322,18 @@ def import_(
     failed_rows: Path | None,
     operator: str | None,
     notify_address: str | None,
+    target: str,
+    verkada_key_file: Path | None,
+    verkada_url: str | None,
     as_json: bool,
     database_url: str,
 ) -> None:
     """Import a credential CSV: review, plan, then (unless --dry-run) apply.
 
-    Exit status: 0 no row failed, 1 some rows failed, 2 file rejected (nothing written).
+    With --to verkada, the planned changes are pushed to Verkada Command through its API
+    (review against a directory loaded with `credkit directory load`).
+    Exit status: 0 no row failed, 1 some rows failed, 2 file rejected (nothing written),
+    3 the directory or Command cannot be reached with the key given.
     """  # fmt: skip
     from credkit.importer import dry_run as plan_only
     from credkit.importer import execute_import, plan_import
@@ -319,6 +345,9 @@ def import_(
         delimiter=delimiter, mapping=mapping,
     )  # fmt: skip
     directory = Directory(database_url)
+    if target == "verkada":
+        _push_to_verkada(file, directory, options, dry_run, failed_rows, operator,
+                         notify_address, verkada_key_file, verkada_url, as_json)  # fmt: skip
     review = review_file(file, directory, options)
     if review.rejected:
         if as_json:
@@ -431,6 +460,85 @@ def directory_load(
             counts = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in result.counts.items())
             click.echo(f"Run {result.run_id}: {counts}")
     sys.exit(result.exit_status)
+
+
+def _push_to_verkada(
+    file: Path,
+    directory: Directory,
+    options: Any,
+    dry_run: bool,
+    failed_rows: Path | None,
+    operator: str | None,
+    notify_address: str | None,
+    key_file: Path | None,
+    url: str | None,
+    as_json: bool,
+) -> None:
+    """`credkit import --to verkada`: the push, its progress, its result; exits."""
+    from credkit.connectors.verkada import VerkadaSettings, push_to_verkada, read_api_key
+    from credkit.connectors.verkada.client import VerkadaFatal
+    from credkit.connectors.verkada.config import MissingApiKey, api_url
+
+    try:
+        key = "" if dry_run else read_api_key(key_file)
+    except MissingApiKey as problem:
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(3)
+    settings = VerkadaSettings(api_key=key, base_url=api_url(url))
+    with tqdm(unit="row", desc="Pushing to Verkada", disable=as_json or dry_run or None,
+              file=sys.stderr) as bar:  # fmt: skip
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            result = push_to_verkada(file, directory, settings, operator=operator or _login(),
+                                     options=options, dry_run=dry_run, progress=advance)  # fmt: skip
+        except VerkadaFatal as problem:
+            click.echo(f"Error: {problem}", err=True)
+            click.echo("Nothing was pushed.", err=True)
+            sys.exit(3)
+    review_rejected = result.rejected
+    counts = result.counts()
+    if failed_rows is not None:
+        result.write_failed_rows(failed_rows)
+    if notify_address and not dry_run:
+        from credkit.notify import send_result
+
+        problem = send_result(result, file.name, notify_address)
+        if problem:
+            click.echo(f"Warning: {problem}", err=True)
+    if as_json:
+        estimate = result.estimate
+        click.echo(json.dumps({"run_id": result.run_id, "counts": counts,
+                               "failed_rows": str(failed_rows) if failed_rows else None,
+                               "calls": estimate.calls if estimate else None,
+                               "seconds": estimate.seconds if estimate else None}))  # fmt: skip
+    else:
+        if review_rejected:
+            click.echo("File rejected: nothing pushed (review it for the findings).")
+            sys.exit(2)
+        summary = ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
+        prefix = "Dry run (nothing pushed): " if dry_run else f"Run {result.run_id}: "
+        click.echo(prefix + summary)
+        if result.estimate is not None and dry_run:
+            click.echo(result.estimate.text())
+        elif not dry_run:
+            calls = result.calls
+            click.echo(f"{calls.requests} API calls ({calls.rate_limited} rate-limited and "
+                       f"waited out, {calls.retries} retried, {calls.token_renewals} token "
+                       "renewals)")  # fmt: skip
+        if counts["fail"] and failed_rows is None:
+            failed = result.failed_rows
+            click.echo(_failed_text(failed))
+    sys.exit(2 if review_rejected else 1 if counts["fail"] else 0)
+
+
+def _failed_text(failed: pd.DataFrame) -> str:
+    """One line per failed row: its number and why."""
+    rows = zip(failed["Row"], failed["Error"], strict=True)
+    return "\n".join(f"  row {row}: {error}" for row, error in rows)
 
 
 def run_directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
