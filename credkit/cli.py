@@ -475,6 +475,13 @@ def _push_to_verkada(
     as_json: bool,
 ) -> None:
     """`credkit import --to verkada`: the push, its progress, its result; exits."""
+    try:
+        import httpx  # noqa: F401
+        import tenacity  # noqa: F401
+    except ImportError:
+        click.echo("Error: pushing to Verkada needs the verkada extra: "
+                   "pip install 'credkit[verkada]'", err=True)  # fmt: skip
+        sys.exit(3)
     from credkit.connectors.verkada import VerkadaSettings, push_to_verkada, read_api_key
     from credkit.connectors.verkada.client import VerkadaFatal
     from credkit.connectors.verkada.config import MissingApiKey, api_url

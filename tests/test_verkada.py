@@ -326,3 +326,22 @@ def test_directory_pull_pages_through_every_user(command: CommandEmulator) -> No
         seen = [user["external_id"] for user in client.iter_users()]
     assert sorted(seen) == sorted(f"P{n}" for n in range(450))
     assert client.stats.reads == 3  # 200 + 200 + 50
+
+
+def test_the_limiter_keeps_every_window_at_or_under_its_limit() -> None:
+    from credkit.connectors.verkada.limiter import WindowLimiter
+
+    now = [0.0]
+    sent: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    limiter = WindowLimiter(24, 5.0, clock=lambda: now[0], sleep=sleep)
+    for _ in range(300):
+        limiter.acquire()
+        sent.append(now[0])
+        now[0] += 0.01  # the caller sends as fast as it can
+    # No 5-second window, wherever it starts, holds more than 24 requests.
+    assert max(sum(start <= t < start + 5.0 for t in sent) for start in sent) == 24
+    assert 59.0 < sent[-1] < 65.0  # 300 requests take a minute and a bit: under 300 a minute

@@ -7,6 +7,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+_SLACK = 1e-6  # seconds
+
 
 class WindowLimiter:
     """Blocks a request until sending it keeps every sliding window of window_seconds at or
@@ -41,7 +43,9 @@ class WindowLimiter:
                 if len(self._sent) < self.limit:
                     self._sent.append(now)
                     return
-                delay = self.window_seconds - (now - self._sent[0])
+                # The slack keeps float rounding from leaving the oldest request a hair inside
+                # the window after a sleep meant to take it out (and the loop spinning).
+                delay = self.window_seconds - (now - self._sent[0]) + _SLACK
                 self.waited_seconds += delay
                 self._sleep(delay)
 
