@@ -57,7 +57,7 @@ users = sa.Table(
     sa.Column("last_name", sa.String(255), nullable=False, default=""),
     sa.Column("status", sa.String(16), nullable=False, default="active"),
     # Set when a loaded Command export no longer lists the user (credkit.loading): the user
-    # is left out of reviews but kept, since history names them. Needs a migration (H6).
+    # is left out of reviews but kept, since history names them. Migration 0004.
     sa.Column("gone_at", UtcDateTime),
     sa.CheckConstraint("status in ('active', 'suspended')", name="user_status"),
 )
