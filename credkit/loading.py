@@ -213,6 +213,8 @@ def _load_credentials(conn: sa.Connection, run_id: int, review: Review) -> dict[
         key = record["credential_key"]
         wanted = _wanted(record, now)
         before = current.get(key)
+        if before is not None and _value(record["modified"]) is None:
+            wanted["modified"] = before["modified"]  # no time given: the one known stands
         if before is None:
             action = "create"
         elif before["user_id"] != record["user_id"]:

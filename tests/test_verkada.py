@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -321,10 +322,10 @@ def test_directory_pull_pages_through_every_user(command: CommandEmulator) -> No
     from credkit.connectors.verkada.client import VerkadaClient
 
     for n in range(450):
-        command.add_user(external_id=f"P{n}")
-    with VerkadaClient(settings(command)) as client:
-        seen = [user["external_id"] for user in client.iter_users()]
-    assert sorted(seen) == sorted(f"P{n}" for n in range(450))
+        command.add_user(email=f"p{n}@example.com")
+    with VerkadaClient(settings(command, requests_per_window=1000)) as client:
+        seen = [user["email"] for user in client.iter_users()]
+    assert sorted(seen) == sorted(f"p{n}@example.com" for n in range(450))
     assert client.stats.reads == 3  # 200 + 200 + 50
 
 
@@ -345,3 +346,54 @@ def test_the_limiter_keeps_every_window_at_or_under_its_limit() -> None:
     # No 5-second window, wherever it starts, holds more than 24 requests.
     assert max(sum(start <= t < start + 5.0 for t in sent) for start in sent) == 24
     assert 59.0 < sent[-1] < 65.0  # 300 requests take a minute and a bit: under 300 a minute
+
+
+def test_directory_pull_fetches_every_user_and_resumes(
+    command: CommandEmulator, sqlite_directory: Directory, tmp_path: Path
+) -> None:
+    from credkit.connectors.verkada.pull import pull_from_verkada
+    from credkit.export import write_export
+
+    command.limits.requests_per_window = 1000
+    command.add_user(ADA, external_id="E1", email="ada@example.com", full_name="Ada Lovelace")
+    command.add_user(ALAN, external_id="E2", full_name="Alan Turing")
+    command.add_user(KIM, full_name="Kim Ng")  # no credential: not in an export either
+    command.give_card(ADA, "HID", 118, 1603)
+    command.users[ADA]["entry_code"] = "001234"
+    command.give_card(ALAN, "HID37wFacilityCode", 1000, 123456, active=False)
+    command.users[ALAN]["license_plates"].append(
+        {"license_plate_number": "ABC123", "name": "", "active": True}
+    )
+    staging = tmp_path / "pull.csv"
+    first = pull_from_verkada(sqlite_directory, settings(command), staging, operator="ops")
+    assert first.exit_status == 0 and first.counts["create"] == 4
+    # A pull that stopped after Ada leaves her rows only: the next fetches the others.
+    lines = staging.read_text(encoding="utf-8").splitlines(keepends=True)
+    staging.write_text("".join(line for line in lines if ALAN not in line), encoding="utf-8")
+    reads = command.requests
+    again = pull_from_verkada(sqlite_directory, settings(command), staging, operator="ops")
+    assert command.requests - reads == 4  # a token, one page, Alan and Kim (who has no row)
+    assert again.counts["unchanged"] == 4
+    out = tmp_path / "export.csv"
+    write_export(sqlite_directory, out)
+    rows = {(r["User ID"], r["Card Type"], r["Card Number"], r["Card Number Hex"],
+             r["License Plate"], r["Entry Code"], r["Credential Status"], r["First Name"])
+            for r in csv.DictReader(out.open(encoding="utf-8"))}  # fmt: skip
+    assert rows == {
+        (ADA, HID26, "1603", "2EC0C86", "", "", "Active", "Ada"),
+        (ADA, "", "", "", "", "001234", "Active", "Ada"),
+        (ALAN, "HID 37-bit", "123456", "003E83C481", "", "", "Inactive", "Alan"),
+        (ALAN, "", "", "", "ABC123", "", "Active", "Alan"),
+    }
+
+
+def test_the_directory_pull_command(command: CommandEmulator, tmp_path: Path) -> None:
+    command.add_user(ADA, external_id="E1", full_name="Ada Lovelace")
+    command.give_card(ADA, "HID", 1, 1)
+    url = f"sqlite:///{tmp_path / 'pulled.db'}"
+    args = ["directory", "pull", "--from", "verkada", "--verkada-url", command.url,  # type: ignore[attr-defined]
+            "--staging", str(tmp_path / "pull.csv"), "--db", url]  # fmt: skip
+    result = CliRunner().invoke(main, args, env={"VERKADA_API_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    assert "users added 1" in result.output and "create 1" in result.output
+    assert KEY not in result.output

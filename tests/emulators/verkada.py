@@ -98,6 +98,7 @@ class CommandEmulator:
             "external_id": fields.get("external_id"),
             "email": fields.get("email"),
             "employee_id": fields.get("employee_id"),
+            "full_name": fields.get("full_name"),
             "entry_code": None,
             "cards": [],
             "license_plates": [],
@@ -275,7 +276,7 @@ class CommandEmulator:
         page = ordered[start : start + size]
         following = start + size if start + size < len(ordered) else None
         members = [
-            {k: self.users[u][k] for k in ("user_id", "external_id", "email", "employee_id")}
+            {k: self.users[u][k] for k in ("user_id", "email", "employee_id", "full_name")}
             for u in page
         ]
         return {"access_members": members,
@@ -297,7 +298,7 @@ class CommandEmulator:
 
     def _get_user(self, params: dict[str, str], _body: Any) -> Any:
         user = self._user(params, ("user_id", "external_id", "email", "employee_id"))
-        return _public(user)
+        return _public({k: v for k, v in user.items() if k != "full_name"})
 
     def _new_card(self, card_type: str, facility_code: Any, card_number: Any,
                   active: bool) -> dict[str, Any]:  # fmt: skip

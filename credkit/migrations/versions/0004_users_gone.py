@@ -20,4 +20,3 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("users", sa.Column("gone_at", sa.DateTime))
-
