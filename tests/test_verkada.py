@@ -156,6 +156,10 @@ def test_a_push_applies_every_planned_change_once_and_a_second_push_writes_nothi
         run = conn.execute(sa.select(import_runs).where(import_runs.c.id == result.run_id)).one()
     assert run.options["to"] == "verkada" and KEY not in json.dumps(run.options)
     assert run.counts["fail"] == 1 and run.finished_at is not None
+    from credkit.runs import undo_run
+
+    refused = undo_run(sqlite_directory, result.run_id, operator="ops")
+    assert not refused.undone and "only credential imports can be undone" in refused.refusal
     # A second push of the same file plans the applied rows unchanged and writes nothing.
     writes = len(command.writes)
     again = push_to_verkada(file, sqlite_directory, settings(command), operator="ops",

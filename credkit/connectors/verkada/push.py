@@ -199,7 +199,9 @@ class _Pusher:
         with self.directory.engine.begin() as conn:
             self.run_id = start_run(
                 conn,
-                kind="credentials",
+                # Not "credentials": undoing it would revert the local copy only, and leave
+                # it disagreeing with Command, so `credkit runs undo` refuses it.
+                kind="verkada-push",
                 operator=operator,
                 file_name=self.review.file_name,
                 file_sha256=self.review.sha256,
