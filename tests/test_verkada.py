@@ -401,3 +401,53 @@ def test_the_directory_pull_command(command: CommandEmulator, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "users added 1" in result.output and "create 1" in result.output
     assert KEY not in result.output
+
+
+def test_the_demo_messy_file_corrected_and_pushed(command: CommandEmulator, tmp_path: Path) -> None:
+    from credkit.corrected import write_corrected
+    from credkit.demo import create_demo
+    from credkit.review import review_file
+
+    # Command's organisation is the demo's directory; the operator loads its export.
+    demo_directory = Directory(f"sqlite:///{tmp_path / 'demo.db'}")
+    demo = create_demo(demo_directory, tmp_path, user_count=40, seed=3)
+    names = {}
+    for user in demo_directory.users_frame().itertuples():
+        command.add_user(user.user_id, external_id=user.external_id, email=user.email,
+                         employee_id=user.employee_id)  # fmt: skip
+        names[user.user_id] = (user.first_name, user.last_name)
+    for held in demo_directory.credentials_frame().itertuples():
+        owner = command.users[held.user_id]
+        if held.kind == "card":
+            facility = int(held.facility_code) if held.facility_code else None
+            command.give_card(held.user_id, held.card_type, facility, int(held.card_number),
+                              active=held.status == "active")  # fmt: skip
+        elif held.kind == "license_plate":
+            owner["license_plates"].append({"license_plate_number": held.license_plate,
+                                            "name": "", "active": held.status == "active"})  # fmt: skip
+        else:
+            owner["entry_code"] = held.entry_code
+    demo_directory.dispose()
+    local = Directory(f"sqlite:///{tmp_path / 'local.db'}")
+    export = export_from(command, tmp_path / "command-export.csv", names)
+    assert load_export(export, local, operator="ops").exit_status == 0
+    # Review the messy file, fix two rows as the wizard would, write the corrected file.
+    messy = next(path for path in demo.files if path.name == "credentials-messy.csv")
+    review = review_file(messy, local, ReviewOptions(mapping=(("Facility Cod", "Facility Code"),)))
+    code = review.table.at[6, "Entry Code"]
+    review.edit({(4, "Facility Code"): "30", (6, "Entry Code"): "0" + code})
+    corrected = tmp_path / "corrected.csv"
+    written = write_corrected(review, local, corrected)
+    assert written.corrected_rows == 5
+    before = command.credential_owners()
+    result = push_to_verkada(corrected, local, settings(command, requests_per_window=1000),
+                             operator="ops")  # fmt: skip
+    assert result.counts() == {"create": 5, "update": 0, "reassign": 0, "unchanged": 0, "fail": 0}
+    assert command.credential_owners() == expected_state(
+        before, result.review.resolved, result.rows
+    )
+    assert len(command.writes) == 5
+    again = push_to_verkada(corrected, local, settings(command, requests_per_window=1000),
+                            operator="ops")  # fmt: skip
+    assert again.counts()["unchanged"] == 5 and len(command.writes) == 5
+    local.dispose()
