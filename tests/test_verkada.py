@@ -451,3 +451,13 @@ def test_the_demo_messy_file_corrected_and_pushed(command: CommandEmulator, tmp_
                             operator="ops")  # fmt: skip
     assert again.counts()["unchanged"] == 5 and len(command.writes) == 5
     local.dispose()
+
+
+def test_a_rejected_file_is_pushed_nowhere(command: CommandEmulator, tmp_path: Path) -> None:
+    file = tmp_path / "semicolons.csv"
+    file.write_text("First Name;Last Name;User ID;Card Type\nAda;L;x;HID\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'local.db'}"
+    args = ["import", str(file), "--to", "verkada", "--verkada-url", command.url, "--db", url]  # type: ignore[attr-defined]
+    result = CliRunner().invoke(main, args, env={"VERKADA_API_KEY": KEY})
+    assert result.exit_code == 2 and "File rejected: nothing pushed" in result.output
+    assert command.requests == 0
