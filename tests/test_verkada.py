@@ -190,6 +190,7 @@ def test_2000_rows_through_429s_an_expired_token_and_failed_writes(
         Fault("PUT", "/access/v1/credentials/card/deactivate", 2, "timeout", delay=2.5),
         Fault("GET", "/access/v1/access_users/user", 11, "500-before"),  # a read retried
         Fault("GET", "/access/v1/access_users/user", 40, "429"),
+        Fault("POST", "/access/v1/credentials/license_plate", 9, "429"),
     ]
     names = {user_id: ("User", str(n)) for n, user_id in enumerate(users)}
     with emulator.serving() as url:
@@ -216,7 +217,8 @@ def test_2000_rows_through_429s_an_expired_token_and_failed_writes(
                                    "unchanged": 0, "fail": 0}  # fmt: skip
         assert all(fault.fired.is_set() or fault.kind in ("500-before", "429")
                    for fault in emulator.faults)  # fmt: skip
-        assert emulator.rate_limited > 0 and result.calls.rate_limited > 0
+        # The injected 429s at least (the windows' own, too, when the machine is fast enough).
+        assert result.calls.rate_limited >= 2
         assert emulator.expired_tokens > 0 and result.calls.token_renewals > 0
         assert result.calls.retries >= 2  # the plate sent again, the read retried
         # Every change applied exactly once: one successful write per planned row.
@@ -461,3 +463,26 @@ def test_a_rejected_file_is_pushed_nowhere(command: CommandEmulator, tmp_path: P
     result = CliRunner().invoke(main, args, env={"VERKADA_API_KEY": KEY})
     assert result.exit_code == 2 and "File rejected: nothing pushed" in result.output
     assert command.requests == 0
+
+
+@pytest.mark.parametrize("client_limit", [4, 50])
+def test_the_windows_answer_429_and_the_client_limiter_stays_under_them(
+    client_limit: int,
+) -> None:
+    from credkit.connectors.verkada.client import VerkadaClient
+
+    emulator = CommandEmulator(
+        api_key=KEY, limits=EmulatorLimits(requests_per_window=5, window_seconds=0.5)
+    )
+    user_id = emulator.add_user()
+    with emulator.serving() as url:
+        emulator.url = url  # type: ignore[attr-defined]
+        limits = {"requests_per_window": client_limit, "window_seconds": 0.5,
+                  "cooldown_seconds": 0.5}  # fmt: skip
+        with VerkadaClient(settings(emulator, **limits)) as client:
+            for _ in range(12):
+                assert client.get_user(user_id=user_id)["user_id"] == user_id
+    if client_limit == 4:  # one under the emulator's 5, as the default is one under 25
+        assert emulator.rate_limited == 0 and client.stats.rate_limited == 0
+    else:  # paced too fast (as if another integration shared the budget): 429s waited out
+        assert emulator.rate_limited > 0 and client.stats.rate_limited == emulator.rate_limited
