@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,notebook,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,notebook,postgres,verkada]"
 	touch $@
 
 $(VENV)/.notebook-installed: pyproject.toml | $(BIN)/python

@@ -61,6 +61,9 @@ users = sa.Table(
     sa.Column("first_name", sa.String(255), nullable=False, default=""),
     sa.Column("last_name", sa.String(255), nullable=False, default=""),
     sa.Column("status", sa.String(16), nullable=False, default="active"),
+    # Set when a loaded Command export no longer lists the user (credkit.loading): the user
+    # is left out of reviews but kept, since history names them. Migration 0004.
+    sa.Column("gone_at", UtcDateTime),
     sa.CheckConstraint("status in ('active', 'suspended')", name="user_status"),
 )
 
@@ -654,7 +657,7 @@ class DirectoryLookup:
         """Users that have any of the given keys (key column name -> values): user_id,
         external_id, email_key, first_name, last_name."""
         columns = ["user_id", "external_id", "email_key", "first_name", "last_name"]
-        query = sa.select(*(users.c[name] for name in columns))
+        query = sa.select(*(users.c[name] for name in columns)).where(users.c.gone_at.is_(None))
         wanted = {name: _present(values) for name, values in keys.items()}
         with self.directory.engine.connect() as conn:
             if sum(len(values) for values in wanted.values()) > self.SCAN_THRESHOLD:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CONDA_EXTRAS = ("notebook", "postgres", "dev")
+CONDA_EXTRAS = ("notebook", "postgres", "verkada", "dev")
 
 
 def test_environment_yml_matches_pyproject() -> None:

@@ -1,0 +1,1 @@
+"""Connectors: credkit's directory to and from the access-control systems operators run."""
