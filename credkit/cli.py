@@ -28,6 +28,22 @@ def directory_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def _require(directory: Directory, action: str) -> None:
+    """Stop with one line (exit 3) when the connected login may not do action (see
+    credkit.privileges); before any file is read."""
+    from credkit.connection import SetupError
+    from credkit.privileges import require
+
+    try:
+        require(directory.engine, action, directory.url)  # type: ignore[arg-type]
+    except SetupError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(3)
+
+
+_OPERATOR_HELP = "Whom you run this for: recorded beside your login, never instead of it."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="credkit")
 def main() -> None:
@@ -62,6 +78,8 @@ def demo(user_count: int, out_dir: Path, seed: int, database_url: str) -> None:
     from credkit.demo import create_demo
 
     directory = Directory(database_url)
+    _require(directory, "users-import")
+    _require(directory, "import")
     existing = len(directory.users_frame())
     if existing:
         raise click.ClickException(
@@ -81,7 +99,7 @@ def users() -> None:
 
 @users.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@click.option("--operator", default=None, metavar="NAME", help=_OPERATOR_HELP)
 @directory_option
 def users_import(file: Path, operator: str | None, database_url: str) -> None:
     """Add or update users from a user CSV.
@@ -92,7 +110,9 @@ def users_import(file: Path, operator: str | None, database_url: str) -> None:
     from credkit.render import findings_text
     from credkit.users import import_users
 
-    result = import_users(Directory(database_url), file, operator=operator or _login())
+    directory = Directory(database_url)
+    _require(directory, "users-import")
+    result = import_users(directory, file, on_behalf_of=operator)
     if len(result.findings):
         click.echo(findings_text(result.findings))
     counts = ", ".join(f"{outcome} {count}" for outcome, count in result.counts.items())
@@ -143,6 +163,7 @@ def export(
         raise click.BadParameter(f"unknown card type {card_type!r}", param_hint="--card-type")
     filters = ExportFilters(status or "", card_format.name if card_format else "", user or "")
     directory = Directory(database_url)
+    _require(directory, "export")
     if output is None:
         write_export(directory, sys.stdout, keep=filters.apply)
     else:
@@ -225,7 +246,9 @@ def review(
     options = ReviewOptions(
         reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping
     )
-    result = review_file(file, Directory(database_url), options)
+    directory = Directory(database_url)
+    _require(directory, "review")
+    result = review_file(file, directory, options)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -248,7 +271,7 @@ def review(
     default=None,
     help="Write the failed rows here, with Row and Error, to fix and import again.",
 )
-@click.option("--operator", default=None, help="Who runs the import (default: your login).")
+@click.option("--operator", default=None, metavar="NAME", help=_OPERATOR_HELP)
 @click.option(
     "--notify",
     "notify_address",
@@ -287,6 +310,7 @@ def import_(
         delimiter=delimiter, mapping=mapping,
     )  # fmt: skip
     directory = Directory(database_url)
+    _require(directory, "review" if dry_run else "import")  # a dry run writes nothing
     review = review_file(file, directory, options)
     if review.rejected:
         if as_json:
@@ -311,8 +335,7 @@ def import_(
             def advance(done: int, _total: int) -> None:
                 bar.update(done - bar.n)
 
-            result = execute_import(plan, directory, operator=operator or _login(),
-                                    progress=advance)  # fmt: skip
+            result = execute_import(plan, directory, on_behalf_of=operator, progress=advance)
     counts = result.counts()
     if failed_rows is not None:
         result.write_failed_rows(failed_rows)
@@ -365,15 +388,18 @@ def runs(ctx: click.Context, database_url: str) -> None:
     if ctx.invoked_subcommand is None:
         from credkit.runs import list_runs
 
-        frame = list_runs(Directory(database_url))
+        directory = Directory(database_url)
+        _require(directory, "runs")
+        frame = list_runs(directory)
         if frame.empty:
             click.echo("No runs yet.")
             return
         for run in frame.itertuples():
             undone = f" (undone by run {int(run.undone_by)})" if pd.notna(run.undone_by) else ""
             counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
+            operator = run.operator + (f" for {run.on_behalf_of}" if run.on_behalf_of else "")
             click.echo(f"{run.id}  {run.started_at:%Y-%m-%d %H:%M}Z  {run.kind:<11} "
-                       f"{run.operator:<12} {run.file_name}  {counts}{undone}")  # fmt: skip
+                       f"{operator:<12} {run.file_name}  {counts}{undone}")  # fmt: skip
 
 
 @runs.command("show")
@@ -383,9 +409,11 @@ def runs(ctx: click.Context, database_url: str) -> None:
 def runs_show(ctx: click.Context, run_id: int, database_url: str | None) -> None:
     """Show one run and the credential changes it made."""
     from credkit.findings import mask_entry_code
+    from credkit.privileges import reads_entry_codes
     from credkit.runs import list_runs, run_changes
 
     directory = _runs_directory(ctx, database_url)
+    _require(directory, "runs")
     frame = list_runs(directory)
     run = frame[frame["id"] == run_id]
     if run.empty:
@@ -397,21 +425,30 @@ def runs_show(ctx: click.Context, run_id: int, database_url: str | None) -> None
         if key.startswith("entry_code:"):
             key = "entry_code:" + mask_entry_code(key.split(":", 1)[1])
         click.echo(f"  row {change.row}: {change.action} {key}")
+    with directory.engine.connect() as conn:
+        if not reads_entry_codes(conn):
+            click.echo("  (changes to entry codes are withheld from your login)")
 
 
 @runs.command("undo")
 @click.argument("run_id", type=int)
-@click.option("--operator", default=None, help="Who undoes the run (default: your login).")
+@click.option("--operator", default=None, metavar="NAME", help=_OPERATOR_HELP)
 @run_directory_option
 @click.pass_context
 def runs_undo(
     ctx: click.Context, run_id: int, operator: str | None, database_url: str | None
 ) -> None:
     """Revert a run; refused where a later change would be overwritten. Exit 1 when refused."""
+    from credkit.connection import SetupError
     from credkit.runs import undo_run
 
     directory = _runs_directory(ctx, database_url)
-    result = undo_run(directory, run_id, operator=operator or _login())
+    _require(directory, "undo")
+    try:
+        result = undo_run(directory, run_id, on_behalf_of=operator)
+    except SetupError as error:  # another login's run, and this one is no administrator
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(3)
     if not result.undone:
         click.echo(f"Refused: {result.refusal}", err=True)
         sys.exit(1)
@@ -434,10 +471,113 @@ def codes() -> None:
     click.echo(catalogue_table().to_string(index=False))
 
 
-def _login() -> str:
-    import getpass
+def _roles_engine(database_url: str) -> Any:
+    """The engine `credkit roles` works on; a SQLite directory has no roles (exit 3)."""
+    from credkit.connection import create_engine_for
+    from credkit.roles import NO_ROLES_ON_SQLITE
+
+    engine = create_engine_for(database_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        click.echo(f"Error: {NO_ROLES_ON_SQLITE}", err=True)
+        sys.exit(3)
+    return engine
+
+
+def _roles_call(work: Callable[[], Any]) -> Any:
+    from credkit.connection import SetupError
 
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "unknown"
+        return work()
+    except SetupError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(3)
+
+
+def _role_argument(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from credkit.roles import role_name
+
+    try:
+        return role_name(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.group(invoke_without_command=True)
+@directory_option
+@click.pass_context
+def roles(ctx: click.Context, database_url: str) -> None:
+    """PostgreSQL roles: credkit_admin, credkit_manager, credkit_viewer, and their logins.
+
+    \b
+    Examples:
+      credkit roles setup --db postgresql+psycopg://postgres@HOST/DB
+      credkit roles grant alice credkit_manager
+    On SQLite there are no roles (exit status 3).
+    """
+    ctx.obj = database_url
+    if ctx.invoked_subcommand is None:
+        from credkit.roles import role_members
+
+        engine = _roles_engine(database_url)
+        try:
+            members = _roles_call(lambda: role_members(engine))
+        finally:
+            engine.dispose()
+        for role, logins in members.items():
+            click.echo(f"{role}: {', '.join(logins) or '(no logins)'}")
+
+
+@roles.command("setup")
+@run_directory_option
+@click.pass_context
+def roles_setup(ctx: click.Context, database_url: str | None) -> None:
+    """Create the three roles and grant each what it needs; safe to run again (and after
+    `credkit db upgrade`, to grant new tables). Exit 3 when the login may not."""
+    from credkit.roles import setup_roles
+
+    url = database_url or ctx.obj
+    engine = _roles_engine(url)
+    try:
+        report = _roles_call(lambda: setup_roles(engine, url))
+    finally:
+        engine.dispose()
+    created = ", ".join(report.created_roles) or "none (all existed)"
+    click.echo(f"Roles created: {created}.")
+    click.echo(f"Granted on {len(report.tables)} tables ({', '.join(report.tables)}) and "
+               f"{len(report.sequences)} sequences; row-level security on entry codes and runs.")  # fmt: skip
+
+
+@roles.command("grant")
+@click.argument("login")
+@click.argument("role", callback=_role_argument)
+@run_directory_option
+@click.pass_context
+def roles_grant(ctx: click.Context, login: str, role: str, database_url: str | None) -> None:
+    """Make LOGIN a member of ROLE (credkit_admin, credkit_manager or credkit_viewer; or
+    admin, manager, viewer). Exit 3 when your login may not grant it."""
+    from credkit.roles import grant_role
+
+    engine = _roles_engine(database_url or ctx.obj)
+    try:
+        _roles_call(lambda: grant_role(engine, login, role))
+    finally:
+        engine.dispose()
+    click.echo(f"{login} is now a member of {role}.")
+
+
+@roles.command("revoke")
+@click.argument("login")
+@click.argument("role", callback=_role_argument)
+@run_directory_option
+@click.pass_context
+def roles_revoke(ctx: click.Context, login: str, role: str, database_url: str | None) -> None:
+    """Take ROLE from LOGIN. Exit 3 when your login may not."""
+    from credkit.roles import revoke_role
+
+    engine = _roles_engine(database_url or ctx.obj)
+    try:
+        _roles_call(lambda: revoke_role(engine, login, role))
+    finally:
+        engine.dispose()
+    click.echo(f"{login} is no longer a member of {role}.")

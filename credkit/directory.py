@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from credkit.connection import create_engine_for
 from credkit.defaults import BATCH_SIZE, database_url
+from credkit.privileges import install_operator_trigger, process_login
 
 metadata = sa.MetaData()
 
@@ -93,7 +94,12 @@ import_runs = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),  # "credentials" or "users"
+    # Who ran it, as the directory knows them: on PostgreSQL the login (current_user, set by
+    # the trigger below whatever the client sends), on SQLite the operating-system user.
     sa.Column("operator", sa.String(255), nullable=False),
+    # Whom the operator says they ran it for (--operator): a note beside the operator, never
+    # instead of it. Added by revision 0004.
+    sa.Column("on_behalf_of", sa.String(255)),
     sa.Column("started_at", UtcDateTime, nullable=False),
     sa.Column("finished_at", UtcDateTime),
     sa.Column("file_name", sa.String(1000), nullable=False),
@@ -101,6 +107,11 @@ import_runs = sa.Table(
     sa.Column("options", sa.JSON, nullable=False, default=dict),
     sa.Column("counts", sa.JSON, nullable=False, default=dict),
     sa.Column("undone_by", sa.Integer, sa.ForeignKey("import_runs.id")),
+)
+
+# New directories get the operator trigger with their table (upgraded ones from revision 0004).
+sa.event.listen(
+    import_runs, "after_create", lambda _table, conn, **_kw: install_operator_trigger(conn)
 )
 
 credential_history = sa.Table(
@@ -326,16 +337,22 @@ def start_run(
     conn: Connection,
     *,
     kind: str,
-    operator: str,
     file_name: str,
     file_sha256: str,
     options: dict[str, Any],
+    on_behalf_of: str | None = None,
 ) -> int:
-    """Record that an import starts (who, when, which file, with which options)."""
+    """Record that an import starts (who, when, which file, with which options).
+
+    The operator is not the caller's to choose: on PostgreSQL the database's trigger records
+    the connected login, on SQLite this process records its operating-system user.
+    on_behalf_of is the operator's own note of whom the run is for.
+    """
     result = conn.execute(
         import_runs.insert().values(
             kind=kind,
-            operator=operator,
+            operator=process_login(),  # replaced by current_user on PostgreSQL
+            on_behalf_of=on_behalf_of or None,
             started_at=now_utc(),
             file_name=file_name,
             file_sha256=file_sha256,

@@ -109,6 +109,8 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "hex-prefix": "The hex value had a 0x prefix or spaces",
             "plate-normalized": "The license plate was normalised",
             "entry-code-replaced": "The user's entry code will be replaced",
+            "entry-code-withheld": "Entry codes are withheld from this login: not checked "
+            "against the directory",
         },
     ),
 ]

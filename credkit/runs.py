@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from credkit.connection import SetupError
 from credkit.directory import (
     Directory,
     credential_history,
@@ -19,6 +20,7 @@ from credkit.directory import (
     start_run,
     users,
 )
+from credkit.privileges import ADMIN_ROLE, current_login, may_undo_any_run
 
 
 def list_runs(directory: Directory) -> pd.DataFrame:
@@ -53,9 +55,21 @@ class UndoResult:
     blocking_rows: list[int] = field(default_factory=list)
 
 
-def undo_run(directory: Directory, run_id: int, *, operator: str) -> UndoResult:
+def undo_run(
+    directory: Directory,
+    run_id: int,
+    *,
+    on_behalf_of: str | None = None,
+    operator: str | None = None,
+) -> UndoResult:
     """Revert every change a run made, in one transaction; refuse when a later change would be
-    overwritten (naming the rows), or when the run was undone already."""
+    overwritten (naming the rows), or when the run was undone already.
+
+    A login that is not an administrator may undo only its own runs: SetupError otherwise,
+    before anything is changed (and the database's row-level security refuses the run's
+    update should this check be bypassed). on_behalf_of (``operator`` is its name from
+    before) is a note recorded beside the undo's operator.
+    """
     with directory.engine.begin() as conn:
         run = (
             conn.execute(sa.select(import_runs).where(import_runs.c.id == run_id))
@@ -64,6 +78,12 @@ def undo_run(directory: Directory, run_id: int, *, operator: str) -> UndoResult:
         )
         if run is None:
             return UndoResult(False, refusal=f"There is no run {run_id}")
+        login = current_login(conn)
+        if run["operator"] != login and not may_undo_any_run(conn):
+            raise SetupError(
+                f"run {run_id} was recorded by {run['operator']}; your login {login} may undo "
+                f"only its own runs (another's needs {ADMIN_ROLE})"
+            )
         if run["undone_by"] is not None:
             return UndoResult(
                 False, refusal=f"Run {run_id} was undone already by run {run['undone_by']}"
@@ -90,16 +110,18 @@ def undo_run(directory: Directory, run_id: int, *, operator: str) -> UndoResult:
         undo_id = start_run(
             conn,
             kind="undo",
-            operator=operator,
+            on_behalf_of=on_behalf_of or operator,
             file_name=run["file_name"],
             file_sha256=run["file_sha256"],
             options={"undoes": run_id},
         )
         for change in changes:
             _revert(conn, change)
-        conn.execute(
+        marked = conn.execute(
             import_runs.update().where(import_runs.c.id == run_id).values(undone_by=undo_id)
         )
+        if marked.rowcount != 1:  # row-level security hid the run from this login's update
+            raise SetupError(f"the directory refused your login {login} the undo of run {run_id}")
         finish_run(conn, undo_id, {"reverted": len(changes)})
     return UndoResult(True, run_id=undo_id, reverted=len(changes))
 
