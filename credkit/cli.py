@@ -397,7 +397,8 @@ def runs(ctx: click.Context, database_url: str) -> None:
         for run in frame.itertuples():
             undone = f" (undone by run {int(run.undone_by)})" if pd.notna(run.undone_by) else ""
             counts = ", ".join(f"{k} {v}" for k, v in run.counts.items())
-            operator = run.operator + (f" for {run.on_behalf_of}" if run.on_behalf_of else "")
+            noted = run.on_behalf_of and run.on_behalf_of != run.operator
+            operator = run.operator + (f" for {run.on_behalf_of}" if noted else "")
             click.echo(f"{run.id}  {run.started_at:%Y-%m-%d %H:%M}Z  {run.kind:<11} "
                        f"{operator:<12} {run.file_name}  {counts}{undone}")  # fmt: skip
 
