@@ -203,6 +203,14 @@ def test_setup_needs_a_login_that_may_create_roles(shared: str) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_setup_needs_a_directory() -> None:
+    url = postgres_url()
+    clear(url)
+    result = run("roles", "setup", "--db", url)
+    assert result.exit_code == 3
+    assert "no credkit directory at" in result.output and "create it first" in result.output
+
+
 def test_roles_on_sqlite_say_there_are_none(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'credkit.db'}"
     for args in (["roles"], ["roles", "setup"], ["roles", "grant", "ada", "manager"]):
@@ -299,6 +307,14 @@ def test_a_viewer_cannot_import_export_or_undo(shared: str, tmp_path: Path) -> N
         assert f"credkit roles grant {VIEWER} ROLE" in line
     assert not output.exists()
     assert list_runs(Directory(shared))["undone_by"].isna().all()
+
+
+def test_a_viewer_may_plan_an_import_that_writes_nothing(shared: str, tmp_path: Path) -> None:
+    path = import_file(tmp_path, [card(ALAN, 2, 2)])
+    result = run("import", str(path), "--dry-run", "--db", as_login(shared, VIEWER))
+    assert result.exit_code == 0, result.output
+    assert "Dry run (nothing written): create 1" in result.output
+    assert list_runs(Directory(shared)).empty
 
 
 def test_the_database_refuses_a_viewer_that_bypasses_credkit(shared: str, tmp_path: Path) -> None:
