@@ -59,6 +59,7 @@ class CredkitGroup(click.Group):
         except sa.exc.DBAPIError as error:
             url = ctx.meta.get(_URL_KEY) or database_url()
             raise CommandFailed(database_error_message(error, url)) from None
+
         except BrokenPipeError:  # `credkit export | head`: the reader left early
             _silence_stdout()
             raise CommandFailed(
@@ -73,12 +74,23 @@ class CredkitGroup(click.Group):
             ) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as error:  # the last resort: a bug, named, never a traceback
+        except Exception as error:
+            if _is_driver_error(error):  # from a driver-level read or write (insert_many, ...)
+                url = ctx.meta.get(_URL_KEY) or database_url()
+                wrapped = sa.exc.DBAPIError(None, None, error)  # type: ignore[arg-type]
+                raise CommandFailed(database_error_message(wrapped, url)) from None
+            # The last resort: a bug, named, never a traceback.
             raise CommandFailed(
                 f"internal error ({type(error).__name__}); this is a bug in credkit: "
                 "please report it with the command you ran",
                 INTERNAL_ERROR,
             ) from None
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """An error of a database driver itself (sqlite3, psycopg), not wrapped by SQLAlchemy."""
+    module = type(error).__module__ or ""
+    return module == "sqlite3" or module.startswith(("psycopg", "adbc"))
 
 
 def _silence_stdout() -> None:
@@ -138,7 +150,19 @@ def operator_option(help_text: str) -> Callable[..., Any]:
 
 def _open(database_url: str, *, create: bool = False) -> Directory:
     """The directory at the URL; reading commands never create one (create=False)."""
-    return Directory(database_url, create=create)
+    try:
+        return Directory(database_url, create=create)
+    except sa.exc.ProgrammingError as error:
+        if getattr(error.orig, "sqlstate", None) != "42501":  # insufficient_privilege
+            raise
+        from credkit.privileges import GROUP_ROLES
+
+        login = sa.engine.make_url(database_url).username or "?"
+        raise SetupError(
+            f"your login {login} may not use the directory at {display_url(database_url)}: it "
+            f"has none of the roles {', '.join(GROUP_ROLES)}; ask an administrator to run "
+            f"`credkit roles grant {login} viewer` (or manager)"
+        ) from None
 
 
 def _write(path: Path, write: Callable[[Any], Any], already_done: str = "") -> Any:
@@ -147,6 +171,17 @@ def _write(path: Path, write: Callable[[Any], Any], already_done: str = "") -> A
         return write_output(path, write)
     except SetupError as error:
         raise SetupError(f"{error}{already_done}") from None
+
+
+def _require(directory: Directory, action: str) -> None:
+    """Stop (SetupError, exit 3) when the connected login may not do action (see
+    credkit.privileges); called before any file is read."""
+    from credkit.privileges import require
+
+    require(directory.engine, action, directory.url)  # type: ignore[arg-type]
+
+
+_OPERATOR_HELP = "Whom you run this for: recorded beside your login, never instead of it."
 
 
 @click.group(cls=CredkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -201,6 +236,8 @@ def demo(user_count: int, out_dir: Path, seed: int, database_url: str) -> None:
     for name in (CLEAN_FILE, MESSY_FILE):
         check_output(out_dir / name, "--out", database_url=database_url, folder_made=True)
     directory = Directory(database_url)
+    _require(directory, "users-import")
+    _require(directory, "import")
     existing = len(directory.users_frame())
     if existing:
         raise click.ClickException(
@@ -236,7 +273,7 @@ def users() -> None:
 
 @users.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@operator_option("Who runs the import (default: your login).")
+@operator_option(_OPERATOR_HELP)
 @directory_option
 def users_import(file: Path, operator: str | None, database_url: str) -> None:
     """Add or update users from a user CSV.
@@ -247,7 +284,9 @@ def users_import(file: Path, operator: str | None, database_url: str) -> None:
     from credkit.render import findings_text
     from credkit.users import import_users
 
-    result = import_users(Directory(database_url), file, operator=operator or _login())
+    directory = Directory(database_url)
+    _require(directory, "users-import")
+    result = import_users(directory, file, on_behalf_of=operator)
     if len(result.findings):
         click.echo(findings_text(result.findings))
     counts = ", ".join(f"{outcome} {count}" for outcome, count in result.counts.items())
@@ -304,6 +343,7 @@ def export(
     if output is not None:
         check_output(output, "-o", database_url=database_url)
     directory = _open(database_url)
+    _require(directory, "export")
     if output is None:
         write_export(directory, sys.stdout, keep=filters.apply)
     else:
@@ -552,6 +592,7 @@ def review(
         reassign=reassign, encoding=encoding, delimiter=delimiter, mapping=mapping, sheet=sheet
     )
     directory = _open(database_url)
+    _require(directory, "review")
     if profile is None:
         result = review_file(file, directory, options)
     else:
@@ -592,7 +633,7 @@ def review(
     default=None,
     help="Write the failed rows here, with Row and Error, to fix and import again.",
 )
-@operator_option("Who runs the import (default: your login).")
+@operator_option(_OPERATOR_HELP)
 @click.option(
     "--notify",
     "notify_address",
@@ -667,6 +708,7 @@ def import_(
 
         SmtpSettings.from_env()  # a wrong setting stops the command before the import writes
     directory = _open(database_url)
+    _require(directory, "review" if dry_run else "import")  # a dry run writes nothing
     if target == "verkada":
         _push_to_verkada(file, directory, options, dry_run, failed_rows, operator,
                          notify_address, verkada_key_file, verkada_url, as_json)  # fmt: skip
@@ -699,8 +741,7 @@ def import_(
             def advance(done: int, _total: int) -> None:
                 bar.update(done - bar.n)
 
-            result = execute_import(plan, directory, operator=operator or _login(),
-                                    progress=advance)  # fmt: skip
+            result = execute_import(plan, directory, on_behalf_of=operator, progress=advance)
     counts = result.counts()
     if failed_rows is not None:
         done = (
@@ -957,7 +998,9 @@ def runs(ctx: click.Context, database_url: str) -> None:
         from credkit.render import runs_text
         from credkit.runs import list_runs
 
-        click.echo(runs_text(list_runs(_open(database_url))))
+        directory = _open(database_url)
+        _require(directory, "runs")
+        click.echo(runs_text(list_runs(directory)))
 
 
 @runs.command("show")
@@ -965,26 +1008,33 @@ def runs(ctx: click.Context, database_url: str) -> None:
 @directory_option
 def runs_show(run_id: int, database_url: str) -> None:
     """Show one run and the credential changes it made, in row order."""
+    from credkit.privileges import reads_entry_codes
     from credkit.render import run_text
     from credkit.runs import list_runs, run_changes
 
     directory = _open(database_url)
+    _require(directory, "runs")
     frame = list_runs(directory)
     run = frame[frame["id"] == run_id]
     if run.empty:
         raise click.ClickException(f"there is no run {run_id}; `credkit runs` lists them")
     click.echo(run_text(run.iloc[0], run_changes(directory, run_id)))
+    with directory.engine.connect() as conn:
+        if not reads_entry_codes(conn):
+            click.echo("  (changes to entry codes are withheld from your login)")
 
 
 @runs.command("undo")
 @click.argument("run_id", type=int)
-@operator_option("Who undoes the run (default: your login).")
+@operator_option(_OPERATOR_HELP)
 @directory_option
 def runs_undo(run_id: int, operator: str | None, database_url: str) -> None:
     """Revert a run; refused where a later change would be overwritten. Exit 1 when refused."""
     from credkit.runs import undo_run
 
-    result = undo_run(_open(database_url), run_id, operator=operator or _login())
+    directory = _open(database_url)
+    _require(directory, "undo")
+    result = undo_run(directory, run_id, on_behalf_of=operator)
     if not result.undone:
         click.echo(f"Refused: {printable(str(result.refusal))}", err=True)
         sys.exit(1)
@@ -1142,3 +1192,100 @@ def db_upgrade(database_url: str) -> None:
         click.echo(f"The directory at {shown} is already at revision {after}.")
     else:
         click.echo(f"Upgraded the directory at {shown} from revision {before} to {after}.")
+
+
+def _roles_engine(database_url: str) -> Any:
+    """The engine `credkit roles` works on; a SQLite directory has no roles (exit 3)."""
+    from credkit.connection import create_engine_for
+    from credkit.roles import NO_ROLES_ON_SQLITE
+
+    engine = create_engine_for(database_url)
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise SetupError(NO_ROLES_ON_SQLITE)
+    return engine
+
+
+def _role_argument(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    from credkit.roles import role_name
+
+    try:
+        return role_name(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@main.group(invoke_without_command=True)
+@directory_option
+@click.pass_context
+def roles(ctx: click.Context, database_url: str) -> None:
+    """PostgreSQL roles: credkit_admin, credkit_manager, credkit_viewer, and their logins.
+
+    \b
+    Examples:
+      credkit roles setup --db postgresql+psycopg://postgres@HOST/DB
+      credkit roles grant alice credkit_manager
+    On SQLite there are no roles (exit status 3).
+    """
+    if ctx.invoked_subcommand is None:
+        from credkit.roles import role_members
+
+        engine = _roles_engine(database_url)
+        try:
+            members = role_members(engine)
+        finally:
+            engine.dispose()
+        for role, logins in members.items():
+            click.echo(f"{role}: {', '.join(logins) or '(no logins)'}")
+
+
+@roles.command("setup")
+@directory_option
+def roles_setup(database_url: str) -> None:
+    """Create the three roles and grant each what it needs; safe to run again (and after
+    `credkit db upgrade`, to grant new tables). Exit 3 when the login may not."""
+    from credkit.roles import setup_roles
+
+    url = database_url
+    engine = _roles_engine(url)
+    try:
+        report = setup_roles(engine, url)
+    finally:
+        engine.dispose()
+    created = ", ".join(report.created_roles) or "none (all existed)"
+    click.echo(f"Roles created: {created}.")
+    click.echo(f"Granted on {len(report.tables)} tables ({', '.join(report.tables)}) and "
+               f"{len(report.sequences)} sequences; row-level security on entry codes and runs.")  # fmt: skip
+
+
+@roles.command("grant")
+@click.argument("login")
+@click.argument("role", callback=_role_argument)
+@directory_option
+def roles_grant(login: str, role: str, database_url: str) -> None:
+    """Make LOGIN a member of ROLE (credkit_admin, credkit_manager or credkit_viewer; or
+    admin, manager, viewer). Exit 3 when your login may not grant it."""
+    from credkit.roles import grant_role
+
+    engine = _roles_engine(database_url)
+    try:
+        grant_role(engine, login, role)
+    finally:
+        engine.dispose()
+    click.echo(f"{login} is now a member of {role}.")
+
+
+@roles.command("revoke")
+@click.argument("login")
+@click.argument("role", callback=_role_argument)
+@directory_option
+def roles_revoke(login: str, role: str, database_url: str) -> None:
+    """Take ROLE from LOGIN. Exit 3 when your login may not."""
+    from credkit.roles import revoke_role
+
+    engine = _roles_engine(database_url)
+    try:
+        revoke_role(engine, login, role)
+    finally:
+        engine.dispose()
+    click.echo(f"{login} is no longer a member of {role}.")

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from credkit.connection import create_engine_for
 from credkit.defaults import BATCH_SIZE, database_url
 from credkit.migrations import open_directory
+from credkit.privileges import install_operator_trigger, process_login
 
 metadata = sa.MetaData()
 
@@ -62,7 +63,7 @@ users = sa.Table(
     sa.Column("last_name", sa.String(255), nullable=False, default=""),
     sa.Column("status", sa.String(16), nullable=False, default="active"),
     # Set when a loaded Command export no longer lists the user (credkit.loading): the user
-    # is left out of reviews but kept, since history names them. Migration 0004.
+    # is left out of reviews but kept, since history names them. Revision 0005.
     sa.Column("gone_at", UtcDateTime),
     sa.CheckConstraint("status in ('active', 'suspended')", name="user_status"),
 )
@@ -101,6 +102,8 @@ import_runs = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("kind", sa.String(20), nullable=False),  # "credentials" or "users"
+    # Who ran it, as the directory knows them: on PostgreSQL the login (current_user, set by
+    # the trigger below whatever the client sends), on SQLite the operating-system user.
     sa.Column("operator", sa.String(255), nullable=False),
     sa.Column("started_at", UtcDateTime, nullable=False),
     sa.Column("finished_at", UtcDateTime),
@@ -114,6 +117,14 @@ import_runs = sa.Table(
     sa.Column("owner_pid", sa.Integer),
     sa.Column("owner_host", sa.String(255)),
     sa.Column("heartbeat_at", UtcDateTime),
+    # Whom the operator says they ran it for (--operator): a note beside the operator, never
+    # instead of it. Added by revision 0006.
+    sa.Column("on_behalf_of", sa.String(255)),
+)
+
+# New directories get the operator trigger with their table (upgraded ones from revision 0006).
+sa.event.listen(
+    import_runs, "after_create", lambda _table, conn, **_kw: install_operator_trigger(conn)
 )
 
 credential_history = sa.Table(
@@ -478,13 +489,19 @@ def start_run(
     conn: Connection,
     *,
     kind: str,
-    operator: str,
     file_name: str,
     file_sha256: str,
     options: dict[str, Any],
+    on_behalf_of: str | None = None,
+    operator: str | None = None,
     live: bool = False,
 ) -> int:
     """Record that an import starts (who, when, which file, with which options).
+
+    The operator is not the caller's to choose: on PostgreSQL the database's trigger records
+    the connected login, on SQLite this process records its operating-system user.
+    on_behalf_of (``operator`` is its name from before) is the operator's own note of whom the
+    run is for.
 
     A live run (one that writes in batches after this transaction) carries the liveness mark
     from the moment it is visible: this process and host, a heartbeat, and on PostgreSQL the
@@ -495,7 +512,8 @@ def start_run(
     result = conn.execute(
         import_runs.insert().values(
             kind=kind,
-            operator=operator,
+            operator=process_login(),  # replaced by current_user on PostgreSQL
+            on_behalf_of=(on_behalf_of or operator) or None,
             started_at=now,
             file_name=file_name,
             file_sha256=file_sha256,

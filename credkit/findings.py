@@ -128,6 +128,8 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "profile-row-skipped": "A source profile skipped a row it cannot carry over",
             "profile-row-split": "A source row holds several credentials, one output row each",
             "profile-no-card": "A source value that means no card was not carried over",
+            "entry-code-withheld": "Entry codes are withheld from this login: not checked "
+            "against the directory",
         },
     ),
 ]

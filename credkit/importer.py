@@ -124,11 +124,15 @@ def execute_import(
     plan: Plan,
     directory: Directory,
     *,
-    operator: str,
+    on_behalf_of: str | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    operator: str | None = None,
 ) -> ImportResult:
     """Apply a plan in batches, each in one transaction, each row completely or not at all.
+
+    The run records its operator as the directory sees them (see credkit.privileges);
+    on_behalf_of (``operator`` is its name from before) is a note recorded beside it.
 
     Every batch is written on the condition that the directory still holds what the review
     saw: new credentials are guarded by the database's own constraints (no one took the key,
@@ -151,7 +155,7 @@ def execute_import(
             run_id = start_run(
                 conn,
                 kind="credentials",
-                operator=operator,
+                on_behalf_of=on_behalf_of or operator,
                 file_name=review.file_name,
                 file_sha256=review.sha256,
                 options=_recorded_options(review),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -74,6 +74,16 @@ def _counts_text(counts: object) -> str:
     return ", ".join(f"{printable(str(name))} {count}" for name, count in counts.items())
 
 
+def _operator_text(run: Any) -> str:
+    """The login that ran it, and whom it was for when the operator noted someone else."""
+    fields = run if isinstance(run, pd.Series) else run._asdict()
+    operator = printable(str(fields["operator"]))
+    noted = fields.get("on_behalf_of")
+    if isinstance(noted, str) and noted and noted != fields["operator"]:
+        return f"{operator} for {printable(noted)}"
+    return operator
+
+
 def _run_counts_text(run: object) -> str:
     """A finished run's counts; a running or interrupted one's state and what it wrote so far."""
     state = getattr(run, "state", "finished")
@@ -95,7 +105,7 @@ def runs_text(runs: pd.DataFrame) -> str:
             "run": runs["id"].astype(str),
             "started": runs["started_at"].map(lambda t: _when(t, "%Y-%m-%d %H:%M")),
             "kind": runs["kind"].map(printable),
-            "operator": runs["operator"].map(printable),
+            "operator": [_operator_text(run) for run in runs.itertuples()],
             "file": runs["file_name"].map(printable),
             "counts": [_run_counts_text(run) for run in runs.itertuples()],
             "undone": runs["undone_by"].map(_undone_text),
@@ -112,7 +122,7 @@ def run_text(run: pd.Series, changes: pd.DataFrame) -> str:
     chosen = [name for name, value in options.items() if value] if isinstance(options, dict) else []
     lines = [
         f"Run {int(run['id'])}: {printable(str(run['kind']))} import of "
-        f"{printable(str(run['file_name']))} by {printable(str(run['operator']))}",
+        f"{printable(str(run['file_name']))} by {_operator_text(run)}",
         f"  started   {_when(run['started_at'])}",
         f"  finished  {_when(run['finished_at'])}",
         f"  counts    {_counts_text(run['counts'])}",

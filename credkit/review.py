@@ -14,9 +14,11 @@ from credkit.columns import HEADERS, ColumnReview, review_columns
 from credkit.defaults import MAX_ROWS
 from credkit.directory import Directory, DirectoryLookup
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame
+from credkit.privileges import reads_entry_codes
 from credkit.reading import CsvTable, read_csv_bytes, read_csv_file, strip_formula_prefix
 from credkit.rules import (
     RESOLVED_COLUMNS,
+    FindingsBuilder,
     RuleOptions,
     duplicate_findings,
     first_rows_in,
@@ -56,6 +58,9 @@ class Review:
     column_review: ColumnReview | None = None
     lookup: DirectoryLookup | None = field(default=None, repr=False)
     edited_cells: dict[tuple[int, str], str] = field(default_factory=dict)  # by edit()
+    # The directory hides its entry codes from this login (a credkit_viewer): entry-code rows
+    # could not be checked against it, and say so.
+    entry_codes_withheld: bool = False
     _sharing: tuple[ValueCodes, ValueCodes, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -142,9 +147,23 @@ class Review:
         keep = ~self.rows["row"].isin(edited) & ~(
             self.rows["row"].isin(touched) & (self.rows["code"] == "duplicate-in-file")
         )
-        changed = findings_frame(pd.concat([findings, duplicates], ignore_index=True))
+        withheld = self._withheld(self.table.loc[edited], resolved)
+        changed = findings_frame(pd.concat([findings, duplicates, withheld], ignore_index=True))
         self.rows = findings_frame(pd.concat([self.rows[keep], changed], ignore_index=True))
         return changed
+
+    def _withheld(self, rows: pd.DataFrame, resolved: pd.DataFrame) -> pd.DataFrame:
+        """A warning on each entry-code row when the directory withholds entry codes."""
+        found = FindingsBuilder(rows)
+        if self.entry_codes_withheld:
+            found.add(
+                resolved["kind"] == "entry_code",
+                "entry-code-withheld",
+                "Entry Code",
+                "The directory withholds entry codes from your login, so whether this one is "
+                "in use, or replaces the user's, was not checked; a manager's import checks it",
+            )
+        return found.frame()
 
     def _rows_sharing(self, keys: set[str], users: set[str]) -> pd.Index:
         """Rows whose credential is one of keys, or whose entry code belongs to one of users."""
@@ -277,12 +296,15 @@ def review_table(
     table = expected_columns(csv_table, column_review)
     review.table = table
     review.lookup = DirectoryLookup(directory)
+    with directory.engine.connect() as conn:
+        review.entry_codes_withheld = not reads_entry_codes(conn)
     findings, resolved = resolve_rows(table, review.lookup, options.rule_options)
     duplicates = duplicate_findings(resolved, first_rows_in(resolved))
+    withheld = review._withheld(table, resolved)
     # object dtype throughout, so that re-reviewed rows can be written back whatever they hold
     review.resolved = resolved.astype(object)
     review.rows = findings_frame(
-        pd.concat([shape_findings, findings, duplicates], ignore_index=True)
+        pd.concat([shape_findings, findings, duplicates, withheld], ignore_index=True)
     )
     return review
 

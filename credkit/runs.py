@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from credkit.connection import SetupError
 from credkit.directory import (
     HOST,
     RUN_LOCK_CLASS,
@@ -24,6 +25,7 @@ from credkit.directory import (
     users,
     write_transaction,
 )
+from credkit.privileges import ADMIN_ROLE, current_login, may_undo_any_run
 
 #: How long a SQLite run's heartbeat (one per batch) may be silent before the run counts as
 #: interrupted, when its process cannot be asked (another host) or its id may have been reused.
@@ -148,22 +150,40 @@ class UndoResult:
     blocking_rows: list[int] = field(default_factory=list)
 
 
-def undo_run(directory: Directory, run_id: int, *, operator: str) -> UndoResult:
+def undo_run(
+    directory: Directory,
+    run_id: int,
+    *,
+    on_behalf_of: str | None = None,
+    operator: str | None = None,
+) -> UndoResult:
     """Revert every change a run made, in one transaction; refuse when the run is still
     importing, when a later change would be overwritten (naming the rows), or when the run
-    was undone already. A run that was interrupted (its process gone) may be undone."""
+    was undone already. A run that was interrupted (its process gone) may be undone.
+
+    A login that is not an administrator may undo only its own runs: SetupError otherwise,
+    before anything is changed (and the database's row-level security refuses the run's
+    update should this check be bypassed). on_behalf_of (``operator`` is its name from
+    before) is a note recorded beside the undo's operator.
+    """
     with directory.engine.connect() as conn:
         with write_transaction(conn):
-            result = _undo(conn, run_id, operator)
+            result = _undo(conn, run_id, on_behalf_of or operator)
             if not result.undone:
                 conn.rollback()
         return result
 
 
-def _undo(conn: sa.Connection, run_id: int, operator: str) -> UndoResult:
+def _undo(conn: sa.Connection, run_id: int, on_behalf_of: str | None) -> UndoResult:
     run = conn.execute(sa.select(import_runs).where(import_runs.c.id == run_id)).mappings().first()
     if run is None:
         return UndoResult(False, refusal=f"There is no run {run_id}")
+    login = current_login(conn)
+    if run["operator"] != login and not may_undo_any_run(conn):
+        raise SetupError(
+            f"run {run_id} was recorded by {run['operator']}; your login {login} may undo "
+            f"only its own runs (another's needs {ADMIN_ROLE})"
+        )
     if run["undone_by"] is not None:
         return UndoResult(
             False, refusal=f"Run {run_id} was undone already by run {run['undone_by']}"
@@ -196,7 +216,7 @@ def _undo(conn: sa.Connection, run_id: int, operator: str) -> UndoResult:
     undo_id = start_run(
         conn,
         kind="undo",
-        operator=operator,
+        on_behalf_of=on_behalf_of,
         file_name=run["file_name"],
         file_sha256=run["file_sha256"],
         options={"undoes": run_id},
@@ -206,7 +226,9 @@ def _undo(conn: sa.Connection, run_id: int, operator: str) -> UndoResult:
         .where(import_runs.c.id == run_id, import_runs.c.undone_by.is_(None))
         .values(undone_by=undo_id)
     )
-    if claimed.rowcount != 1:  # another undo of the same run committed first
+    if claimed.rowcount != 1:  # another undo committed first, or row-level security hid the run
+        if not may_undo_any_run(conn) and run["operator"] != login:
+            raise SetupError(f"the directory refused your login {login} the undo of run {run_id}")
         return UndoResult(False, refusal=f"Run {run_id} was undone already, just now")
     for change in changes:
         _revert(conn, change)

@@ -53,9 +53,17 @@ class UserImportResult:
 
 
 def import_users(
-    directory: Directory, path: str | Path, *, operator: str = "unknown"
+    directory: Directory,
+    path: str | Path,
+    *,
+    on_behalf_of: str | None = None,
+    operator: str | None = None,
 ) -> UserImportResult:
-    """Add users, or update them matched by External ID then Email; bad rows are reported."""
+    """Add users, or update them matched by External ID then Email; bad rows are reported.
+
+    The run's operator is the login the directory sees; on_behalf_of (``operator`` is its
+    name from before) is a note recorded beside it.
+    """
     table = read_csv_file(path)
     result = UserImportResult()
     records: list[dict[str, object]] = table.findings.to_dict("records")
@@ -111,7 +119,7 @@ def import_users(
         result.run_id = record_run(
             conn,
             kind="users",
-            operator=operator,
+            on_behalf_of=on_behalf_of or operator,
             file_name=Path(path).name,
             file_sha256=table.sha256,
             options={},

@@ -27,6 +27,7 @@ from credkit.cli import main
 from credkit.connection import display_url
 from credkit.directory import Directory, NewUser, credentials, import_runs
 from credkit.importer import execute_import, plan_import
+from credkit.privileges import process_login
 from credkit.review import review_bytes
 from tests.conftest import clear_postgres, postgres_url
 from tests.support import ADA, ALAN
@@ -625,7 +626,8 @@ def test_runs_show_is_a_table_in_row_order(tmp_path: Path) -> None:
     shown = invoke("runs", "show", "1", "--db", url)
     assert shown.exit_code == 0
     lines = shown.output.splitlines()
-    assert lines[0] == "Run 1: credentials import of plates.csv by ops"
+    login = process_login()  # the run's operator; --operator is the note beside it
+    assert lines[0] == f"Run 1: credentials import of plates.csv by {login} for ops"
     assert "  undone by run 2" in lines
     assert "None" not in shown.output and "{" not in shown.output
     header = lines.index("row  action  credential")

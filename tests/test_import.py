@@ -20,6 +20,7 @@ from credkit.directory import (
 from credkit.export import write_export
 from credkit.formats import REGISTRY
 from credkit.importer import execute_import, plan_import
+from credkit.privileges import current_login
 from credkit.review import ReviewOptions, review_bytes, review_file
 from credkit.runs import list_runs, undo_run
 from tests.support import (
@@ -269,7 +270,12 @@ def test_runs_record_operator_file_and_counts(staffed: Directory) -> None:
     result = run_import(staffed, [card_row(ALAN, 3, 3)])
     (run,) = list_runs(staffed).to_dict("records")
     assert run["id"] == result.run_id
-    assert (run["operator"], run["file_name"], run["kind"]) == ("tester", "test.csv", "credentials")
+    # The operator is who the directory saw (#15): the login on PostgreSQL, the process's
+    # user on SQLite; the caller's name is only the note beside it.
+    with staffed.engine.connect() as conn:
+        login = current_login(conn)
+    assert (run["operator"], run["on_behalf_of"]) == (login, "tester")
+    assert (run["file_name"], run["kind"]) == ("test.csv", "credentials")
     assert run["counts"]["create"] == 1 and run["finished_at"] is not None
     assert len(run["file_sha256"]) == 64
 

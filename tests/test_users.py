@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from credkit.directory import Directory, NewUser
+from credkit.privileges import current_login
 from credkit.users import import_users
 
 HEADER = "First Name,Last Name,External ID,Employee ID,Email\n"
@@ -86,7 +87,10 @@ def test_a_run_is_recorded(directory: Directory, tmp_path: Path) -> None:
     result = import_users(directory, write(tmp_path, "Ada,Lovelace,E1,,\n"), operator="ops")
     (run,) = list_runs(directory).to_dict("records")
     assert run["id"] == result.run_id
-    assert (run["kind"], run["operator"], run["file_name"]) == ("users", "ops", "users.csv")
+    with directory.engine.connect() as conn:
+        login = current_login(conn)  # the directory's login, never the caller's name (#15)
+    assert (run["kind"], run["operator"], run["on_behalf_of"]) == ("users", login, "ops")
+    assert run["file_name"] == "users.csv"
     assert run["counts"]["create"] == 1 and len(run["file_sha256"]) == 64
 
 

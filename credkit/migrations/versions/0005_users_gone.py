@@ -1,7 +1,7 @@
 """Users carry gone_at: set when a loaded Command export no longer lists them.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 
 A gone user is left out of reviews (credkit.directory.DirectoryLookup) but kept, since the
@@ -12,8 +12,8 @@ See credkit.loading.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
