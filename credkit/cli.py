@@ -47,6 +47,13 @@ class CommandFailed(click.ClickException):
         self.exit_code = exit_code
 
 
+#: What Ctrl-C prints (exit 130).
+_INTERRUPTED_MESSAGE = (
+    "interrupted: nothing is half-written (an import keeps the batches it had committed, "
+    "see `credkit runs`); run the command again to finish"
+)
+
+
 class CredkitGroup(click.Group):
     """The top-level group: turns setup errors, database errors and Ctrl-C into a message and
     an exit status instead of a traceback."""
@@ -54,37 +61,54 @@ class CredkitGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SetupError as error:
-            raise CommandFailed(str(error)) from None
-        except sa.exc.DBAPIError as error:
-            url = ctx.meta.get(_URL_KEY) or database_url()
-            raise CommandFailed(database_error_message(error, url)) from None
-
-        except BrokenPipeError:  # `credkit export | head`: the reader left early
-            _silence_stdout()
+        except Exception as error:
+            if not _interrupted(error):
+                raise self._failure(ctx, error) from None
             raise CommandFailed(
+                _INTERRUPTED_MESSAGE, INTERRUPTED
+            ) from None  # Ctrl-C, then the driver's cleanup failed on top
+        except KeyboardInterrupt:
+            raise CommandFailed(_INTERRUPTED_MESSAGE, INTERRUPTED) from None
+
+    @staticmethod
+    def _failure(ctx: click.Context, error: Exception) -> Exception:
+        """The message and status an exception stands for (click's own pass unchanged)."""
+        if isinstance(error, click.ClickException | click.exceptions.Exit | click.Abort):
+            return error
+        if isinstance(error, SetupError):
+            return CommandFailed(str(error))
+        if isinstance(error, sa.exc.DBAPIError):
+            url = ctx.meta.get(_URL_KEY) or database_url()
+            return CommandFailed(database_error_message(error, url))
+        if isinstance(error, BrokenPipeError):  # `credkit export | head`: the reader left early
+            _silence_stdout()
+            return CommandFailed(
                 "standard output was closed before everything was written (a pipe that "
                 "stopped reading?); write to a file with -o to keep all of it"
-            ) from None
-        except KeyboardInterrupt:
-            raise CommandFailed(
-                "interrupted: nothing is half-written (an import keeps the batches it had "
-                "committed, see `credkit runs`); run the command again to finish",
-                INTERRUPTED,
-            ) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise
-        except Exception as error:
-            if _is_driver_error(error):  # from a driver-level read or write (insert_many, ...)
-                url = ctx.meta.get(_URL_KEY) or database_url()
-                wrapped = sa.exc.DBAPIError(None, None, error)  # type: ignore[arg-type]
-                raise CommandFailed(database_error_message(wrapped, url)) from None
-            # The last resort: a bug, named, never a traceback.
-            raise CommandFailed(
-                f"internal error ({type(error).__name__}); this is a bug in credkit: "
-                "please report it with the command you ran",
-                INTERNAL_ERROR,
-            ) from None
+            )
+        if _is_driver_error(error):  # from a driver-level read or write (insert_many, ...)
+            url = ctx.meta.get(_URL_KEY) or database_url()
+            wrapped = sa.exc.DBAPIError(None, None, error)  # type: ignore[arg-type]
+            return CommandFailed(database_error_message(wrapped, url))
+        # The last resort: a bug, named, never a traceback.
+        return CommandFailed(
+            f"internal error ({type(error).__name__}); this is a bug in credkit: "
+            "please report it with the command you ran",
+            INTERNAL_ERROR,
+        )
+
+
+def _interrupted(error: BaseException) -> bool:
+    """Whether error happened while handling a Ctrl-C (SQLite's rollback of a connection the
+    interrupt left closed raises ProgrammingError, the KeyboardInterrupt as its context)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _is_driver_error(error: BaseException) -> bool:
