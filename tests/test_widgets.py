@@ -290,7 +290,7 @@ def test_the_path_box_loads_a_file_on_the_server(demo) -> None:
     wizard = ImportWizard(directory, operator="tester")
     wizard.chooser.path.value = str(folder / "missing.csv")
     wizard.chooser.load_button.click()
-    assert "No file named 'missing.csv'" in unescape(wizard.chooser.message.value)
+    assert "No file at 'missing.csv'" in unescape(wizard.chooser.message.value)
     assert str(folder) not in wizard.chooser.message.value
     wizard.chooser.path.value = str(folder / CLEAN_FILE)
     wizard.chooser.load_button.click()

@@ -18,7 +18,7 @@ from credkit.notebook.fixes import BulkFixes
 from credkit.notebook.grid import Edits, RowGrid
 from credkit.notebook.importing import ImportPanel
 from credkit.notebook.reports import ReportsPanel
-from credkit.notebook.upload import DEFAULT_UPLOAD_LIMIT_MIB, FileChooser
+from credkit.notebook.upload import FileChooser, configured_upload_limit_mib
 from credkit.review import Review, review_bytes, review_file
 
 
@@ -46,7 +46,7 @@ class ImportWizard:
         operator: str | None = None,
         *,
         download_folder: str | Path | None = None,
-        upload_limit_mib: float = DEFAULT_UPLOAD_LIMIT_MIB,
+        upload_limit_mib: float | None = None,
     ) -> None:
         self.directory = directory
         self.operator = operator or getpass.getuser()
@@ -55,7 +55,9 @@ class ImportWizard:
         self._source: _Source | None = None
         self.status = widgets.HTML()
         self.chooser = FileChooser(
-            self.load_bytes, self.load_path, upload_limit_mib=upload_limit_mib
+            self.load_bytes,
+            self.load_path,
+            upload_limit_mib=upload_limit_mib or configured_upload_limit_mib(),
         )
         self.choices = ReviewChoices(on_change=self.review_again)
         self.reports = ReportsPanel()

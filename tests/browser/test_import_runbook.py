@@ -70,12 +70,11 @@ def test_an_operator_imports_the_messy_file_in_jupyterlab(tmp_path: Path, demo) 
     failing_before = list(expected.failing_rows)
     credentials_before = len(directory.credentials_frame())
 
-    # The runbook, pointed at the demo directory. The copy ends with the wizard's cell: the
-    # code half below it would import the same file into the same directory by itself.
+    # The runbook, pointed at the demo directory (Run All writes nothing: only Import does).
     lab_root = tmp_path / "lab"
     lab_root.mkdir()
-    parameters = {"directory_url": directory.url, "csv_path": str(messy), "operator": "browser"}
-    runbook_copy(RUNBOOK, lab_root / NOTEBOOK, parameters, last_cell_containing="ImportWizard(")
+    parameters = {"directory_url": directory.url, "operator": "browser"}
+    runbook_copy(RUNBOOK, lab_root / NOTEBOOK, parameters)
     large = _large_credentials_csv(folder / CLEAN_FILE, tmp_path / LARGE_FILE, LARGE_BYTES)
 
     from playwright.sync_api import expect
