@@ -20,10 +20,10 @@ pytest.importorskip("ipydatagrid")
 from credkit.columns import HEADERS  # noqa: E402
 from credkit.demo import CLEAN_FILE, MESSY_FILE, create_demo  # noqa: E402
 from credkit.directory import Directory  # noqa: E402
+from credkit.formats import REGISTRY  # noqa: E402
 from credkit.notebook import ExportFilters, ExportPanel, ImportWizard  # noqa: E402
 from credkit.notebook.charts import findings_by_column_and_code  # noqa: E402
 from credkit.notebook.downloads import csv_download_html, decode_data_uri  # noqa: E402
-from credkit.formats import REGISTRY  # noqa: E402
 from credkit.notebook.fixes import fixes_for  # noqa: E402
 from credkit.notebook.grid import PAGE_SIZE, RowGrid  # noqa: E402
 from credkit.notebook.wizard import COLUMNS, FILE, OPTIONS, PLAN, RESULT, ROWS, STEPS  # noqa: E402
