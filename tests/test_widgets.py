@@ -164,12 +164,12 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     # The entry code's suggestion, on its row, applied with its button.
     select(wizard, SHORT_CODE)
     assert "entry-code-leading-zeros" in grid.findings.value
-    action(wizard, "Entry code with its leading zero").click()
+    action(wizard, "Entry code with a leading zero").click()
     assert codes_at(wizard, SHORT_CODE) - {"entry-code-replaced"} == set()
 
     # The card of another user: reassigned for this row only; the global option stays off.
     select(wizard, OTHER_USERS_CARD)
-    action(wizard, "Reassign this credential").click()
+    action(wizard, "Reassign to this row").click()
     assert wizard.plan.rows.at[OTHER_USERS_CARD, "outcome"] == "reassign"
     assert not wizard.choices.reassign.value
 
@@ -265,7 +265,7 @@ def test_entry_codes_are_masked_until_one_is_revealed(demo) -> None:
     masked = wizard.grid.shown.at[SHORT_CODE, "Entry Code"]
     wizard.grid.handle_cell_change({"row": position, "column": "Entry Code", "value": masked})
     assert wizard.edits == {}
-    action(wizard, "Reveal this row's entry code").click()
+    action(wizard, "Reveal the entry code").click()
     assert wizard.grid.shown.at[SHORT_CODE, "Entry Code"] == code
 
 
@@ -329,7 +329,7 @@ def test_hex_fixes_either_way(demo) -> None:
     wizard.load_bytes(csv_text([card]).encode(), "mismatch.csv")
     fixes = fixes_for(wizard.review, 2, "hex-mismatch")
     assert [fix.label.split(":")[0] for fix in fixes] == [
-        "Hex from facility code and card number", "Numbers from the hex",
+        "Hex from the numbers", "Numbers from the hex",
     ]  # fmt: skip
     assert fixes[1].edits[(2, "Card Number")] == "1"
     wizard.apply_row_fix(fixes[0])

@@ -38,13 +38,14 @@ def working_copies(source: Path = NOTEBOOKS, target: Path = WORKING_COPIES) -> l
     return copied
 
 
-def environment(base: Path, database_url: str = DEMO_URL) -> dict[str, str]:
+def environment(base: Path, database_url: str = DEMO_URL, *, app: bool = False) -> dict[str, str]:
     """What the runbooks read: the directory, the folder relative paths start from, the upload
-    limit of the server."""
+    limit of the server (Voilà keeps Jupyter Server's default 10 MiB: it reads no
+    jupyter_server_config.py; larger files go through the path box)."""
     return {
         "CREDKIT_DATABASE_URL": database_url,
         "CREDKIT_BASE_DIR": str(base),
-        "CREDKIT_UPLOAD_LIMIT_MIB": UPLOAD_LIMIT_MIB,
+        "CREDKIT_UPLOAD_LIMIT_MIB": "10" if app else UPLOAD_LIMIT_MIB,
     }
 
 
@@ -65,12 +66,10 @@ def app_command(python: str, root: Path) -> list[str]:
         python,
         "-m",
         "voila",
-        f"--config={CONFIG}",
         f"--Voila.root_dir={root}",
         "--strip_sources=True",
         "--VoilaConfiguration.show_tracebacks=False",
-        *_root_flag(),
-    ]
+    ]  # Voilà runs as root without being told (it has no --allow-root)
 
 
 def app_folder(source: Path = NOTEBOOKS, target: Path = WORKING_COPIES / "app") -> Path:
@@ -90,7 +89,7 @@ def main(arguments: list[str]) -> None:
     url = given[0] if given else DEMO_URL
     for copy in working_copies():
         print(f"working copy: {copy.relative_to(REPO)}")
-    os.environ.update(environment(REPO, url))
+    os.environ.update(environment(REPO, url, app=kind == "app"))
     if kind == "lab":
         notebook = str((WORKING_COPIES / FIRST_NOTEBOOK).relative_to(REPO))
         command = lab_command(sys.executable, REPO, notebook)

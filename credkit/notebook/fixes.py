@@ -103,7 +103,7 @@ def fixes_for(review: Review, row: int, code: str) -> list[RowFix]:
     elif code in ("hex-parity", "hex-mismatch", "hex-byte-order"):
         edits = _frame_from_numbers(review, row)
         hex_value = next(iter(edits.values()), "")
-        candidates.append((f"Hex from facility code and card number: {hex_value}", edits, True))
+        candidates.append((f"Hex from the numbers: {hex_value}", edits, True))
         if code == "hex-mismatch":
             decoded = _numbers_from_frame(review, row)
             shown = ", ".join(f"{h} {v}" for (_, h), v in decoded.items())
@@ -112,7 +112,7 @@ def fixes_for(review: Review, row: int, code: str) -> list[RowFix]:
         code_text = table.at[row, "Entry Code"]
         padded = code_text.zfill(4) if len(code_text) < 4 else "0" + code_text
         candidates.append(
-            ("Entry code with its leading zero (a guess)", {(row, "Entry Code"): padded}, False)
+            ("Entry code with a leading zero (a guess)", {(row, "Entry Code"): padded}, False)
         )
     return [
         RowFix(row, code, label, edits, computed)

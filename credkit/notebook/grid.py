@@ -13,7 +13,6 @@ from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
 from credkit.columns import HEADERS
 from credkit.findings import mask_entry_code
-from credkit.notebook.outputs import frame_html
 from credkit.review import Review
 
 #: Rows on one page of the grid: the browser receives a whole page at every page change.
@@ -106,6 +105,46 @@ def row_findings(review: Review, row: int) -> pd.DataFrame:
     return review.rows.loc[at_row, ["column", "code", "severity", "message"]]
 
 
+#: Pixels per character of the grid's 12px font, the cell padding, and the widths allowed.
+CHARACTER_PX, PADDING_PX = 6.2, 14
+#: A header's text is wider than a value's, and shares its cell with the filter icon.
+HEADER_CHARACTER_PX, HEADER_PADDING_PX = 6.6, 24
+MIN_WIDTH, MAX_WIDTH, STATUS_WIDTH = 44, 240, 100
+ROW_HEADER_WIDTH = 48
+ROW_PX, GRID_MIN_HEIGHT, GRID_MAX_HEIGHT = 20, 120, 440
+
+
+def fitted_widths(frame: pd.DataFrame) -> dict[str, int]:
+    """Column widths fitted to the header and the values shown; the status column kept narrow
+    (the panel beside the grid says it in full)."""
+    widths = {}
+    for column in frame.columns:
+        longest = max([0, *frame[column].astype(str).str.len().tolist()])
+        width = int(
+            max(
+                longest * CHARACTER_PX + PADDING_PX,
+                len(column) * HEADER_CHARACTER_PX + HEADER_PADDING_PX,
+            )
+        )
+        cap = STATUS_WIDTH if column == STATUS else MAX_WIDTH
+        widths[column] = max(MIN_WIDTH, min(cap, width))
+    return widths
+
+
+def findings_list_html(found: pd.DataFrame) -> str:
+    """A row's findings for the narrow panel: the column and code, then the message in full."""
+    items = []
+    for finding in found.itertuples():
+        colour = "#b00020" if finding.severity == "error" else "#8a6d00"
+        column = finding.column if isinstance(finding.column, str) else "The row"
+        items.append(
+            f'<li style="margin-bottom:6px"><b>{html.escape(column)}</b>: '
+            f'<span style="color:{colour}">{html.escape(finding.code)} '
+            f"({html.escape(finding.severity)})</span><br>{html.escape(finding.message)}</li>"
+        )
+    return f'<ul style="padding-left:18px;margin:4px 0">{"".join(items)}</ul>'
+
+
 def _tint(header: str) -> VegaExpr:
     status = f"cell.metadata.data['{STATUS}']"
     return VegaExpr(
@@ -165,11 +204,10 @@ class RowGrid:
             self.shown,
             editable=True,
             selection_mode="cell",
-            auto_fit_columns=True,
-            auto_fit_params={"area": "all", "padding": 24, "numCols": None},
-            base_row_header_size=56,
+            column_widths=fitted_widths(self.shown),
+            base_row_header_size=ROW_HEADER_WIDTH,
             renderers=self._renderers(),
-            layout=widgets.Layout(height="340px", flex="3 1 0%"),
+            layout=widgets.Layout(height="340px", flex="1 1 0%"),
         )
         self.grid.add_class("credkit-grid")
         self.grid.on_cell_change(self.handle_cell_change)
@@ -180,7 +218,7 @@ class RowGrid:
         self.row_actions = widgets.VBox()
         self.side = widgets.VBox(
             [self.findings, self.row_actions],
-            layout=widgets.Layout(flex="1 1 0%", overflow="auto", min_width="300px"),
+            layout=widgets.Layout(flex="0 0 230px", overflow="auto", padding="0 0 0 8px"),
         )
         self.widget = widgets.VBox(
             [
@@ -256,6 +294,10 @@ class RowGrid:
         self._updating = True
         try:
             self.grid.data = self.shown
+            self.grid.column_widths = fitted_widths(self.shown)
+            # As tall as the page's rows (header and scroll bar included), within bounds.
+            height = (len(self.shown) + 1) * ROW_PX + 40
+            self.grid.layout.height = f"{max(GRID_MIN_HEIGHT, min(GRID_MAX_HEIGHT, height))}px"
         finally:
             self._updating = False
         self.previous_page.disabled = self.page == 0
@@ -342,9 +384,7 @@ class RowGrid:
             if found.empty:
                 self.findings.value = title + "<p>No findings: this row can be imported.</p>"
             else:
-                self.findings.value = title + frame_html(
-                    found.rename(columns=str.capitalize), index=False
-                )
+                self.findings.value = title + findings_list_html(found)
         if self._on_select is not None:
             self._on_select(row)
 

@@ -35,8 +35,8 @@ def _display_data(item: Any) -> dict[str, Any]:
 TABLE_STYLE = (
     "<style>.credkit-table{border-collapse:collapse;font-size:12px;width:100%}"
     ".credkit-table th,.credkit-table td{border-bottom:1px solid #ddd;padding:3px 6px;"
-    "text-align:left;vertical-align:top;white-space:normal;word-break:normal;"
-    "overflow-wrap:anywhere}.credkit-table th{background:#f3f3f3}</style>"
+    "text-align:left;vertical-align:top;white-space:normal;overflow-wrap:break-word}"
+    ".credkit-table th{background:#f3f3f3;white-space:nowrap}</style>"
 )
 
 

@@ -79,14 +79,16 @@ class ImportWizard:
         self.accept_button = widgets.Button(
             description="Accept header suggestions", button_style="primary", icon="check"
         )
-        self.accept_button.layout.width = "auto"
+        self.accept_button.layout = widgets.Layout(width="auto", align_self="flex-start")
         self.accept_button.on_click(lambda _button: self.accept_header_suggestions())
         self.columns_note = widgets.HTML()
         self.fixes = BulkFixes(on_edits=self.apply_edits, on_skip_failing=self.skip_failing_rows)
         self.grid = RowGrid(on_edits=self._apply_grid_edits, on_select=self._show_row_actions)
         self.importer = ImportPanel(directory, self.operator, download_folder=download_folder)
         self.importer.on_imported = lambda _result: self.go_to(RESULT)
-        self.again_button = widgets.Button(description="Import another file", icon="redo")
+        self.again_button = widgets.Button(
+            description="Import another file", icon="redo", layout=widgets.Layout(width="auto")
+        )
         self.again_button.on_click(lambda _button: self.go_to(FILE))
 
         self.indicator = widgets.HTML()
@@ -173,7 +175,8 @@ class ImportWizard:
         self.indicator.value = f'<div style="margin:6px 0 10px 0">{"".join(items)}</div>'
         allowed, why = self.can_leave(self.step)
         self.next_button.disabled = not allowed
-        self.back_button.disabled = self.step == FILE or self.step == RESULT
+        self.back_button.disabled = self.step == FILE
+        hide(self.back_button, self.step == RESULT)
         hide(self.next_button, self.step in (PLAN, RESULT))
         self.next_note.value = f"<small>{html.escape(why)}</small>" if why else ""
         self._refresh_columns_step()
@@ -373,7 +376,7 @@ class ImportWizard:
         for fix in row_fixes(review, row):
             button = widgets.Button(
                 description=fix.label,
-                tooltip=f"{fix.code}: {'computed' if fix.computed else 'a suggestion'}",
+                tooltip=f"{fix.code}: {fix.label}",
                 button_style="success" if fix.computed else "",
                 layout=widgets.Layout(width="auto"),
             )
@@ -383,11 +386,9 @@ class ImportWizard:
         if codes & set(REASSIGNABLE_CODES):
             chosen = row in self.reassigned
             reassign = widgets.Button(
-                description=(
-                    "Reassigned to this row's user (undo)"
-                    if chosen
-                    else "Reassign this credential to this row's user"
-                ),
+                description="Reassigned (undo)" if chosen else "Reassign to this row's user",
+                tooltip="Move this credential from its current owner to this row's user "
+                "(this row only; the option for the whole file stays as it is)",
                 button_style="info" if not chosen else "",
                 layout=widgets.Layout(width="auto"),
             )
@@ -395,7 +396,7 @@ class ImportWizard:
             buttons.append(reassign)
         skipped = row in self.skipped
         skip = widgets.Button(
-            description="Take back: import this row" if skipped else "Skip this row",
+            description="Import this row after all" if skipped else "Skip this row",
             button_style="" if skipped else "warning",
             layout=widgets.Layout(width="auto"),
         )
@@ -403,7 +404,7 @@ class ImportWizard:
         buttons.append(skip)
         if review.table.at[row, ENTRY_CODE] and row not in self.grid.revealed:
             reveal = widgets.Button(
-                description="Reveal this row's entry code", layout=widgets.Layout(width="auto")
+                description="Reveal the entry code", layout=widgets.Layout(width="auto")
             )
             reveal.on_click(lambda _button: self.grid.reveal_entry_code(row))
             buttons.append(reveal)
