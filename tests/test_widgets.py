@@ -128,6 +128,7 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     assert set(wizard.fixes.buttons) == {
         "all", "card-type-alias", "hex-parity", "plate-normalized", "skip-failing",
     }  # fmt: skip
+    assert wizard.fixes.message.value == ""  # no "nothing left" beside the buttons
     wizard.fixes.buttons["all"].click()
     table = wizard.review.table
     assert table.at[ALIAS, "Card Type"] == HID26

@@ -124,7 +124,8 @@ class ExportPanel:
             f"<p>{self.matching:,} of {self.total:,} credentials match"
             f"{'; the first ' + str(len(preview)) + ' below' if len(preview) else ''}.</p>"
         )
-        show(self.preview, preview if len(preview) else "No credential matches these filters.")
+        shown = preview.style.hide(axis="index").set_uuid("credkit_preview")  # no 0..n index
+        show(self.preview, shown if len(preview) else "No credential matches these filters.")
         self.link.value = ""  # a link made for other filters would mislead
         return preview
 

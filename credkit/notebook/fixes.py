@@ -17,6 +17,7 @@ from credkit.schema import normalize_plate, strip_hex_noise
 
 Edits = dict[tuple[int, str], str]
 HEX = "Card Number Hex"
+NOTHING_LEFT = "<p>Nothing left to fix or skip in bulk.</p>"
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,9 @@ class BulkFixes:
         self.buttons = buttons
         self.button_box.children = tuple(buttons.values())
         if not buttons:
-            self.message.value = "<p>Nothing left to fix or skip in bulk.</p>"
+            self.message.value = NOTHING_LEFT
+        elif self.message.value == NOTHING_LEFT:
+            self.message.value = ""
 
     def apply_all(self) -> Edits:
         """Every computed fix of the file at once; returns the edits made."""
