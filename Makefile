@@ -4,10 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo
 DEMO_DB := sqlite:///$(DEMO_DIR)/credkit.db
-# JupyterLab refuses to run as root unless told it may.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint bench soak demo notebooks clean
+.PHONY: lab app test lint bench soak demo notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +28,17 @@ $(DEMO_DIR)/credkit.db: | $(VENV)/.notebook-installed
 
 demo: $(DEMO_DIR)/credkit.db
 
-# jupyter_server_config.py lets 100 MiB uploads through; the wizard is told so.
+# A demo directory made by an older credkit is upgraded first (nothing to do when current).
+# JupyterLab on working copies of the runbooks (my-notebooks/, git-ignored), connected to the
+# demo directory; relative paths start from here (CREDKIT_BASE_DIR). See tools/launch.py.
 lab: $(VENV)/.notebook-installed demo
-	CREDKIT_DATABASE_URL=$(DEMO_DB) CREDKIT_UPLOAD_LIMIT_MIB=100 $(BIN)/jupyter lab $(ROOT_FLAG) \
-		--config=jupyter_server_config.py --ServerApp.root_dir=. $(LAB_ARGS) \
-		notebooks/import-credentials.ipynb
+	$(BIN)/credkit db upgrade --db $(DEMO_DB)
+	$(BIN)/python tools/launch.py lab $(DEMO_DB) -- $(LAB_ARGS)
+
+# The import and export runbooks as apps (Voila: code hidden), on the same demo directory.
+app: $(VENV)/.notebook-installed demo
+	$(BIN)/credkit db upgrade --db $(DEMO_DB)
+	$(BIN)/python tools/launch.py app $(DEMO_DB) -- $(APP_ARGS)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -57,3 +61,4 @@ bench: $(VENV)/.bench-installed
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
+	@echo "my-notebooks/ (your working copies of the runbooks) is kept: remove it yourself."

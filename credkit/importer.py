@@ -53,12 +53,32 @@ HISTORY_COLUMNS = ["run_id", "row", "credential_key", "action", "before", "after
 CREATED_STATE = [*CREDENTIAL_FIELDS, "status", "user_id", "modified"]
 
 
+#: The findings that reassigning a credential answers (the global option, or one row's choice).
+REASSIGNABLE_CODES = ("assigned-to-other-user", "entry-code-in-use")
+#: A skipped row's outcome is ``fail`` with this reason (plan, result, run, failed rows).
+SKIPPED_REASON = "skipped by the operator"
+
+
+@dataclass(frozen=True)
+class ImportChoices:
+    """The operator's choices for single rows: rows to skip (not imported), and rows whose
+    credential is reassigned to the row's user although the reassign option is off."""
+
+    skipped: frozenset[int] = frozenset()
+    reassigned: frozenset[int] = frozenset()
+
+    def recorded(self) -> dict[str, list[int]]:
+        """The choices as a run's options keep them."""
+        return {"skipped_rows": sorted(self.skipped), "reassigned_rows": sorted(self.reassigned)}
+
+
 @dataclass
 class Plan:
     """Every row's planned outcome, and for failing rows the reason (a dry run: nothing written)."""
 
     review: Review
     rows: pd.DataFrame  # index: row; columns: outcome, reason
+    choices: ImportChoices = field(default_factory=ImportChoices)
 
     def counts(self) -> dict[str, int]:
         return _counts(self.rows["outcome"])
@@ -88,15 +108,30 @@ class ImportResult:
         return len(frame)
 
 
-def plan_import(review: Review) -> Plan:
+def plan_import(review: Review, choices: ImportChoices | None = None) -> Plan:
     """The outcome each row would have if imported now: create, update, reassign, unchanged
-    or fail (with the reasons)."""
+    or fail (with the reasons); choices skip rows or reassign single rows."""
+    choices = choices or ImportChoices()
+    findings = _answered(review.rows, choices)
     outcome = _outcomes(review.resolved.reindex(review.table.index))
-    reasons = _reasons(review.rows)
-    failing = review.table.index.isin(review.failing_rows)
-    outcome = outcome.mask(failing, "fail")
+    reasons = _reasons(findings)
+    errors = findings.loc[findings["severity"] == "error", "row"].dropna().astype(int)
+    outcome = outcome.mask(review.table.index.isin(errors), "fail")
     reason = reasons.reindex(outcome.index).astype(object).fillna("")
-    return Plan(review, pd.DataFrame({"outcome": outcome, "reason": reason}))
+    skipped = review.table.index.isin(list(choices.skipped))
+    outcome = outcome.mask(skipped, "fail")
+    reason = reason.mask(skipped, SKIPPED_REASON)
+    return Plan(review, pd.DataFrame({"outcome": outcome, "reason": reason}), choices)
+
+
+def _answered(findings: pd.DataFrame, choices: ImportChoices) -> pd.DataFrame:
+    """The findings less those a row's reassign choice answers."""
+    if not choices.reassigned or findings.empty:
+        return findings
+    answered = findings["code"].isin(REASSIGNABLE_CODES) & findings["row"].isin(
+        list(choices.reassigned)
+    )
+    return findings[~answered]
 
 
 def _outcomes(resolved: pd.DataFrame) -> pd.Series:
@@ -158,7 +193,7 @@ def execute_import(
                 on_behalf_of=on_behalf_of or operator,
                 file_name=review.file_name,
                 file_sha256=review.sha256,
-                options=_recorded_options(review),
+                options=_recorded_options(review) | plan.choices.recorded(),
                 live=True,
             )
         try:
@@ -166,7 +201,7 @@ def execute_import(
                 batch = to_apply[start : start + batch_size]
                 planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
                 if not _write_as_planned(conn, run_id, planned):
-                    _recheck_and_write(review, rows, batch, conn, lookup, run_id)
+                    _recheck_and_write(review, rows, batch, conn, lookup, run_id, plan.choices)
                 done += len(batch)
                 if progress:
                     progress(done, len(to_apply))
@@ -216,12 +251,14 @@ def _recheck_and_write(
     conn: sa.Connection,
     lookup: DirectoryLookup,
     run_id: int,
+    choices: ImportChoices,
 ) -> None:
     """Check a batch again against the directory as it is now, write the rows that are still
     valid, and record every row's fresh outcome (and reason) in rows."""
     findings, fresh = recheck_rows(
         review.table.loc[batch], review.resolved.loc[batch], lookup, review.options.rule_options
     )
+    findings = _answered(findings, choices)
     now_failing = _reasons(findings)
     fresh_outcome = _outcomes(fresh).mask(fresh.index.isin(now_failing.index), "fail")
     rows.loc[batch, "outcome"] = fresh_outcome

@@ -20,10 +20,13 @@ pytest.importorskip("ipydatagrid")
 from credkit.columns import HEADERS  # noqa: E402
 from credkit.demo import CLEAN_FILE, MESSY_FILE, create_demo  # noqa: E402
 from credkit.directory import Directory  # noqa: E402
+from credkit.formats import REGISTRY  # noqa: E402
 from credkit.notebook import ExportFilters, ExportPanel, ImportWizard  # noqa: E402
 from credkit.notebook.charts import findings_by_column_and_code  # noqa: E402
 from credkit.notebook.downloads import csv_download_html, decode_data_uri  # noqa: E402
-from credkit.notebook.grid import ALL_ROWS  # noqa: E402
+from credkit.notebook.fixes import fixes_for  # noqa: E402
+from credkit.notebook.grid import PAGE_SIZE, RowGrid  # noqa: E402
+from credkit.notebook.wizard import COLUMNS, FILE, OPTIONS, PLAN, RESULT, ROWS, STEPS  # noqa: E402
 
 HID26 = "Standard 26-bit Wiegand"
 
@@ -72,106 +75,159 @@ def shown(widget) -> bool:
 
 # --- the whole import, as an operator runs it ---------------------------------------------------
 
+# The demo's messy file, once "Facility Cod" is read as "Facility Code" (credkit.demo.messy_rows).
+ALIAS, FC_300, BAD_PARITY, SHORT_CODE, PLATE, TWO_CREDENTIALS = 3, 4, 5, 6, 7, 8
+UNKNOWN_USER, DUPLICATE, OTHER_USERS_CARD = 9, 10, 11
+
+
+def select(wizard: ImportWizard, row: int) -> None:
+    """Click a cell of a row in the grid (its position in the grid's data)."""
+    position = list(wizard.grid.shown.index).index(row)
+    wizard.grid.handle_cell_click({"region": "body", "row": position, "primary_key_row": position})
+
+
+def action(wizard: ImportWizard, starts: str):
+    (button,) = [b for b in wizard.grid.row_actions.children if b.description.startswith(starts)]
+    return button
+
 
 def test_an_operator_imports_the_messy_file(demo) -> None:
     directory, folder = demo
     wizard = ImportWizard(directory, operator="tester")
     before = len(directory.credentials_frame())
     data = (folder / MESSY_FILE).read_bytes()
+    assert wizard.step == FILE and wizard.next_button.disabled
 
-    # Upload: the value the way ipywidgets 8 stores it; the wizard reads it, then clears it.
+    # Upload: the value the way ipywidgets 8 stores it; the wizard reads it, then clears it,
+    # and shows the columns step.
     wizard.chooser.upload.value = (upload_entry(MESSY_FILE, data),)
     assert wizard.chooser.upload.value == ()
-    assert wizard.review.file_name == MESSY_FILE
+    assert wizard.step == COLUMNS and STEPS[COLUMNS] in wizard.indicator.value
     assert wizard.review.rejected  # "Facility Cod" is only a suggestion until accepted
-    assert "rejected" in wizard.reports.summary.value
+    assert wizard.next_button.disabled and "rejected" in wizard.next_note.value
+    assert "Facility Cod" in wizard.reports.column_report.value
     assert wizard.plan is None and wizard.importer.import_button.disabled
-    mapping_box = wizard.choices.mapping_box.children
-    assert [box.description for box in mapping_box] == [
+    assert [box.description for box in wizard.choices.mapping_box.children] == [
         "Read column 'Facility Cod' as 'Facility Code'"
     ]
 
-    # Accept the header suggestion (the bulk-fix button): the file is reviewed again.
-    wizard.fixes.buttons["header-suggestion"].click()
+    # Accept the header suggestion in place: the file is reviewed again.
+    assert wizard.accept_button.description.endswith("(Facility Cod = Facility Code)")
+    wizard.accept_button.click()
     review = wizard.review
-    assert not review.rejected
+    assert not review.rejected and not wizard.next_button.disabled
     assert review.options.mapping == (("Facility Cod", "Facility Code"),)
     assert wizard.choices.mapping_box.children[0].value is True
+    wizard.next_button.click()
+    assert wizard.step == ROWS
     assert list(review.failing_rows) == [4, 5, 6, 8, 9, 10, 11]
     assert "10 rows, 7 with errors, 3 passing" in wizard.reports.summary.value
-    assert set(wizard.fixes.buttons) == {"card-type-alias", "plate-normalized"}
 
-    # Bulk fixes: the canonical card type, the normalised plate.
-    wizard.fixes.buttons["card-type-alias"].click()
-    wizard.fixes.buttons["plate-normalized"].click()
-    assert wizard.review.table.at[3, "Card Type"] == HID26
-    plate = wizard.review.table.at[7, "License Plate"]
-    assert re.fullmatch(r"AB[0-9]{4}", plate)
-    assert "card-type-alias" not in set(wizard.review.rows["code"])
-    assert "plate-normalized" not in set(wizard.review.rows["code"])
-    assert wizard.fixes.buttons == {}
-
-    # The grid shows the rows with errors, indexed by spreadsheet row.
-    grid = wizard.grid
-    assert list(grid.shown.index) == [4, 5, 6, 8, 9, 10, 11]
-    assert grid.shown.index.name == "Row"
-    assert grid.grid.get_cell_value("Facility Code", 4) == ["300"]  # keyed by spreadsheet row
-
-    # Edit a cell through the grid: Facility Code 300 is out of range.
-    assert "facility-code-range" in codes_at(wizard, 4)
-    grid.grid.set_cell_value("Facility Code", 4, "30")
-    assert codes_at(wizard, 4) == set()
-    assert wizard.review.table.at[4, "Facility Code"] == "30"
-    assert wizard.edits[(4, "Facility Code")] == "30"
-    assert "6 with errors, 4 passing" in wizard.reports.summary.value
-    assert "facility-code-range" not in wizard.reports.row_report.outputs[0]["data"]["text/plain"]
-    assert list(grid.shown.index) == [4, 5, 6, 8, 9, 10, 11]  # rows stay while editing
-    assert "1 shown here fixed now" in grid.note.value
-    assert "Row 4" in grid.findings.value and "No findings" in grid.findings.value
-    grid.refresh_button.click()
-    assert list(grid.shown.index) == [5, 6, 8, 9, 10, 11]
-
-    # The plan, then the import with its progress bar.
-    assert wizard.plan.counts() == {
-        "create": 4, "update": 0, "reassign": 0, "unchanged": 0, "fail": 6,
+    # Every computed fix at once: canonical card type, normalised plate, the frame computed
+    # from facility code and card number. Guesses (the entry code) are left alone.
+    assert set(wizard.fixes.buttons) == {
+        "all", "card-type-alias", "hex-parity", "plate-normalized", "skip-failing",
     }  # fmt: skip
-    assert "create 4" in wizard.importer.plan_counts.value
-    assert wizard.importer.import_button.description == "Import 4 rows"
+    assert wizard.fixes.message.value == ""  # no "nothing left" beside the buttons
+    wizard.fixes.buttons["all"].click()
+    table = wizard.review.table
+    assert table.at[ALIAS, "Card Type"] == HID26
+    assert re.fullmatch(r"AB[0-9]{4}", table.at[PLATE, "License Plate"])
+    hid26 = REGISTRY.get(HID26)
+    assert table.at[BAD_PARITY, "Card Number Hex"] == hid26.encode(
+        int(table.at[BAD_PARITY, "Facility Code"]), int(table.at[BAD_PARITY, "Card Number"])
+    )
+    assert {"card-type-alias", "plate-normalized", "hex-parity"}.isdisjoint(
+        set(wizard.review.rows["code"])
+    )
+    assert table.at[SHORT_CODE, "Entry Code"] == csv_rows(folder / MESSY_FILE)[4]["Entry Code"]
+
+    # The grid: the rows with errors, tinted by their status, entry codes masked.
+    grid = wizard.grid
+    assert list(grid.shown.index) == [4, 5, 6, 8, 9, 10, 11]  # rows stay until the view changes
+    assert grid.shown.at[BAD_PARITY, "Status"] == "ok"
+    assert grid.shown.at[FC_300, "Status"] == "\u2716 Facility Code;"
+    assert grid.shown.columns[:5].tolist() == [
+        "Status", "External ID", "Card Type", "Facility Code", "Card Number",
+    ]  # fmt: skip
+    assert grid.shown.at[SHORT_CODE, "Entry Code"].startswith("\u2022")
+
+    # Edit a cell through the grid: Facility Code 300 is out of range for a 26-bit card.
+    sent = []
+    grid.grid.observe(lambda change: sent.append(change), names="_data")
+    grid.grid.set_cell_value("Facility Code", FC_300, "30")
+    assert sent == []  # the cell is updated in place: the grid is not reloaded, nor scrolled
+    assert codes_at(wizard, FC_300) == set()
+    assert wizard.edits[(FC_300, "Facility Code")] == "30"
+    assert grid.shown.at[FC_300, "Status"] == "ok"
+    assert "Row 4" in grid.findings.value and "No findings" in grid.findings.value
+
+    # The entry code's suggestion, on its row, applied with its button.
+    select(wizard, SHORT_CODE)
+    assert "entry-code-leading-zeros" in grid.findings.value
+    action(wizard, "Entry code with a leading zero").click()
+    assert codes_at(wizard, SHORT_CODE) - {"entry-code-replaced"} == set()
+
+    # The card of another user: reassigned for this row only; the global option stays off.
+    select(wizard, OTHER_USERS_CARD)
+    action(wizard, "Reassign to this row").click()
+    assert wizard.plan.rows.at[OTHER_USERS_CARD, "outcome"] == "reassign"
+    assert not wizard.choices.reassign.value
+
+    # What still fails (the unknown user, the duplicate, the row with two credentials): skipped.
+    assert wizard.fixes.buttons["skip-failing"].description.endswith("(3)")
+    wizard.fixes.buttons["skip-failing"].click()
+    assert wizard.skipped == {TWO_CREDENTIALS, UNKNOWN_USER, DUPLICATE}
+    assert grid.shown.at[UNKNOWN_USER, "Status"] == "skipped"
+    assert "skip-failing" not in wizard.fixes.buttons
+
+    wizard.next_button.click()
+    assert wizard.step == OPTIONS
+    wizard.next_button.click()
+    assert wizard.step == PLAN
+    counts = {"create": 5, "update": 1, "reassign": 1, "unchanged": 0, "fail": 3}
+    assert wizard.plan.counts() == counts
+    assert "skipped by the operator" in wizard.importer.plan_table.value
+    assert wizard.importer.import_button.description == "Import 7 rows"
     wizard.importer.import_button.click()
     result = wizard.result
-    assert result is not None and result.counts()["create"] == 4
-    assert wizard.importer.progress.value == wizard.importer.progress.max == 4
-    assert "created 4" in wizard.importer.result_counts.value
+    assert wizard.step == RESULT
+    assert result.counts() == counts
+    assert f"credkit runs undo {result.run_id}" in wizard.importer.result_counts.value
+    assert wizard.importer.import_button.description == "Imported"
     assert wizard.importer.import_button.disabled  # one import per loaded file
 
-    # The rows are in the directory.
+    # The directory, row by row.
     credentials = directory.credentials_frame()
-    assert len(credentials) == before + 4
-    table = wizard.review.table
-    row4 = credentials[credentials["user_id"] == table.at[4, "User ID"]]
-    assert table.at[4, "Card Number"] in set(row4.loc[row4["facility_code"] == "30", "card_number"])
-    row3 = credentials[credentials["user_id"] == table.at[3, "User ID"]]
-    assert table.at[3, "Card Number"] in set(row3.loc[row3["card_type"] == HID26, "card_number"])
-    assert plate in set(credentials["license_plate"].dropna())
+    assert len(credentials) == before + 5  # 5 created; a replaced entry code, a moved card
+    cards = credentials[credentials["kind"] == "card"].set_index("card_number")
+    assert cards.at[table.at[FC_300, "Card Number"], "facility_code"] == "30"
+    assert (
+        cards.at[table.at[BAD_PARITY, "Card Number"], "card_number_hex"]
+        == (table.at[BAD_PARITY, "Card Number Hex"])
+    )
+    assert (
+        cards.at[table.at[OTHER_USERS_CARD, "Card Number"], "user_id"]
+        == (table.at[OTHER_USERS_CARD, "User ID"])
+    )
+    assert table.at[UNKNOWN_USER, "External ID"] not in set(credentials["external_id"])
 
-    # The failed rows download: a CSV to fix and import again (entry codes unmasked in it).
+    # The failed rows download: the skipped rows, each "skipped by the operator".
     failed_csv = decode_data_uri(wizard.importer.failed_download.value)
     failed = list(csv.DictReader(io.StringIO(failed_csv.decode())))
-    assert [row["Row"] for row in failed] == ["5", "6", "8", "9", "10", "11"]
-    assert all(row["Error"] for row in failed)
-    assert failed[1]["Entry Code"] == table.at[6, "Entry Code"]
+    assert [(row["Row"], row["Error"]) for row in failed] == [
+        ("8", "skipped by the operator"),
+        ("9", "skipped by the operator"),
+        ("10", "skipped by the operator"),
+    ]
     assert 'download="credentials-messy-failed-rows.csv"' in wizard.importer.failed_download.value
 
-    # Loaded again, the failed rows are a new file: a new plan, importable once more.
+    # Another file: back to the first step, a new plan.
+    wizard.again_button.click()
+    assert wizard.step == FILE
     wizard.load_bytes(failed_csv, "credentials-messy-failed-rows.csv")
     assert wizard.result is None and wizard.importer.result_counts.value == ""
-    unknown = wizard.review.columns[wizard.review.columns["code"] == "unknown-column"]
-    assert set(unknown["column"]) == {"Row", "Error"}
-    assert len(wizard.review.table) == 6
-    # The repeat of the first row is no duplicate now: the first one is in the directory.
-    assert wizard.plan.counts() == {
-        "create": 0, "update": 0, "reassign": 0, "unchanged": 1, "fail": 5,
-    }  # fmt: skip
+    assert wizard.skipped == set() and wizard.step == COLUMNS
 
 
 def test_a_grid_edit_from_the_browser_names_the_cell_by_its_position(demo) -> None:
@@ -192,30 +248,110 @@ def test_a_grid_edit_from_the_browser_names_the_cell_by_its_position(demo) -> No
     assert 5 not in wizard.review.failing_rows
 
 
-def test_clicking_a_row_shows_its_findings_masked(demo) -> None:
+def test_entry_codes_are_masked_until_one_is_revealed(demo) -> None:
     directory, folder = demo
     wizard = ImportWizard(directory, operator="tester")
     wizard.load_path(folder / MESSY_FILE)
     wizard.accept_header_suggestions()
-    code = wizard.review.table.at[6, "Entry Code"]
-    position = list(wizard.grid.shown.index).index(6)
-    wizard.grid.handle_cell_click({"region": "body", "row": 0, "primary_key_row": position})
-    assert wizard.grid.selected_row == 6
+    code = wizard.review.table.at[SHORT_CODE, "Entry Code"]
+    select(wizard, SHORT_CODE)
+    assert wizard.grid.selected_row == SHORT_CODE
     panel = wizard.grid.findings.value
     assert "Row 6" in panel and "entry-code-leading-zeros" in panel
     assert code not in panel and "\u2022" in panel
-    # The grid itself shows the code as written, so that the operator can correct it.
-    assert wizard.grid.shown.at[6, "Entry Code"] == code
+    assert wizard.grid.shown.at[SHORT_CODE, "Entry Code"] != code
+    assert code not in wizard.reports.row_report.value
+    # Committing the masked text unchanged is no edit.
+    position = list(wizard.grid.shown.index).index(SHORT_CODE)
+    masked = wizard.grid.shown.at[SHORT_CODE, "Entry Code"]
+    wizard.grid.handle_cell_change({"row": position, "column": "Entry Code", "value": masked})
+    assert wizard.edits == {}
+    action(wizard, "Reveal the entry code").click()
+    assert wizard.grid.shown.at[SHORT_CODE, "Entry Code"] == code
 
 
-def test_all_rows_can_be_shown(demo) -> None:
+def test_the_views_count_their_rows(demo) -> None:
     directory, folder = demo
     wizard = ImportWizard(directory, operator="tester")
     wizard.load_path(folder / MESSY_FILE)
     wizard.accept_header_suggestions()
-    wizard.grid.rows_shown.value = ALL_ROWS
+    labels = dict((value, label) for label, value in wizard.grid.view.options)
+    assert labels["errors"] == "Rows with errors (7)"
+    assert labels["warnings"] == "Rows with warnings only (2)"
+    assert labels["all"] == "All rows (10)"
+    assert labels["code:hex-parity"] == "Only hex-parity (1)"
+    wizard.grid.view.value = "all"
     assert list(wizard.grid.shown.index) == list(range(2, 12))
-    assert "10 rows" in wizard.grid.note.value
+    wizard.grid.view.value = "warnings"
+    assert list(wizard.grid.shown.index) == [ALIAS, PLATE]
+    wizard.grid.view.value = "code:hex-parity"
+    assert list(wizard.grid.shown.index) == [BAD_PARITY]
+    wizard.apply_edits({(BAD_PARITY, "Card Number Hex"): ""})
+    labels = dict((value, label) for label, value in wizard.grid.view.options)
+    assert labels["errors"] == "Rows with errors (6)"
+
+
+def test_every_row_of_a_large_file_is_reachable_by_pages(demo) -> None:
+    directory, folder = demo
+    rows = csv_rows(folder / CLEAN_FILE)
+    many = [row | {"License Plate": f"PG{number:05d}", "Card Number Hex": "",
+                   "Card Type": "", "Facility Code": "", "Card Number": "", "Entry Code": ""}
+            for number, row in enumerate(rows * 23)]  # fmt: skip
+    many[-1]["License Plate"] = "no plate!"
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.load_bytes(csv_text(many).encode(), "many.csv")
+    grid = wizard.grid
+    grid.view.value = "all"
+    assert len(grid.rows) == len(many) and len(grid.shown) == PAGE_SIZE
+    assert "Page 1 of 3" in grid.page_label.value and grid.previous_page.disabled
+    grid.next_page.click()
+    grid.next_page.click()
+    assert grid.next_page.disabled and grid.shown.index[-1] == len(many) + 1
+    assert grid.shown.at[len(many) + 1, "Status"].startswith("\u2716")
+    assert "Card Type" not in grid.shown.columns  # empty in the whole file
+    grid.show_empty.value = True
+    assert "Card Type" in grid.shown.columns
+
+
+def test_every_cell_is_tinted_by_its_rows_status() -> None:
+    renderers = RowGrid(on_edits=lambda edits: None).grid.renderers
+    assert set(renderers) >= set(HEADERS) | {"Status"}
+    expression = renderers["Card Number"].background_color.value
+    assert "'\u2716 Card Number;'" in expression and "#f8c9c9" in expression
+
+
+def test_hex_fixes_either_way(demo) -> None:
+    directory, folder = demo
+    rows = csv_rows(folder / CLEAN_FILE)
+    card = next(row for row in rows if row["Card Type"] == HID26 and row["Card Number Hex"])
+    hid26 = REGISTRY.get(HID26)
+    card["Card Number Hex"] = hid26.encode(int(card["Facility Code"]), 1)  # another card's
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.load_bytes(csv_text([card]).encode(), "mismatch.csv")
+    fixes = fixes_for(wizard.review, 2, "hex-mismatch")
+    assert [fix.label.split(":")[0] for fix in fixes] == [
+        "Hex from the numbers", "Numbers from the hex",
+    ]  # fmt: skip
+    assert fixes[1].edits[(2, "Card Number")] == "1"
+    wizard.apply_row_fix(fixes[0])
+    assert wizard.review.findings.empty
+
+
+def test_steps_go_back_and_forward(demo) -> None:
+    directory, folder = demo
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.go_to(PLAN)
+    assert wizard.step == FILE  # nothing loaded: no step after the first
+    wizard.load_path(folder / MESSY_FILE)
+    wizard.go_to(PLAN)
+    assert wizard.step == COLUMNS  # rejected until the suggestion is accepted
+    wizard.accept_header_suggestions()
+    wizard.go_to(PLAN)
+    assert wizard.step == PLAN
+    wizard.back_button.click()
+    assert wizard.step == OPTIONS
+    shown_pages = [index for index, page in enumerate(wizard.pages) if shown(page)]
+    assert shown_pages == [OPTIONS]
 
 
 def test_options_review_again_and_keep_the_edits(demo) -> None:
@@ -290,7 +426,7 @@ def test_the_path_box_loads_a_file_on_the_server(demo) -> None:
     wizard = ImportWizard(directory, operator="tester")
     wizard.chooser.path.value = str(folder / "missing.csv")
     wizard.chooser.load_button.click()
-    assert "No file named 'missing.csv'" in unescape(wizard.chooser.message.value)
+    assert "No file at 'missing.csv'" in unescape(wizard.chooser.message.value)
     assert str(folder) not in wizard.chooser.message.value
     wizard.chooser.path.value = str(folder / CLEAN_FILE)
     wizard.chooser.load_button.click()
@@ -372,17 +508,19 @@ def test_the_chart_counts_findings_by_code_and_column(demo) -> None:
     assert counts.loc[("error", "duplicate-in-file"), "Card Number"] == 1
     assert counts.loc[("warning", "header-folded"), "Total"] == 2
     assert counts.index[0][0] == "error" and counts.index[-1][0] == "warning"
-    html = wizard.reports.chart.outputs[0]["data"]["text/html"]
-    assert "T_credkit_findings" in html
+    assert wizard.reports.chart.value == ""  # drawn when opened
+    wizard.reports.chart_box.selected_index = 0
+    assert wizard.reports.chart.value.startswith('<img class="credkit-chart"')
 
 
 def run_steps(directory: Directory, folder: Path) -> str:
     wizard = ImportWizard(directory, operator="tester")
     wizard.load_path(folder / MESSY_FILE)
     wizard.accept_header_suggestions()
-    wizard.apply_fix("card-type-alias")
+    wizard.apply_all_fixes()
     wizard.grid.grid.set_cell_value("Facility Code", 4, "30")
     wizard.grid.handle_cell_click({"region": "body", "primary_key_row": 1})
+    wizard.skip_failing_rows()
     wizard.run_import()
     export = ExportPanel(directory)
     export.write_csv(folder / "written.csv")

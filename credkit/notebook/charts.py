@@ -1,9 +1,11 @@
-"""The findings chart: counts by code and column, as a styled table with bars."""
+"""The findings chart: counts by code and column, as a stacked bar chart (matplotlib)."""
 
 from __future__ import annotations
 
+import base64
+import io
+
 import pandas as pd
-from pandas.io.formats.style import Styler
 
 from credkit.columns import HEADERS
 
@@ -37,16 +39,41 @@ def findings_by_column_and_code(findings: pd.DataFrame) -> pd.DataFrame:
     return counts.loc[order]
 
 
-def findings_chart(findings: pd.DataFrame) -> Styler:
-    """The counts as a table with a bar in each cell, zeros left blank.
+def findings_chart(findings: pd.DataFrame) -> str:
+    """The counts as an HTML image: one bar per finding code, split by column, errors first.
 
-    A styled table rather than a plot: it needs no plotting library and renders the same
-    HTML on every run (the fixed uuid replaces pandas' random table id), so notebooks that
-    show it can be checked with nbval.
+    Drawn with matplotlib's Agg backend into a PNG inside the HTML (no file, no display), its
+    metadata left out so that the same findings always give the same bytes.
     """
-    counts = findings_by_column_and_code(findings)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+    from matplotlib.figure import Figure
+
+    counts = findings_by_column_and_code(findings).drop(columns="Total")
+    if counts.empty:
+        return "<p>No findings.</p>"
+    counts = counts.iloc[::-1]  # barh draws bottom-up: the first row at the top
+    labels = [f"{code} ({severity})" for severity, code in counts.index]
+    figure = Figure(figsize=(8, 0.45 * len(counts) + 1.2), dpi=96)
+    axes = figure.subplots()
+    left = pd.Series(0, index=counts.index)
+    colours = pyplot.get_cmap("tab20")
+    for number, column in enumerate(counts.columns):
+        values = counts[column]
+        if values.sum() == 0:
+            continue
+        axes.barh(labels, values, left=left, label=column, color=colours(number % 20))
+        left = left + values
+    axes.set_xlabel("findings")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.legend(title="column", loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    figure.tight_layout()
+    stream = io.BytesIO()
+    figure.savefig(stream, format="png", metadata={"Software": None})
+    encoded = base64.b64encode(stream.getvalue()).decode("ascii")
     return (
-        counts.style.set_uuid("credkit_findings")
-        .bar(color="#f4a6a6", vmin=0, axis=None)
-        .format(lambda count: "" if count == 0 else str(count))
+        '<img class="credkit-chart" alt="Findings by code and column" '
+        f'src="data:image/png;base64,{encoded}"/>'
     )

@@ -18,6 +18,11 @@ from credkit.notebook.outputs import counted
 #: message and the notebook may save: beyond a few MB that is slow and bloats the notebook, so
 #: larger files are written to a folder the caller names and linked with a FileLink.
 DATA_URI_LIMIT = 2 * 1024 * 1024
+#: A download link that looks like the button it is.
+BUTTON_STYLE = (
+    "display:inline-block;padding:5px 14px;margin:4px 6px 4px 0;border-radius:3px;"
+    "background:#1976d2;color:white;text-decoration:none;font-weight:600"
+)
 
 
 def csv_download_html(
@@ -36,7 +41,8 @@ def csv_download_html(
         encoded = base64.b64encode(data).decode("ascii")
         return (
             f'<a download="{shown_name}" href="data:text/csv;charset=utf-8;base64,{encoded}" '
-            f'target="_blank">Download {shown_name}</a>{html.escape(rows_note)}'
+            f'target="_blank" class="credkit-download" style="{BUTTON_STYLE}">'
+            f"\u2913 Download {shown_name}</a>{html.escape(rows_note)}"
         )
     size = f"{len(data) / 1_000_000:.1f} MB"
     if folder is None:

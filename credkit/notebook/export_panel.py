@@ -17,6 +17,7 @@ from credkit.export import ExportFilters, iter_export_rows, write_export
 from credkit.findings import mask_entry_code
 from credkit.notebook.downloads import csv_download_html
 from credkit.notebook.outputs import counted, show
+from credkit.notebook.runbook import resolve_path
 
 PREVIEW_ROWS = 10
 DEFAULT_FILE_NAME = "credentials-export.csv"
@@ -123,7 +124,8 @@ class ExportPanel:
             f"<p>{self.matching:,} of {self.total:,} credentials match"
             f"{'; the first ' + str(len(preview)) + ' below' if len(preview) else ''}.</p>"
         )
-        show(self.preview, preview if len(preview) else "No credential matches these filters.")
+        shown = preview.style.hide(axis="index").set_uuid("credkit_preview")  # no 0..n index
+        show(self.preview, shown if len(preview) else "No credential matches these filters.")
         self.link.value = ""  # a link made for other filters would mislead
         return preview
 
@@ -135,7 +137,7 @@ class ExportPanel:
 
     def write_csv(self, path: str | Path | None = None) -> int:
         """Write the filtered export to path (default: the path box); returns the row count."""
-        destination = Path(path if path is not None else self.path.value.strip())
+        destination = resolve_path(path if path is not None else self.path.value.strip())
         count = write_export(self.directory, destination, keep=self.filters.apply)
         # The name only: the message must not show the server's folders.
         self.message.value = (

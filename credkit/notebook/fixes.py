@@ -1,4 +1,5 @@
-"""Bulk fixes: one button per fixable finding code, each editing every row that has it."""
+"""Fixes computed from a finding: for one row, for every row with a code, or for the whole file;
+and suggestions (guesses) that are only ever applied one row at a time, on a click."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import pandas as pd
 
-from credkit.formats import REGISTRY
+from credkit.formats import REGISTRY, CardFormat
 from credkit.notebook.outputs import counted
 from credkit.review import Review
 from credkit.schema import normalize_plate, strip_hex_noise
 
 Edits = dict[tuple[int, str], str]
+HEX = "Card Number Hex"
+NOTHING_LEFT = "<p>Nothing left to fix or skip in bulk.</p>"
+
+
+@dataclass(frozen=True)
+class RowFix:
+    """One way to answer one row's finding: the cells it sets; computed, or only a guess."""
+
+    row: int
+    code: str
+    label: str
+    edits: Edits
+    computed: bool = True  # False: a suggestion, never applied in bulk
 
 
 def canonical_card_types(card_types: pd.Series) -> pd.Series:
@@ -27,45 +41,117 @@ def _canonical_name(name: str) -> str:
     return found.name if found else name
 
 
-@dataclass(frozen=True)
-class Fix:
-    """How to fix a finding code: the column it is about, and the corrected values."""
-
-    code: str
-    header: str
-    label: str
-    correct: Callable[[pd.Series], pd.Series]
+def _card_format(review: Review, row: int) -> CardFormat | None:
+    return REGISTRY.find(review.table.at[row, "Card Type"])
 
 
-#: The codes whose correction is certain (every one is a warning the review already resolved).
-FIXES = {
-    fix.code: fix
-    for fix in (
-        Fix("card-type-alias", "Card Type", "Use canonical card type names", canonical_card_types),
-        Fix("plate-normalized", "License Plate", "Normalise license plates", normalize_plate),
-        Fix("hex-prefix", "Card Number Hex", "Remove 0x and spaces from hex", strip_hex_noise),
-    )
-}
+def _int(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
 
 
-def fix_edits(review: Review, code: str) -> Edits:
-    """The edits that fix every row with a finding of code (only cells that change)."""
-    fix = FIXES[code]
-    at_code = review.rows["code"] == code
-    rows = pd.Index(sorted(set(review.rows.loc[at_code, "row"].dropna().astype(int))))
-    rows = rows.intersection(review.table.index)
-    current = review.table.loc[rows, fix.header]
-    corrected = fix.correct(current)
-    changed = corrected != current
-    return {(int(row), fix.header): str(value) for row, value in corrected[changed].items()}
-
-
-def fixable_counts(review: Review | None) -> dict[str, int]:
-    """How many rows each fixable code would edit (codes with none left out)."""
-    if review is None or review.rejected:
+def _frame_from_numbers(review: Review, row: int) -> Edits:
+    """The hex computed from the row's facility code and card number."""
+    card_format = _card_format(review, row)
+    number = _int(review.table.at[row, "Card Number"])
+    if card_format is None or number is None:
         return {}
-    counts = {code: len(fix_edits(review, code)) for code in FIXES}
-    return {code: count for code, count in counts.items() if count}
+    facility = _int(review.table.at[row, "Facility Code"])
+    if card_format.has_facility_code and facility is None:
+        return {}
+    try:
+        return {(row, HEX): card_format.encode(facility, number)}
+    except ValueError:  # the numbers are out of the format's range: no frame to compute
+        return {}
+
+
+def _numbers_from_frame(review: Review, row: int) -> Edits:
+    """The facility code and card number decoded from the row's hex (a frame whose parity
+    checks; otherwise the digits are not trustworthy)."""
+    card_format = _card_format(review, row)
+    if card_format is None or card_format.layout is None:
+        return {}
+    try:
+        decoded = card_format.decode(strip_hex_noise(pd.Series([review.table.at[row, HEX]]))[0])
+    except ValueError:
+        return {}
+    if not decoded.parity_valid:
+        return {}
+    edits = {(row, "Card Number"): str(decoded.card_number)}
+    if decoded.facility_code is not None:
+        edits[(row, "Facility Code")] = str(decoded.facility_code)
+    return edits
+
+
+def _one(review: Review, row: int, header: str, correct: Callable[[pd.Series], pd.Series]) -> Edits:
+    current = review.table.at[row, header]
+    corrected = str(correct(pd.Series([current])).iloc[0])
+    return {(row, header): corrected} if corrected != current else {}
+
+
+def fixes_for(review: Review, row: int, code: str) -> list[RowFix]:
+    """The fixes offered for one row's finding of code (none when nothing can be computed)."""
+    table = review.table
+    candidates: list[tuple[str, Edits, bool]] = []
+    if code == "card-type-alias":
+        edits = _one(review, row, "Card Type", canonical_card_types)
+        candidates.append((f"Card Type: {next(iter(edits.values()), '')}", edits, True))
+    elif code == "plate-normalized":
+        edits = _one(review, row, "License Plate", normalize_plate)
+        candidates.append((f"License Plate: {next(iter(edits.values()), '')}", edits, True))
+    elif code == "hex-prefix":
+        edits = _one(review, row, HEX, strip_hex_noise)
+        candidates.append((f"Hex: {next(iter(edits.values()), '')}", edits, True))
+    elif code in ("hex-parity", "hex-mismatch", "hex-byte-order"):
+        edits = _frame_from_numbers(review, row)
+        hex_value = next(iter(edits.values()), "")
+        candidates.append((f"Hex from the numbers: {hex_value}", edits, True))
+        if code == "hex-mismatch":
+            decoded = _numbers_from_frame(review, row)
+            shown = ", ".join(f"{h} {v}" for (_, h), v in decoded.items())
+            candidates.append((f"Numbers from the hex: {shown}", decoded, True))
+    elif code == "entry-code-leading-zeros":
+        code_text = table.at[row, "Entry Code"]
+        padded = code_text.zfill(4) if len(code_text) < 4 else "0" + code_text
+        candidates.append(
+            ("Entry code with a leading zero (a guess)", {(row, "Entry Code"): padded}, False)
+        )
+    return [
+        RowFix(row, code, label, edits, computed)
+        for label, edits, computed in candidates
+        if edits and any(table.at[r, h] != v for (r, h), v in edits.items())
+    ]
+
+
+def row_fixes(review: Review, row: int) -> list[RowFix]:
+    """Every fix offered for one row, in the order of its findings."""
+    codes = review.rows.loc[review.rows["row"].eq(row).fillna(False).astype(bool), "code"]
+    return [fix for code in dict.fromkeys(codes) for fix in fixes_for(review, row, code)]
+
+
+def computed_fixes(review: Review | None, code: str | None = None) -> list[RowFix]:
+    """The first computed fix of every finding (of one code, or of every code): what a bulk
+    fix applies. Suggestions are left out."""
+    if review is None or review.rejected:
+        return []
+    findings = review.rows.dropna(subset=["row"])
+    if code is not None:
+        findings = findings[findings["code"] == code]
+    chosen = []
+    for row, finding_code in dict.fromkeys(
+        zip(findings["row"].astype(int), findings["code"], strict=True)
+    ):
+        computed = [fix for fix in fixes_for(review, row, finding_code) if fix.computed]
+        if computed:
+            chosen.append(computed[0])
+    return chosen
+
+
+def merged_edits(fixes: list[RowFix]) -> Edits:
+    """The edits of several fixes as one (a later fix of the same cell wins)."""
+    edits: Edits = {}
+    for fix in fixes:
+        edits.update(fix.edits)
+    return edits
 
 
 def pending_suggestions(review: Review | None) -> dict[str, str]:
@@ -77,60 +163,72 @@ def pending_suggestions(review: Review | None) -> dict[str, str]:
 
 
 class BulkFixes:
-    """The bulk-fix buttons: a fix per fixable code present, and accepting header suggestions."""
+    """The bulk buttons: every computed fix at once, the fix of one code for every row, and
+    skipping every row that still fails."""
 
     def __init__(
         self,
         on_edits: Callable[[Edits], object],
-        on_accept_suggestions: Callable[[], object],
+        on_skip_failing: Callable[[], object],
     ) -> None:
         self._on_edits = on_edits
-        self._on_accept_suggestions = on_accept_suggestions
+        self._on_skip_failing = on_skip_failing
         self.review: Review | None = None
         self.buttons: dict[str, widgets.Button] = {}
         self.message = widgets.HTML()
         self.button_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.widget = widgets.VBox([self.button_box, self.message])
-        self.refresh(None)
+        self.refresh(None, failing=0)
 
-    def refresh(self, review: Review | None) -> None:
-        """One button per fix this review offers."""
+    def refresh(self, review: Review | None, *, failing: int) -> None:
+        """The buttons this review offers; failing is the count of failing rows not skipped."""
         self.review = review
         buttons: dict[str, widgets.Button] = {}
-        pending = pending_suggestions(review)
-        if pending:
-            button = widgets.Button(
-                description=f"Accept header suggestions ({len(pending)})",
-                tooltip=", ".join(f"{w} = {e}" for w, e in sorted(pending.items())),
-                layout=widgets.Layout(width="auto"),
-            )
-            button.on_click(lambda _button: self.accept_suggestions())
-            buttons["header-suggestion"] = button
-        for code, count in fixable_counts(review).items():
-            button = widgets.Button(
-                description=f"{FIXES[code].label} ({count})",
-                tooltip=code,
-                layout=widgets.Layout(width="auto"),
-            )
+        fixes = computed_fixes(review)
+        if fixes:
+            buttons["all"] = _button(f"Apply all computed fixes ({len(fixes):,})", "success")
+            buttons["all"].on_click(lambda _button: self.apply_all())
+        by_code: dict[str, int] = {}
+        for fix in fixes:
+            by_code[fix.code] = by_code.get(fix.code, 0) + 1
+        for code, count in by_code.items():
+            button = _button(f"Fix every {code} ({count})")
             button.on_click(lambda _button, c=code: self.apply_fix(c))
             buttons[code] = button
+        if failing:
+            buttons["skip-failing"] = _button(
+                f"Skip every row that still fails ({failing})", "warning"
+            )
+            buttons["skip-failing"].on_click(lambda _button: self._skip_failing())
         self.buttons = buttons
         self.button_box.children = tuple(buttons.values())
-        self.message.value = "" if buttons else "<p>No bulk fixes apply to this file.</p>"
+        if not buttons:
+            self.message.value = NOTHING_LEFT
+        elif self.message.value == NOTHING_LEFT:
+            self.message.value = ""
+
+    def apply_all(self) -> Edits:
+        """Every computed fix of the file at once; returns the edits made."""
+        return self._apply(computed_fixes(self.review), "All computed fixes")
 
     def apply_fix(self, code: str) -> Edits:
-        """Edit every row with a finding of code; returns the edits made."""
-        if self.review is None:
-            return {}
-        edits = fix_edits(self.review, code)
+        """The computed fix of one code, for every row with it; returns the edits made."""
+        return self._apply(computed_fixes(self.review, code), f"Fix every {code}")
+
+    def _apply(self, fixes: list[RowFix], what: str) -> Edits:
+        edits = merged_edits(fixes)
+        rows = len({row for row, _ in edits})
         if edits:
             self._on_edits(edits)
-        self.message.value = (
-            f"<p>{html.escape(FIXES[code].label)}: {counted(len(edits), 'row')} edited.</p>"
-        )
+        self.message.value = f"<p>{html.escape(what)}: {counted(rows, 'row')} edited.</p>"
         return edits
 
-    def accept_suggestions(self) -> None:
-        """Accept every header suggestion (the file is reviewed again with the mapping)."""
-        self._on_accept_suggestions()
-        self.message.value = "<p>Header suggestions accepted; the file was reviewed again.</p>"
+    def _skip_failing(self) -> None:
+        self._on_skip_failing()
+        self.message.value = "<p>Every row that still fails is skipped.</p>"
+
+
+def _button(description: str, style: str = "") -> widgets.Button:
+    return widgets.Button(
+        description=description, button_style=style, layout=widgets.Layout(width="auto")
+    )

@@ -1,4 +1,5 @@
-"""The editable grid of the file's rows, with the findings of the selected row beside it."""
+"""The editable grid of the file's rows: tinted cells, views with counts, pages, masked entry
+codes, and the selected row's findings and actions beside it."""
 
 from __future__ import annotations
 
@@ -8,33 +9,94 @@ from typing import Any
 
 import ipywidgets as widgets
 import pandas as pd
-from ipydatagrid import DataGrid
+from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
 from credkit.columns import HEADERS
-from credkit.notebook.outputs import frame_html
+from credkit.findings import mask_entry_code
 from credkit.review import Review
 
-#: Rows sent to the grid at most: the browser receives the whole grid at every refresh.
-GRID_ROW_LIMIT = 1_000
-ERRORS_ONLY = "Rows with errors"
-ALL_ROWS = "All rows"
+#: Rows on one page of the grid: the browser receives a whole page at every page change.
+PAGE_SIZE = 200
+VIEW_ERRORS = "errors"
+VIEW_WARNINGS = "warnings"
+VIEW_ALL = "all"
 #: The grid's index: the row number as a spreadsheet shows it (the header is row 1).
 ROW_LABEL = "Row"
+#: The row's status: "ok", "skipped", or a marker and column per finding ("✖ Facility Code;").
+STATUS = "Status"
+ERROR_MARK, WARNING_MARK = "\u2716", "\u26a0"
+ROW_LEVEL = "(row)"
+ERROR_TINT, WARNING_TINT, SKIPPED_TINT = "#f8c9c9", "#fbe7b5", "#e4e4e4"
+#: Credential columns first: these are the ones the review's findings are usually about.
+CREDENTIAL_COLUMNS = [
+    "Card Type",
+    "Facility Code",
+    "Card Number",
+    "Card Number Hex",
+    "License Plate",
+    "Entry Code",
+    "Credential Status",
+]
+KEY_COLUMNS = ["User ID", "External ID", "Employee ID", "Email"]
+ENTRY_CODE = "Entry Code"
 
 Edits = dict[tuple[int, str], str]
 
 
-def grid_frame(
-    review: Review | None, *, errors_only: bool, limit: int = GRID_ROW_LIMIT
-) -> pd.DataFrame:
-    """The rows the grid shows: the 14 columns as text, indexed by spreadsheet row number."""
+def row_status(review: Review, skipped: set[int] | frozenset[int] = frozenset()) -> pd.Series:
+    """Each row's status text: "ok", "skipped", or "✖ Column;" / "⚠ Column;" per finding."""
+    status = pd.Series("ok", index=review.table.index, dtype=object)
+    findings = review.rows.dropna(subset=["row"])
+    if len(findings):
+        marks = findings["severity"].map({"error": ERROR_MARK}).fillna(WARNING_MARK)
+        entries = marks + " " + findings["column"].fillna(ROW_LEVEL) + ";"
+        ordered = entries.groupby(findings["row"].astype(int)).agg(
+            lambda items: " ".join(dict.fromkeys(sorted(items)))  # errors (✖) before warnings
+        )
+        status.loc[ordered.index.intersection(status.index)] = ordered
+    status.loc[status.index.intersection(list(skipped))] = "skipped"
+    return status
+
+
+def grid_columns(review: Review | None, *, show_empty: bool = False) -> list[str]:
+    """The columns for the job: the key column rows use, the credential columns, the rest;
+    columns empty in the whole file left out unless show_empty."""
+    table = review.table if review is not None and not review.rejected else None
+    key_order = KEY_COLUMNS
+    if table is not None:  # the key column most rows are matched by, first
+        key_order = sorted(KEY_COLUMNS, key=lambda column: -int(table[column].astype(bool).sum()))
+    ordered = list(dict.fromkeys([*key_order[:1], *CREDENTIAL_COLUMNS, *key_order, *HEADERS]))
+    if table is None or show_empty:
+        return ordered
+    return [c for c in ordered if table[c].astype(bool).any()]
+
+
+def view_rows(review: Review, view: str) -> pd.Index:
+    """The rows of a view: with errors, with warnings only, all, or "code:<code>"."""
+    if view == VIEW_ALL:
+        return review.table.index
+    if view == VIEW_ERRORS:
+        return review.failing_rows
+    rows = review.rows.dropna(subset=["row"])
+    if view == VIEW_WARNINGS:
+        warned = pd.Index(sorted(set(rows.loc[rows["severity"] == "warning", "row"].astype(int))))
+        return warned.difference(review.failing_rows)
+    code = view.removeprefix("code:")
+    return pd.Index(sorted(set(rows.loc[rows["code"] == code, "row"].astype(int))))
+
+
+def view_options(review: Review | None) -> list[tuple[str, str]]:
+    """The views with their counts, for the dropdown."""
     if review is None or review.rejected:
-        table = pd.DataFrame(columns=HEADERS, dtype=str)
-    else:
-        table = review.table.loc[review.failing_rows] if errors_only else review.table
-    frame = table[HEADERS].head(limit).copy()
-    frame.index = pd.Index(frame.index.astype(int), name=ROW_LABEL)
-    return frame
+        return [("Rows with errors (0)", VIEW_ERRORS)]
+    options = [
+        (f"Rows with errors ({len(view_rows(review, VIEW_ERRORS)):,})", VIEW_ERRORS),
+        (f"Rows with warnings only ({len(view_rows(review, VIEW_WARNINGS)):,})", VIEW_WARNINGS),
+        (f"All rows ({len(review.table):,})", VIEW_ALL),
+    ]
+    codes = review.rows.dropna(subset=["row"]).groupby("code")["row"].nunique()
+    options += [(f"Only {code} ({count:,})", f"code:{code}") for code, count in codes.items()]
+    return options
 
 
 def row_findings(review: Review, row: int) -> pd.DataFrame:
@@ -43,73 +105,225 @@ def row_findings(review: Review, row: int) -> pd.DataFrame:
     return review.rows.loc[at_row, ["column", "code", "severity", "message"]]
 
 
-class RowGrid:
-    """An ipydatagrid DataGrid of the rows; each cell edit goes to on_edits as
-    ``{(row, header): value}``, for Review.edit.
+#: Pixels per character of the grid's 12px font, the cell padding, and the widths allowed.
+CHARACTER_PX, PADDING_PX = 6.2, 14
+#: A header's text is wider than a value's, and shares its cell with the filter icon.
+HEADER_CHARACTER_PX, HEADER_PADDING_PX = 6.6, 24
+MIN_WIDTH, MAX_WIDTH, STATUS_WIDTH = 44, 240, 100
+ROW_HEADER_WIDTH = 48
+ROW_PX, GRID_MIN_HEIGHT, GRID_MAX_HEIGHT = 20, 120, 440
 
-    The grid keeps its rows when a cell is edited and only updates their values: the
-    browser names an edited cell by its position in the grid's data, so the rows must not
-    move under edits still on their way. Rows that are fixed leave the errors-only view when
-    the operator presses "Refresh rows" (and at every re-review or bulk fix).
+
+def fitted_widths(frame: pd.DataFrame) -> dict[str, int]:
+    """Column widths fitted to the header and the values shown; the status column kept narrow
+    (the panel beside the grid says it in full)."""
+    widths = {}
+    for column in frame.columns:
+        longest = max([0, *frame[column].astype(str).str.len().tolist()])
+        width = int(
+            max(
+                longest * CHARACTER_PX + PADDING_PX,
+                len(column) * HEADER_CHARACTER_PX + HEADER_PADDING_PX,
+            )
+        )
+        cap = STATUS_WIDTH if column == STATUS else MAX_WIDTH
+        widths[column] = max(MIN_WIDTH, min(cap, width))
+    return widths
+
+
+def findings_list_html(found: pd.DataFrame) -> str:
+    """A row's findings for the narrow panel: the column and code, then the message in full."""
+    items = []
+    for finding in found.itertuples():
+        colour = "#b00020" if finding.severity == "error" else "#8a6d00"
+        column = finding.column if isinstance(finding.column, str) else "The row"
+        items.append(
+            f'<li style="margin-bottom:6px"><b>{html.escape(column)}</b>: '
+            f'<span style="color:{colour}">{html.escape(finding.code)} '
+            f"({html.escape(finding.severity)})</span><br>{html.escape(finding.message)}</li>"
+        )
+    return f'<ul style="padding-left:18px;margin:4px 0">{"".join(items)}</ul>'
+
+
+def _tint(header: str) -> VegaExpr:
+    status = f"cell.metadata.data['{STATUS}']"
+    return VegaExpr(
+        f"indexof({status}, '{ERROR_MARK} {header};') >= 0 ? '{ERROR_TINT}' : "
+        f"indexof({status}, '{WARNING_MARK} {header};') >= 0 ? '{WARNING_TINT}' : "
+        f"{status} == 'skipped' ? '{SKIPPED_TINT}' : 'white'"
+    )
+
+
+def _status_tint() -> VegaExpr:
+    status = f"cell.metadata.data['{STATUS}']"
+    return VegaExpr(
+        f"indexof({status}, '{ERROR_MARK}') >= 0 ? '{ERROR_TINT}' : "
+        f"indexof({status}, '{WARNING_MARK}') >= 0 ? '{WARNING_TINT}' : "
+        f"{status} == 'skipped' ? '{SKIPPED_TINT}' : 'white'"
+    )
+
+
+class RowGrid:
+    """An ipydatagrid DataGrid of one page of a view's rows; each cell edit goes to on_edits
+    as ``{(row, header): value}``, for Review.edit.
+
+    An edit changes only the cells it changes (``set_cell_value``), so the grid neither
+    reloads nor scrolls; rows fixed by it leave the errors view at the next view or page
+    change. Entry codes are masked until one is revealed (``reveal_entry_code``).
     """
 
-    def __init__(self, on_edits: Callable[[Edits], object]) -> None:
+    def __init__(
+        self,
+        on_edits: Callable[[Edits], object],
+        on_select: Callable[[int | None], object] | None = None,
+    ) -> None:
         self._on_edits = on_edits
+        self._on_select = on_select
+        self._updating = False
         self.review: Review | None = None
+        self.skipped: set[int] = set()
+        self.revealed: set[int] = set()  # rows whose entry code is shown in clear
         self.selected_row: int | None = None
-        self.rows_shown = widgets.ToggleButtons(options=[ERRORS_ONLY, ALL_ROWS], value=ERRORS_ONLY)
-        self.rows_shown.observe(self.handle_rows_shown, names="value")
-        self.refresh_button = widgets.Button(description="Refresh rows", icon="refresh")
-        self.refresh_button.on_click(lambda _button: self.show_rows())
-        self.shown = grid_frame(None, errors_only=True)
+        self.page = 0
+        self.rows: pd.Index = pd.Index([], dtype=int)  # the view's rows, every page
+        self.view = widgets.Dropdown(options=view_options(None), description="Show:")
+        self.view.layout.width = "340px"
+        self.view.observe(self._handle_view, names="value")
+        self.show_empty = widgets.Checkbox(
+            value=False, description="Show empty columns", indent=False
+        )
+        self.show_empty.layout.width = "170px"
+        self.show_empty.observe(lambda _change: self.show_rows(), names="value")
+        self.previous_page = widgets.Button(description="Previous page", icon="arrow-left")
+        self.next_page = widgets.Button(description="Next page", icon="arrow-right")
+        self.previous_page.on_click(lambda _button: self.show_rows(page=self.page - 1))
+        self.next_page.on_click(lambda _button: self.show_rows(page=self.page + 1))
+        self.page_label = widgets.HTML()
+        self.shown = self._frame()
         self.grid = DataGrid(
             self.shown,
             editable=True,
             selection_mode="cell",
-            base_column_size=130,
-            base_row_header_size=56,
-            layout=widgets.Layout(height="320px", flex="3 1 0%"),
+            column_widths=fitted_widths(self.shown),
+            base_row_header_size=ROW_HEADER_WIDTH,
+            renderers=self._renderers(),
+            layout=widgets.Layout(height="340px", flex="1 1 0%"),
         )
         self.grid.add_class("credkit-grid")
         self.grid.on_cell_change(self.handle_cell_change)
         self.grid.on_cell_click(self.handle_cell_click)
         self.note = widgets.HTML()
-        self.findings = widgets.HTML(layout=widgets.Layout(flex="1 1 0%", overflow="auto"))
+        self.findings = widgets.HTML()
+        self.findings.add_class("credkit-row-findings")
+        self.row_actions = widgets.VBox()
+        self.side = widgets.VBox(
+            [self.findings, self.row_actions],
+            layout=widgets.Layout(flex="0 0 230px", overflow="auto", padding="0 0 0 8px"),
+        )
         self.widget = widgets.VBox(
             [
-                widgets.HBox([self.rows_shown, self.refresh_button]),
+                widgets.HBox(
+                    [
+                        self.view,
+                        self.show_empty,
+                        self.previous_page,
+                        self.next_page,
+                        self.page_label,
+                    ]
+                ),
                 self.note,
-                widgets.HBox([self.grid, self.findings]),
+                widgets.HBox([self.grid, self.side]),
             ]
         )
         self.show_rows()
 
-    @property
-    def errors_only(self) -> bool:
-        return self.rows_shown.value == ERRORS_ONLY
+    # --- what is shown -----------------------------------------------------------------------
 
-    # --- refreshing --------------------------------------------------------------------------
+    def _frame(self, rows: pd.Index | None = None) -> pd.DataFrame:
+        review = self.review
+        if review is None or review.rejected or rows is None:
+            return pd.DataFrame(columns=[STATUS, *HEADERS], dtype=str).rename_axis(ROW_LABEL)
+        columns = grid_columns(review, show_empty=self.show_empty.value)
+        frame = review.table.loc[rows, columns].copy()
+        if ENTRY_CODE in frame.columns:
+            hidden = ~frame.index.isin(list(self.revealed))
+            frame.loc[hidden, ENTRY_CODE] = frame.loc[hidden, ENTRY_CODE].map(mask_entry_code)
+        frame.insert(0, STATUS, row_status(review, self.skipped).loc[rows])
+        frame.index = pd.Index(frame.index.astype(int), name=ROW_LABEL)
+        return frame
 
-    def refresh(self, review: Review | None) -> None:
-        """A new review (new file, new options, bulk fix): choose the rows again."""
+    def _renderers(self) -> dict[str, TextRenderer]:
+        renderers = {header: TextRenderer(background_color=_tint(header)) for header in HEADERS}
+        renderers[STATUS] = TextRenderer(background_color=_status_tint())
+        return renderers
+
+    def refresh(self, review: Review | None, skipped: set[int] | None = None) -> None:
+        """A new review (new file, new options, bulk fix): the view's rows chosen again."""
         self.review = review
+        if skipped is not None:
+            self.skipped = skipped
         if review is None or self.selected_row not in review.table.index:
             self.selected_row = None
+        self._set_view_options()
         self.show_rows()
 
-    def show_rows(self) -> None:
-        """Send the rows to show to the grid, and describe them."""
-        self.shown = grid_frame(self.review, errors_only=self.errors_only)
-        self.grid.data = self.shown
+    def _set_view_options(self) -> None:
+        """The views with their current counts, keeping the chosen one (rows not re-sent)."""
+        chosen = self.view.value
+        options = view_options(self.review)
+        self.view.unobserve(self._handle_view, names="value")
+        self.view.options = options
+        self.view.value = chosen if chosen in [value for _, value in options] else VIEW_ERRORS
+        self.view.observe(self._handle_view, names="value")
+
+    def _handle_view(self, _change: Mapping[str, Any]) -> None:
+        self.show_rows(page=0)
+
+    def show_rows(self, page: int | None = None) -> None:
+        """Send one page of the view's rows to the grid, and describe them."""
+        review = self.review
+        self.rows = (
+            view_rows(review, self.view.value)
+            if review is not None and not review.rejected
+            else pd.Index([], dtype=int)
+        )
+        pages = max(1, -(-len(self.rows) // PAGE_SIZE))
+        self.page = min(max(0, self.page if page is None else page), pages - 1)
+        on_page = self.rows[self.page * PAGE_SIZE : (self.page + 1) * PAGE_SIZE]
+        self.shown = self._frame(on_page)
+        self._updating = True
+        try:
+            self.grid.data = self.shown
+            self.grid.column_widths = fitted_widths(self.shown)
+            # As tall as the page's rows (header and scroll bar included), within bounds.
+            height = (len(self.shown) + 1) * ROW_PX + 40
+            self.grid.layout.height = f"{max(GRID_MIN_HEIGHT, min(GRID_MAX_HEIGHT, height))}px"
+        finally:
+            self._updating = False
+        self.previous_page.disabled = self.page == 0
+        self.next_page.disabled = self.page >= pages - 1
+        self.page_label.value = f"<span>Page {self.page + 1:,} of {pages:,}</span>"
         self._describe()
         self.select_row(self.selected_row)
 
-    def update_values(self) -> None:
-        """After an edit: the same rows, with their values and findings as reviewed now."""
+    def update_rows(self, rows: pd.Index | list[int]) -> None:
+        """After an edit: the changed values and statuses of rows on this page, cell by cell
+        (the grid keeps its place)."""
         if self.review is None:
             return
-        self.shown = self.review.table.loc[self.shown.index, HEADERS].rename_axis(ROW_LABEL)
-        self.grid.data = self.shown
+        on_page = self.shown.index.intersection(pd.Index(list(rows)))
+        fresh = self._frame(on_page)
+        self._updating = True
+        try:
+            for row in on_page:
+                for column in fresh.columns:
+                    value = fresh.at[row, column]
+                    if self.shown.at[row, column] != value:
+                        self.grid.set_cell_value(column, int(row), value)
+                        self.shown.at[row, column] = value
+        finally:
+            self._updating = False
+        self._set_view_options()
         self._describe()
         self.select_row(self.selected_row)
 
@@ -121,31 +335,31 @@ class RowGrid:
         if review.rejected:
             self.note.value = "<p>The file is rejected: there are no rows to correct yet.</p>"
             return
-        total = len(review.failing_rows) if self.errors_only else len(review.table)
-        what = "rows with errors" if self.errors_only else "rows"
-        parts = [f"{total:,} {what}"]
-        if total > len(self.shown):
-            parts.append(f"the first {len(self.shown):,} shown")
-        fixed = self.shown.index.difference(review.failing_rows)
-        if self.errors_only and len(fixed):
-            parts.append(f"{len(fixed)} shown here fixed now (Refresh rows hides them)")
-        hint = "Edit a cell to correct it; click a row to see its findings."
-        self.note.value = f"<p>{html.escape('; '.join(parts))}. {hint}</p>"
+        first = self.page * PAGE_SIZE
+        shown = f"rows {first + 1:,}-{first + len(self.shown):,} of {len(self.rows):,} in this view"
+        if not len(self.rows):
+            shown = "no rows in this view"
+        hint = (
+            "Red cells have errors, yellow ones warnings; select a cell to see why beside the "
+            "grid. Double-click a cell to correct it."
+        )
+        self.note.value = f"<p>{html.escape(shown)}. {html.escape(hint)}</p>"
 
     # --- handlers ----------------------------------------------------------------------------
-
-    def handle_rows_shown(self, _change: Mapping[str, Any] | None = None) -> None:
-        """The errors-only / all-rows toggle."""
-        self.show_rows()
 
     def handle_cell_change(self, cell: Mapping[str, Any]) -> None:
         """DataGrid's on_cell_change: ``cell["row"]`` is the position in the grid's data
         (not the spreadsheet row, and not the position on screen when sorted)."""
+        if self._updating:
+            return  # our own set_cell_value
         header = cell["column"]
         if header not in HEADERS:
             return
         row = int(self.shown.index[int(cell["row"])])
         value = "" if cell["value"] is None or pd.isna(cell["value"]) else str(cell["value"])
+        self.shown.at[row, header] = value
+        if header == ENTRY_CODE and row not in self.revealed and value == _masked(self, row):
+            return  # the masked text committed unchanged: no edit
         self.selected_row = row
         self._on_edits({(row, header): value})
 
@@ -158,14 +372,28 @@ class RowGrid:
             self.select_row(int(self.shown.index[int(position)]))
 
     def select_row(self, row: int | None) -> None:
-        """Show one row's findings beside the grid."""
+        """Show one row's findings beside the grid (and tell the wizard, for its actions)."""
         self.selected_row = row
         if self.review is None or row is None:
-            self.findings.value = ""
-            return
-        found = row_findings(self.review, row)
-        title = f"<h4>Row {row}</h4>"
-        if found.empty:
-            self.findings.value = title + "<p>No findings: this row can be imported.</p>"
+            self.findings.value = "<p><i>Select a cell to see its row's findings here.</i></p>"
         else:
-            self.findings.value = title + frame_html(found, index=False)
+            found = row_findings(self.review, row)
+            title = f"<h4>Row {row}</h4>"
+            if row in self.skipped:
+                title += "<p><b>Skipped</b>: this row will not be imported.</p>"
+            if found.empty:
+                self.findings.value = title + "<p>No findings: this row can be imported.</p>"
+            else:
+                self.findings.value = title + findings_list_html(found)
+        if self._on_select is not None:
+            self._on_select(row)
+
+    def reveal_entry_code(self, row: int) -> None:
+        """Show one row's entry code in clear in the grid (the operator asked for it)."""
+        self.revealed.add(row)
+        self.update_rows([row])
+
+
+def _masked(grid: RowGrid, row: int) -> str:
+    review = grid.review
+    return "" if review is None else mask_entry_code(review.table.at[row, ENTRY_CODE])

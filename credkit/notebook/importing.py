@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import html
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
+import pandas as pd
 
 from credkit.directory import Directory
-from credkit.importer import APPLIED, OUTCOMES, ImportResult, Plan, execute_import, plan_import
+from credkit.importer import (
+    APPLIED,
+    OUTCOMES,
+    ImportChoices,
+    ImportResult,
+    Plan,
+    execute_import,
+    plan_import,
+)
 from credkit.notebook.downloads import csv_download_html
-from credkit.notebook.outputs import counted, hide, show
+from credkit.notebook.outputs import counted, frame_html, hide
 from credkit.review import Review
 
 OUTCOME_LABELS = {
@@ -31,6 +41,22 @@ def counts_text(counts: dict[str, int], labels: dict[str, str] | None = None) ->
 def rows_to_apply(plan: Plan | None) -> int:
     """How many rows a plan would write (created, updated or reassigned)."""
     return 0 if plan is None else int(plan.rows["outcome"].isin(APPLIED).sum())
+
+
+#: Rows of the plan listed under its counts at most (the download has them all).
+PLAN_ROWS_SHOWN = 200
+
+
+def plan_table(plan: Plan, limit: int = PLAN_ROWS_SHOWN) -> pd.DataFrame:
+    """The rows that fail or change, as the operator reads them: Row, Outcome, Reason."""
+    changing = plan.rows[plan.rows["outcome"] != "unchanged"].head(limit)
+    return pd.DataFrame(
+        {
+            "Row": changing.index.astype(int),
+            "Outcome": changing["outcome"].to_numpy(),
+            "Reason": changing["reason"].to_numpy(),
+        }
+    )
 
 
 def failed_rows_csv(result: ImportResult) -> str:
@@ -57,11 +83,13 @@ class ImportPanel:
         self.directory = directory
         self.operator = operator
         self.download_folder = download_folder
+        self.on_imported: Callable[[ImportResult], object] | None = None
         self.review: Review | None = None
+        self.choices = ImportChoices()
         self.plan: Plan | None = None
         self.result: ImportResult | None = None
         self.plan_counts = widgets.HTML()
-        self.plan_table = widgets.Output()
+        self.plan_table = widgets.HTML()
         self.import_button = widgets.Button(
             description="Import", button_style="success", icon="upload", disabled=True
         )
@@ -73,20 +101,27 @@ class ImportPanel:
         self.plan_counts.add_class("credkit-plan")
         self.import_button.add_class("credkit-import")
         self.result_counts.add_class("credkit-result")
-        self.widget = widgets.VBox(
+        self.plan_widget = widgets.VBox(
             [
                 self.plan_counts,
-                self.plan_table,
                 widgets.HBox([self.import_button, self.progress]),
-                self.result_counts,
-                self.failed_download,
+                self.plan_table,
             ]
         )
+        self.result_widget = widgets.VBox([self.result_counts, self.failed_download])
+        self.widget = widgets.VBox([self.plan_widget, self.result_widget])
         self.refresh(None, new_file=True)
 
-    def refresh(self, review: Review | None, *, new_file: bool = False) -> None:
+    def refresh(
+        self,
+        review: Review | None,
+        choices: ImportChoices | None = None,
+        *,
+        new_file: bool = False,
+    ) -> None:
         """Plan the review as it is now; a new file also clears the last import's result."""
         self.review = review
+        self.choices = choices or ImportChoices()
         if new_file:
             self.result = None
             self.result_counts.value = self.failed_download.value = ""
@@ -96,23 +131,23 @@ class ImportPanel:
             self.plan = None
             reason = "Load a file first." if review is None else "The file is rejected."
             self.plan_counts.value = f"<p>No plan: {reason}</p>"
-            show(self.plan_table)
-        else:
-            self.plan = plan_import(review)
-            when = (
-                "nothing written yet"
-                if self.result is None
-                else "as before the import; load the file again to import again"
-            )
+            self.plan_table.value = ""
+        elif self.result is None:
+            self.plan = plan_import(review, self.choices)
             self.plan_counts.value = (
-                f"<p><b>Plan</b> ({when}): {html.escape(counts_text(self.plan.counts()))}</p>"
+                "<p><b>Plan</b> (nothing written yet): "
+                f"{html.escape(counts_text(self.plan.counts()))}</p>"
             )
-            show(self.plan_table, self.plan.rows)
+            self.plan_table.value = _plan_rows_html(self.plan)
         self._enable_import()
 
     def _enable_import(self) -> None:
+        if self.result is not None:
+            self.import_button.disabled = True
+            self.import_button.description = "Imported"
+            return
         count = rows_to_apply(self.plan)
-        self.import_button.disabled = self.result is not None or count == 0
+        self.import_button.disabled = count == 0
         self.import_button.description = f"Import {counted(count, 'row')}" if count else "Import"
 
     # --- importing ---------------------------------------------------------------------------
@@ -134,7 +169,7 @@ class ImportPanel:
             raise ValueError("there is no reviewed file to import")
         if self.result is not None:
             raise ValueError("this file was imported already: load it again to import again")
-        plan = plan_import(self.review)  # the review may have been edited since it was shown
+        plan = plan_import(self.review, self.choices)  # the review may have changed since
         self.import_button.disabled = True
         hide(self.progress, False)
         self.progress.value = 0
@@ -146,6 +181,8 @@ class ImportPanel:
         self.result = result
         self._show_result(result)
         self._enable_import()
+        if self.on_imported is not None:
+            self.on_imported(result)
         return result
 
     def _advance(self, done: int, total: int) -> None:
@@ -159,9 +196,14 @@ class ImportPanel:
                 f"{html.escape(counts_text(self.plan.counts()))}</p>"
             )
         counts = result.counts()
+        undo = (
+            f"It is recorded as run {result.run_id}: <code>credkit runs show {result.run_id}"
+            f"</code> lists its changes, <code>credkit runs undo {result.run_id}</code> reverts "
+            "them (refused if the directory changed since)."
+        )
         self.result_counts.value = (
-            f"<p><b>Imported</b>: {html.escape(counts_text(counts, OUTCOME_LABELS))}. "
-            "The run is recorded in the directory (see <code>credkit runs</code>).</p>"
+            f"<p><b>Imported</b>: {html.escape(counts_text(counts, OUTCOME_LABELS))}.</p>"
+            f"<p>{undo}</p>"
         )
         if result.failed_rows.empty:
             self.failed_download.value = "<p>No row failed.</p>"
@@ -175,5 +217,18 @@ class ImportPanel:
             folder=self.download_folder,
         )
         self.failed_download.value = (
-            f"<p>The failed rows, with their errors, to fix and import again: {link}</p>"
+            f"<p>The failed rows, with their errors, to fix and import again:</p><p>{link}</p>"
         )
+
+
+def _plan_rows_html(plan: Plan) -> str:
+    table = plan_table(plan)
+    if table.empty:
+        return "<p>Every row is unchanged: there is nothing to import.</p>"
+    changing = int((plan.rows["outcome"] != "unchanged").sum())
+    more = (
+        f"<p><small>The first {len(table):,} of {changing:,} rows that fail or change.</small></p>"
+        if changing > len(table)
+        else ""
+    )
+    return "<h4>The rows that fail or change</h4>" + frame_html(table, index=False) + more

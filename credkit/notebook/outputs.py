@@ -31,9 +31,20 @@ def _display_data(item: Any) -> dict[str, Any]:
     return {"output_type": "display_data", "data": data, "metadata": {}}
 
 
+#: Tables in widgets: text wraps (messages are never cut), header on the left.
+TABLE_STYLE = (
+    "<style>.credkit-table{border-collapse:collapse;font-size:12px;width:100%}"
+    ".credkit-table th,.credkit-table td{border-bottom:1px solid #ddd;padding:3px 6px;"
+    "text-align:left;vertical-align:top;white-space:normal;overflow-wrap:break-word}"
+    ".credkit-table th{background:#f3f3f3;white-space:nowrap}</style>"
+)
+
+
 def frame_html(frame: pd.DataFrame, *, index: bool = True) -> str:
-    """A small DataFrame as an HTML table (values escaped) for an HTML widget."""
-    return frame.to_html(index=index, escape=True, border=0, na_rep="")
+    """A DataFrame as an HTML table (values escaped, missing ones blank, text wrapped)."""
+    shown = frame.astype(object).where(frame.notna(), "")
+    table = shown.to_html(index=index, escape=True, border=0, classes="credkit-table")
+    return TABLE_STYLE + table
 
 
 def hide(widget: widgets.DOMWidget, hidden: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +11,22 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from credkit.notebook.runbook import BASE_DIR_ENV, resolve_path
+
 #: Jupyter Server's default ``websocket_max_message_size``: larger uploads never reach the kernel.
 DEFAULT_UPLOAD_LIMIT_MIB = 10
 #: What ``make lab`` allows (jupyter_server_config.py).
 MAKE_LAB_UPLOAD_LIMIT_MIB = 100
+#: Set by ``make lab`` and ``make app`` to the limit their server allows.
+UPLOAD_LIMIT_ENV = "CREDKIT_UPLOAD_LIMIT_MIB"
+
+
+def configured_upload_limit_mib() -> float:
+    """The upload limit the server was started with (CREDKIT_UPLOAD_LIMIT_MIB), else the default."""
+    try:
+        return float(os.environ.get(UPLOAD_LIMIT_ENV, DEFAULT_UPLOAD_LIMIT_MIB))
+    except ValueError:
+        return DEFAULT_UPLOAD_LIMIT_MIB
 
 
 @dataclass(frozen=True)
@@ -119,12 +132,19 @@ class FileChooser:
         if not typed:
             self.say("Type the path of the CSV file on the server first.", error=True)
             return
-        if not Path(typed).is_file():
-            # The name only: the message must not show the server's folders.
-            self.say(f"No file named {Path(typed).name!r} at that path on the server.", error=True)
+        path = resolve_path(typed)  # relative to CREDKIT_BASE_DIR (the repository in `make lab`)
+        if not path.is_file():
+            # A relative path as typed; of an absolute one the name only: the message must not
+            # show the server's folders.
+            shown = Path(typed).name if Path(typed).is_absolute() else typed
+            self.say(
+                f"No file at {shown!r} on the server (relative paths start from the folder in "
+                f"{BASE_DIR_ENV}, else the notebook's folder).",
+                error=True,
+            )
             return
         self.say("")
-        self._on_path(typed)
+        self._on_path(str(path))
 
     def say(self, text: str, *, error: bool = False) -> None:
         """Show a message under the upload area ("" clears it)."""

@@ -1,4 +1,4 @@
-"""The import wizard: choose a file, review it, correct it, plan and import, top to bottom."""
+"""The import wizard, one step at a time: file, columns, rows, options, plan and import, result."""
 
 from __future__ import annotations
 
@@ -12,14 +12,25 @@ import ipywidgets as widgets
 import pandas as pd
 
 from credkit.directory import Directory
-from credkit.importer import ImportResult, Plan
+from credkit.importer import REASSIGNABLE_CODES, ImportChoices, ImportResult, Plan
 from credkit.notebook.choices import ReviewChoices
-from credkit.notebook.fixes import BulkFixes
-from credkit.notebook.grid import Edits, RowGrid
+from credkit.notebook.fixes import BulkFixes, Edits, RowFix, pending_suggestions, row_fixes
+from credkit.notebook.grid import ENTRY_CODE, RowGrid
 from credkit.notebook.importing import ImportPanel
+from credkit.notebook.outputs import hide
 from credkit.notebook.reports import ReportsPanel
-from credkit.notebook.upload import DEFAULT_UPLOAD_LIMIT_MIB, FileChooser
+from credkit.notebook.upload import FileChooser, configured_upload_limit_mib
 from credkit.review import Review, review_bytes, review_file
+
+STEPS = (
+    "Choose the file",
+    "Review the columns",
+    "Review the rows",
+    "Options",
+    "Plan and import",
+    "Result",
+)
+FILE, COLUMNS, ROWS, OPTIONS, PLAN, RESULT = range(len(STEPS))
 
 
 @dataclass(frozen=True)
@@ -36,8 +47,9 @@ class ImportWizard:
 
     Every step is a plain method, so notebooks and tests can drive it without a browser:
     ``load_bytes``/``load_path``, ``review_again``, ``apply_edits``, ``apply_fix``,
-    ``run_import``. The operator's edits are kept and applied again whenever the file is
-    reviewed again (new reading choices or options), because a review starts from the file.
+    ``skip_row``, ``reassign_row``, ``run_import``, ``go_to``. The operator's edits are kept
+    and applied again whenever the file is reviewed again (new reading choices or options),
+    because a review starts from the file.
     """
 
     def __init__(
@@ -46,42 +58,145 @@ class ImportWizard:
         operator: str | None = None,
         *,
         download_folder: str | Path | None = None,
-        upload_limit_mib: float = DEFAULT_UPLOAD_LIMIT_MIB,
+        upload_limit_mib: float | None = None,
     ) -> None:
         self.directory = directory
         self.operator = operator or getpass.getuser()
         self.review: Review | None = None
         self.edits: Edits = {}
+        self.skipped: set[int] = set()
+        self.reassigned: set[int] = set()
+        self.step = FILE
         self._source: _Source | None = None
         self.status = widgets.HTML()
         self.chooser = FileChooser(
-            self.load_bytes, self.load_path, upload_limit_mib=upload_limit_mib
+            self.load_bytes,
+            self.load_path,
+            upload_limit_mib=upload_limit_mib or configured_upload_limit_mib(),
         )
         self.choices = ReviewChoices(on_change=self.review_again)
         self.reports = ReportsPanel()
-        self.fixes = BulkFixes(
-            on_edits=self.apply_edits, on_accept_suggestions=self.choices.accept_suggestions
+        self.accept_button = widgets.Button(
+            description="Accept header suggestions", button_style="primary", icon="check"
         )
-        self.grid = RowGrid(on_edits=self._apply_grid_edits)
+        self.accept_button.layout = widgets.Layout(width="auto", align_self="flex-start")
+        self.accept_button.on_click(lambda _button: self.accept_header_suggestions())
+        self.columns_note = widgets.HTML()
+        self.fixes = BulkFixes(on_edits=self.apply_edits, on_skip_failing=self.skip_failing_rows)
+        self.grid = RowGrid(on_edits=self._apply_grid_edits, on_select=self._show_row_actions)
         self.importer = ImportPanel(directory, self.operator, download_folder=download_folder)
+        self.importer.on_imported = lambda _result: self.go_to(RESULT)
+        self.again_button = widgets.Button(
+            description="Import another file", icon="redo", layout=widgets.Layout(width="auto")
+        )
+        self.again_button.on_click(lambda _button: self.go_to(FILE))
+
+        self.indicator = widgets.HTML()
+        self.indicator.add_class("credkit-steps")
+        self.back_button = widgets.Button(description="Back", icon="arrow-left")
+        self.next_button = widgets.Button(description="Next", icon="arrow-right")
+        self.next_button.add_class("credkit-next")
+        self.back_button.on_click(lambda _button: self.go_to(self.step - 1))
+        self.next_button.on_click(lambda _button: self.go_to(self.step + 1))
+        self.next_note = widgets.HTML()
+        self.pages = [
+            widgets.VBox([self.chooser.widget, self.status]),
+            widgets.VBox(
+                [
+                    self.reports.column_widget,
+                    self.choices.reading_box,
+                    self.accept_button,
+                    self.columns_note,
+                ]
+            ),
+            widgets.VBox(
+                [self.reports.summary, self.fixes.widget, self.grid.widget, self.reports.row_widget]
+            ),
+            widgets.VBox([self.choices.options_box]),
+            widgets.VBox([self.importer.plan_widget]),
+            widgets.VBox([self.importer.result_widget, self.again_button]),
+        ]
         self.widget = widgets.VBox(
             [
-                _heading("1. Choose the credential file"),
-                self.chooser.widget,
-                self.status,
-                _heading("2. Reading choices"),
-                self.choices.reading_box,
-                _heading("3. Reports"),
-                self.reports.widget,
-                _heading("4. Correct the rows"),
-                self.fixes.widget,
-                self.grid.widget,
-                _heading("5. Options"),
-                self.choices.options_box,
-                _heading("6. Plan and import"),
-                self.importer.widget,
+                self.indicator,
+                *self.pages,
+                widgets.HBox([self.back_button, self.next_button, self.next_note]),
             ]
         )
+        self.widget.add_class("credkit-wizard")
+        self._refresh_navigation()
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def can_leave(self, step: int) -> tuple[bool, str]:
+        """Whether Next may leave a step, and what to do first when it may not."""
+        review = self.review
+        if step == FILE and review is None:
+            return False, "Choose a file first."
+        if step == COLUMNS and review is not None and review.rejected:
+            return False, "The file is rejected: answer the questions above first."
+        if step == PLAN and self.importer.result is None:
+            return False, "Press Import to go on."
+        if step == RESULT:
+            return False, ""
+        return True, ""
+
+    def go_to(self, step: int) -> None:
+        """Show a step: any step before the current one, or a later one every step before it
+        allows."""
+        step = max(FILE, min(step, RESULT))
+        for earlier in range(step):
+            if earlier >= self.step:
+                allowed, _ = self.can_leave(earlier)
+                if not allowed:
+                    step = earlier
+                    break
+        if step < PLAN and self.importer.result is not None and step != FILE:
+            step = RESULT  # after the import, only a new file goes back
+        self.step = step
+        self._refresh_navigation()
+
+    def _refresh_navigation(self) -> None:
+        for index, page in enumerate(self.pages):
+            hide(page, index != self.step)
+        items = []
+        for index, name in enumerate(STEPS):
+            state = "current" if index == self.step else "done" if index < self.step else "next"
+            style = {
+                "current": "background:#1976d2;color:white;font-weight:bold",
+                "done": "background:#dbe9f7;color:#0d3c6e",
+                "next": "background:#eeeeee;color:#777777",
+            }[state]
+            items.append(
+                f'<span class="credkit-step credkit-step-{state}" style="{style};'
+                f'padding:4px 10px;border-radius:12px;margin-right:6px;white-space:nowrap">'
+                f"{index + 1}. {html.escape(name)}</span>"
+            )
+        self.indicator.value = f'<div style="margin:6px 0 10px 0">{"".join(items)}</div>'
+        allowed, why = self.can_leave(self.step)
+        self.next_button.disabled = not allowed
+        self.back_button.disabled = self.step == FILE
+        hide(self.back_button, self.step == RESULT)
+        hide(self.next_button, self.step in (PLAN, RESULT))
+        self.next_note.value = f"<small>{html.escape(why)}</small>" if why else ""
+        self._refresh_columns_step()
+
+    def _refresh_columns_step(self) -> None:
+        review = self.review
+        pending = pending_suggestions(review)
+        hide(self.accept_button, not pending)
+        self.accept_button.description = (
+            f"Accept header suggestions ({', '.join(f'{w} = {e}' for w, e in pending.items())})"
+        )
+        if review is None:
+            self.columns_note.value = ""
+        elif review.rejected:
+            self.columns_note.value = (
+                "<p>The file is rejected as it is: accept the suggestions or choose how to "
+                "read it above, then press Next.</p>"
+            )
+        else:
+            self.columns_note.value = "<p>The columns are accepted: press Next.</p>"
 
     # --- loading and reviewing ---------------------------------------------------------------
 
@@ -96,10 +211,14 @@ class ImportWizard:
     def _load(self, source: _Source) -> Review:
         self._source = source
         self.edits = {}
+        self.skipped, self.reassigned = set(), set()
         self.grid.selected_row = None  # a row of the previous file means nothing here
+        self.grid.revealed = set()
         self.choices.reset()
         review = self._review_source()
         self._show(review, new_file=True)
+        self.step = FILE
+        self.go_to(COLUMNS)
         return review
 
     def review_again(self) -> Review | None:
@@ -130,9 +249,26 @@ class ImportWizard:
         self.status.value = ""
         self.choices.refresh(review)
         self.reports.refresh(review)
-        self.fixes.refresh(review)
-        self.grid.refresh(review)
-        self.importer.refresh(review, new_file=new_file)
+        self.grid.refresh(review, self.skipped)
+        self._refresh_plan(new_file=new_file)
+        self._refresh_navigation()
+
+    def _refresh_plan(self, *, new_file: bool = False) -> None:
+        self.importer.refresh(self.review, self.import_choices(), new_file=new_file)
+        self.fixes.refresh(self.review, failing=len(self.still_failing_rows()))
+        self._show_row_actions(self.grid.selected_row)
+
+    def import_choices(self) -> ImportChoices:
+        """The rows skipped and reassigned one by one, for the plan and the run record."""
+        return ImportChoices(frozenset(self.skipped), frozenset(self.reassigned))
+
+    def still_failing_rows(self) -> list[int]:
+        """Rows the plan fails that the operator has not skipped."""
+        plan = self.importer.plan
+        if plan is None:
+            return []
+        failing = plan.rows.index[plan.rows["outcome"].eq("fail").to_numpy()]
+        return [int(row) for row in failing if row not in self.skipped]
 
     # --- correcting --------------------------------------------------------------------------
 
@@ -143,23 +279,25 @@ class ImportWizard:
         """
         review = self._editable_review()
         changed = self._edit(review, edits)
-        if changed is not None:
-            self._show(review)
-        return changed if changed is not None else review.rows.iloc[:0]
+        if changed is None:
+            return review.rows.iloc[:0]
+        self._after_edit(changed, edits)
+        return changed
 
     def _apply_grid_edits(self, edits: Edits) -> None:
-        """An edit typed in the grid: the grid keeps its rows (see RowGrid)."""
+        """An edit typed in the grid: reported, not raised (a callback has nobody to raise to)."""
         try:
-            review = self._editable_review()
-        except ValueError as problem:
+            self.apply_edits(edits)
+        except (ValueError, KeyError) as problem:
             self._say(str(problem))
-            return
-        if self._edit(review, edits) is None:
-            return
-        self.reports.refresh(review)
-        self.fixes.refresh(review)
-        self.grid.update_values()
-        self.importer.refresh(review)
+
+    def _after_edit(self, changed: pd.DataFrame, edits: Edits) -> None:
+        """Refresh what the edit changed; the grid updates its cells in place."""
+        assert self.review is not None
+        self.reports.refresh(self.review)
+        rows = set(changed["row"].dropna().astype(int)) | {row for row, _ in edits}
+        self.grid.update_rows(sorted(rows))
+        self._refresh_plan()
 
     def _edit(self, review: Review, edits: Edits) -> pd.DataFrame | None:
         """Review.edit for the cells that really change; None when none does."""
@@ -182,13 +320,95 @@ class ImportWizard:
         return self.review
 
     def apply_fix(self, code: str) -> Edits:
-        """The bulk fix for a finding code (see credkit.notebook.fixes.FIXES)."""
+        """The computed fix of a finding code for every row with it."""
         return self.fixes.apply_fix(code)
+
+    def apply_all_fixes(self) -> Edits:
+        """Every computed fix of the file at once."""
+        return self.fixes.apply_all()
+
+    def apply_row_fix(self, fix: RowFix) -> None:
+        """One row's fix (computed, or a suggestion the operator chose)."""
+        self.apply_edits(fix.edits)
 
     def accept_header_suggestions(self) -> Review | None:
         """Accept every header suggestion and review again."""
         self.choices.accept_suggestions()
         return self.review
+
+    # --- rows set aside or reassigned --------------------------------------------------------
+
+    def skip_row(self, row: int, skip: bool = True) -> None:
+        """Skip a row (it is not imported; it fails as skipped by the operator), or take it back."""
+        if skip:
+            self.skipped.add(row)
+        else:
+            self.skipped.discard(row)
+        self.grid.skipped = self.skipped
+        self.grid.update_rows([row])
+        self._refresh_plan()
+
+    def skip_failing_rows(self) -> list[int]:
+        """Skip every row that still fails; the rows skipped now."""
+        rows = self.still_failing_rows()
+        self.skipped.update(rows)
+        self.grid.skipped = self.skipped
+        self.grid.update_rows(rows)
+        self._refresh_plan()
+        return rows
+
+    def reassign_row(self, row: int, reassign: bool = True) -> None:
+        """Reassign this row's credential to the row's user (for this row only), or take it back."""
+        if reassign:
+            self.reassigned.add(row)
+        else:
+            self.reassigned.discard(row)
+        self._refresh_plan()
+
+    def _show_row_actions(self, row: int | None) -> None:
+        """The selected row's fixes, skip, reassign and reveal buttons, beside the grid."""
+        review = self.review
+        if review is None or review.rejected or row is None or row not in review.table.index:
+            if hasattr(self, "grid"):  # not while the grid is being made
+                self.grid.row_actions.children = ()
+            return
+        buttons: list[widgets.Widget] = []
+        for fix in row_fixes(review, row):
+            button = widgets.Button(
+                description=fix.label,
+                tooltip=f"{fix.code}: {fix.label}",
+                button_style="success" if fix.computed else "",
+                layout=widgets.Layout(width="auto"),
+            )
+            button.on_click(lambda _button, f=fix: self.apply_row_fix(f))
+            buttons.append(button)
+        codes = set(review.rows.loc[review.rows["row"].eq(row).fillna(False), "code"])
+        if codes & set(REASSIGNABLE_CODES):
+            chosen = row in self.reassigned
+            reassign = widgets.Button(
+                description="Reassigned (undo)" if chosen else "Reassign to this row's user",
+                tooltip="Move this credential from its current owner to this row's user "
+                "(this row only; the option for the whole file stays as it is)",
+                button_style="info" if not chosen else "",
+                layout=widgets.Layout(width="auto"),
+            )
+            reassign.on_click(lambda _button: self.reassign_row(row, not chosen))
+            buttons.append(reassign)
+        skipped = row in self.skipped
+        skip = widgets.Button(
+            description="Import this row after all" if skipped else "Skip this row",
+            button_style="" if skipped else "warning",
+            layout=widgets.Layout(width="auto"),
+        )
+        skip.on_click(lambda _button: self.skip_row(row, not skipped))
+        buttons.append(skip)
+        if review.table.at[row, ENTRY_CODE] and row not in self.grid.revealed:
+            reveal = widgets.Button(
+                description="Reveal the entry code", layout=widgets.Layout(width="auto")
+            )
+            reveal.on_click(lambda _button: self.grid.reveal_entry_code(row))
+            buttons.append(reveal)
+        self.grid.row_actions.children = tuple(buttons)
 
     # --- planning and importing --------------------------------------------------------------
 
@@ -212,7 +432,3 @@ class ImportWizard:
 
     def _say(self, text: str) -> None:
         self.status.value = f'<p style="color:#b00020">{html.escape(text)}</p>'
-
-
-def _heading(text: str) -> widgets.HTML:
-    return widgets.HTML(f"<h3>{html.escape(text)}</h3>")

@@ -1,68 +1,48 @@
-"""Editing an ipydatagrid DataGrid from the browser.
+"""Finding rows of an ipydatagrid DataGrid from the browser.
 
-The grid draws its cells on a canvas, so a cell has no element to click: it is found by its
-position. The sizes below are those the wizard's grid is made with (credkit.notebook.grid:
-``base_column_size=130``, ``base_row_header_size=56``) and ipydatagrid 1.4's defaults for the
-others. A double-click on a cell of an editable grid opens Lumino's text editor (a real
-``<input>``) over it; the editor holds the cell's value, which tells us the right cell was hit.
+The grid draws its cells on a canvas, so a cell has no element to click: a row is found by its
+position (rows are ipydatagrid's default 20 px, under a 20 px header), and the columns are
+reached from the first one with the arrow keys, whatever their fitted widths. Typing into a
+selected cell of an editable grid opens Lumino's text editor (a real ``<input>``) over it.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-#: ipydatagrid's defaults (DataGrid.base_row_size, .base_column_header_size).
-ROW_HEIGHT = 20
+from credkit.notebook.grid import ROW_HEADER_WIDTH, ROW_PX
+
 COLUMN_HEADER_HEIGHT = 20
-#: The wizard's grid (RowGrid): the row header shows the spreadsheet row number.
-ROW_HEADER_WIDTH = 56
-COLUMN_WIDTH = 130
 #: Lumino draws its scroll bars inside the grid's box.
 SCROLLBAR = 15
 EDITOR = ".lm-DataGrid-cellEditorInput"
 
 
-def cell_center(grid: Any, row: int, column: int) -> tuple[float, float]:
-    """Where the body cell at (row, column) of an unscrolled grid is on the page."""
+def first_cell(grid: Any, row: int) -> tuple[float, float]:
+    """Where, on the page, a point inside the first body cell of a row of the unscrolled grid is."""
+    grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None, "the grid is not displayed"
-    x = box["x"] + ROW_HEADER_WIDTH + column * COLUMN_WIDTH + COLUMN_WIDTH / 2
-    y = box["y"] + COLUMN_HEADER_HEIGHT + row * ROW_HEIGHT + ROW_HEIGHT / 2
-    right, bottom = box["x"] + box["width"] - SCROLLBAR, box["y"] + box["height"] - SCROLLBAR
-    assert x < right and y < bottom, (
-        f"cell ({row}, {column}) is at ({x:.0f}, {y:.0f}), outside the grid's visible area "
-        f"{box}: make the browser window wider"
-    )
+    x = box["x"] + ROW_HEADER_WIDTH + 8
+    y = box["y"] + COLUMN_HEADER_HEIGHT + row * ROW_PX + ROW_PX / 2
+    assert y < box["y"] + box["height"] - SCROLLBAR, f"row {row} is below the grid's visible area"
     return x, y
 
 
-def open_cell_editor(
-    page: Any, grid: Any, row: int, column: int, *, expected: str, timeout_s: float = 20
-) -> Any:
-    """Double-click the cell until its editor opens showing expected; the editor's locator.
+def select_row(page: Any, grid: Any, row: int) -> None:
+    """Click a row's first cell (moving between cells: not an operator action)."""
+    page.mouse.click(*first_cell(grid, row))
 
-    Tries again (within timeout_s) when the editor does not open or shows another value: the
-    grid may still be drawing the rows the kernel has just sent.
-    """
+
+def commit_cell(page: Any, grid: Any, row: int, column: int, value: str) -> None:
+    """Select the row's first cell, move right to the column with the arrow keys, type value
+    (the first key opens the editor) and commit it with Enter."""
     editor = page.locator(EDITOR)
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        grid.scroll_into_view_if_needed()
-        page.mouse.dblclick(*cell_center(grid, row, column))
-        try:
-            editor.wait_for(state="visible", timeout=3_000)
-        except Exception:  # Playwright's TimeoutError: the grid took no edit yet
-            seen.append("(no editor)")
-            continue
-        value = editor.input_value()
-        if value == expected:
-            return editor
-        seen.append(value)
-        editor.press("Escape")
-        time.sleep(0.5)
-    raise AssertionError(
-        f"double-clicking cell ({row}, {column}) should open an editor showing {expected!r}; "
-        f"the attempts showed {seen}"
-    )
+    select_row(page, grid, row)
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.type(value[0])
+    editor.wait_for(state="visible", timeout=10_000)
+    editor.press("ControlOrMeta+a")
+    editor.press_sequentially(value)
+    editor.press("Enter")

@@ -6,6 +6,7 @@ fails the test with what it logged instead of hanging it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -87,25 +88,34 @@ class Deadline:
 
 
 class Screenshots:
-    """Numbered screenshots of the page, in a folder emptied of the last run's."""
+    """Numbered screenshots of the page at each size, in a folder emptied of the last run's."""
+
+    SIZES = ((1366, 768), (1920, 1080))
 
     def __init__(self, page: Any, folder: Path) -> None:
         self.page = page
         self.folder = folder
         self.count = 0
+        self.taken: list[Path] = []
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.png"):
             old.unlink()
 
-    def take(self, name: str, top: Any = None) -> Path:
-        """The viewport, after scrolling the notebook so that top (a locator) is at its top."""
-        if top is not None:
-            top.evaluate("element => element.scrollIntoView({block: 'start'})")
-            self.page.wait_for_timeout(300)  # let the canvas and the scroll settle
+    def take(self, name: str, top: Any = None) -> list[Path]:
+        """The viewport at each size (the first one last, so the test goes on at it), after
+        scrolling so that top (a locator) is at the viewport's top."""
         self.count += 1
-        path = self.folder / f"{self.count:02d}-{name}.png"
-        self.page.screenshot(path=str(path))
-        return path
+        paths = []
+        for width, height in (*self.SIZES[1:], self.SIZES[0]):
+            self.page.set_viewport_size({"width": width, "height": height})
+            if top is not None:
+                top.evaluate("element => element.scrollIntoView({block: 'start'})")
+            self.page.wait_for_timeout(400)  # let the canvas and the scroll settle
+            path = self.folder / f"{self.count:02d}-{name}-{width}x{height}.png"
+            self.page.screenshot(path=str(path))
+            paths.append(path)
+        self.taken.extend(paths)
+        return paths
 
 
 # --- the runbook -------------------------------------------------------------------------------
@@ -179,34 +189,74 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def launcher() -> Any:
+    """tools/launch.py, the module `make lab` and `make app` run."""
+    spec = importlib.util.spec_from_file_location("credkit_launch", REPO / "tools" / "launch.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @contextmanager
 def jupyter_lab(root: Path, state: Path, env: dict[str, str] | None = None) -> Iterator[Lab]:
-    """JupyterLab serving root, with the repository's jupyter_server_config.py (100 MiB
-    websocket messages), on a free port; its runtime, config, data, settings and workspaces
-    live in state. The lab extensions are still found in the environment (sys.prefix), since
-    JUPYTER_PATH is left alone. Kernels and server are stopped on the way out."""
-    dirs = {name: state / name for name in ("runtime", "config", "data", "ipython", "workspaces")}
-    for folder in dirs.values():
-        folder.mkdir(parents=True, exist_ok=True)
+    """JupyterLab serving root as `make lab` starts it (tools/launch.py: the repository's
+    jupyter_server_config.py), with the current interpreter, on a free port; its runtime,
+    config, data, settings and workspaces live in state. The lab extensions are still found
+    in the environment (sys.prefix), since JUPYTER_PATH is left alone. Kernels and server are
+    stopped on the way out."""
+    dirs = _state_dirs(state)
     settings = dirs["config"] / "lab" / "user-settings"
     _quiet_notifications(settings)
     port = free_port()
     command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
+        *launcher().lab_command(sys.executable, root),
         "--no-browser",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={root}",
-        f"--config={REPO / 'jupyter_server_config.py'}",
         f"--LabApp.workspaces_dir={dirs['workspaces']}",
         f"--LabApp.user_settings_dir={settings}",
     ]
-    if os.geteuid() == 0:
-        command.append("--allow-root")  # JupyterLab refuses root without it
+    lab = Lab(f"http://127.0.0.1:{port}", root, state / "jupyterlab.log")
+    with _server(command, root, env, dirs, lab, "/api/status"):
+        yield lab
+
+
+@contextmanager
+def voila_app(root: Path, state: Path, env: dict[str, str] | None = None) -> Iterator[Lab]:
+    """Voilà serving the runbooks in root as `make app` starts it (tools/launch.py)."""
+    dirs = _state_dirs(state)
+    port = free_port()
+    command = [
+        *launcher().app_command(sys.executable, root),
+        "--no-browser",
+        "--Voila.ip=127.0.0.1",
+        f"--port={port}",
+        f"--token={TOKEN}",
+    ]
+    app = Lab(f"http://127.0.0.1:{port}", root, state / "voila.log")
+    with _server(command, root, env, dirs, app, "/"):
+        yield app
+
+
+def _state_dirs(state: Path) -> dict[str, Path]:
+    dirs = {name: state / name for name in ("runtime", "config", "data", "ipython", "workspaces")}
+    for folder in dirs.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    return dirs
+
+
+@contextmanager
+def _server(
+    command: list[str],
+    root: Path,
+    env: dict[str, str] | None,
+    dirs: dict[str, Path],
+    server: Lab,
+    ready_path: str,
+) -> Iterator[None]:
     environment = os.environ | (env or {})
     environment |= {
         "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
@@ -215,9 +265,7 @@ def jupyter_lab(root: Path, state: Path, env: dict[str, str] | None = None) -> I
         "IPYTHONDIR": str(dirs["ipython"]),
         "PYTHONUNBUFFERED": "1",
     }
-    log = state / "jupyterlab.log"
-    lab = Lab(f"http://127.0.0.1:{port}", root, log)
-    with open(log, "wb") as log_stream:
+    with open(server.log, "wb") as log_stream:
         process = subprocess.Popen(
             command,
             cwd=root,
@@ -227,10 +275,10 @@ def jupyter_lab(root: Path, state: Path, env: dict[str, str] | None = None) -> I
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_until_ready(lab, process)
-            yield lab
+            _wait_until_ready(server, process, ready_path)
+            yield
         finally:
-            _stop(lab, process, dirs["runtime"])
+            _stop(server, process, dirs["runtime"])
 
 
 def _quiet_notifications(settings: Path) -> None:
@@ -240,17 +288,17 @@ def _quiet_notifications(settings: Path) -> None:
     path.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
-def _wait_until_ready(lab: Lab, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_ready(lab: Lab, process: subprocess.Popen[bytes], path: str) -> None:
     deadline = time.monotonic() + SERVER_START_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited ({process.returncode}):\n{lab.log_tail()}")
+            raise RuntimeError(f"The server exited ({process.returncode}):\n{lab.log_tail()}")
         try:
-            lab.api("GET", "/api/status", timeout=2)
+            urllib.request.urlopen(lab.url(path), timeout=2).read()
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.25)
-    raise RuntimeError(f"JupyterLab did not answer in {SERVER_START_SECONDS} s:\n{lab.log_tail()}")
+    raise RuntimeError(f"The server did not answer in {SERVER_START_SECONDS} s:\n{lab.log_tail()}")
 
 
 def _stop(lab: Lab, process: subprocess.Popen[bytes], runtime: Path) -> None:
@@ -291,7 +339,7 @@ def _processes_mentioning(text: str) -> list[int]:
 
 
 @contextmanager
-def chromium_page(profile: Path, width: int = 1920, height: int = 1200) -> Iterator[Any]:
+def chromium_page(profile: Path, width: int = 1366, height: int = 768) -> Iterator[Any]:
     """A Playwright page in headless Debian Chromium, with a fresh profile folder."""
     from playwright.sync_api import sync_playwright
 

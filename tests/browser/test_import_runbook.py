@@ -1,13 +1,15 @@
-"""The import runbook end to end: JupyterLab in Chromium, as an operator uses it.
+"""The import runbook end to end: JupyterLab (and Voilà) in Chromium, as an operator uses them.
 
-The test starts its own JupyterLab (with the repository's jupyter_server_config.py) on a copy
-of notebooks/import-credentials.ipynb pointed at a demo directory, runs it, uploads the messy
-sample file, accepts the header suggestion, corrects one cell in the grid, imports, and checks
-the directory itself. Then it uploads a 12 MiB file, over Jupyter Server's default 10 MiB
-websocket limit. Screenshots of each step go to test-artifacts/browser/.
+The servers are started as `make lab` and `make app` start them (tools/launch.py), with the
+current interpreter, on working copies of the runbooks connected through the environment to a
+demo directory. The operator uploads the demo's messy file and takes it to a finished import;
+every operator action is counted (one per click, file pick and committed cell value; moving
+between cells and scrolling are not) and the count printed as "N operator actions". Then a
+12 MiB upload, over Jupyter Server's default 10 MiB websocket limit. Screenshots of each step
+at 1366x768 and 1920x1080 go to test-artifacts/browser/.
 
-Debian's Chromium (/usr/bin/chromium) is required: without it the test is skipped, except
-under CI (CI=true), where it fails.
+Debian's Chromium (/usr/bin/chromium) is required: without it the tests are skipped, except
+under CI (CI=true), where they fail.
 """
 
 from __future__ import annotations
@@ -21,39 +23,58 @@ import pandas as pd
 import pytest
 
 from credkit.columns import HEADERS
-from credkit.demo import CLEAN_FILE, MESSY_FILE, create_demo
+from credkit.demo import CLEAN_FILE, MESSY_FILE
 from credkit.directory import Directory
+from credkit.formats import REGISTRY
+from credkit.notebook.grid import grid_columns
 from credkit.review import Review, ReviewOptions, review_file
-from tests.browser.datagrid import open_cell_editor
+from tests.browser.datagrid import commit_cell, select_row
 from tests.browser.helpers import (
     ARTIFACTS,
-    REPO,
     Deadline,
     Screenshots,
     chromium_page,
     jupyter_lab,
+    launcher,
     require_chromium,
     require_modules,
-    runbook_copy,
+    voila_app,
 )
+from tests.runbooks import NOTEBOOKS, runbook_environment
 
-RUNBOOK = REPO / "notebooks" / "import-credentials.ipynb"
 NOTEBOOK = "import-credentials.ipynb"
-#: The whole test, JupyterLab and Chromium included, stays under three minutes.
-BUDGET_SECONDS = 170
+#: The JupyterLab test, JupyterLab and Chromium included, stays under about three minutes.
+BUDGET_SECONDS = 200
+MAX_ACTIONS = 12
 #: Facility Code 300 is out of range for a 26-bit card; the badge says 30.
 CORRECTED = "30"
 LARGE_FILE = "credentials-large.csv"
 LARGE_BYTES = 12 * 1024 * 1024  # over Jupyter Server's default 10 MiB websocket messages
+HID26 = "Standard 26-bit Wiegand"
+
+
+class Actions:
+    """The operator's actions, counted as the issue counts them, with what each was."""
+
+    def __init__(self) -> None:
+        self.done: list[str] = []
+
+    def __call__(self, what: str) -> None:
+        self.done.append(what)
+
+    def report(self) -> str:
+        listed = "\n".join(f"  {number}. {what}" for number, what in enumerate(self.done, 1))
+        return f"{len(self.done)} operator actions\n{listed}"
 
 
 @pytest.fixture
 def demo(tmp_path: Path):
-    """A demo directory of 100 users, and the folder holding its sample CSVs."""
-    folder = tmp_path / "demo"
-    directory = Directory(f"sqlite:///{folder / 'credkit.db'}")
-    create_demo(directory, folder, user_count=100)
-    yield directory, folder
+    """A base folder with demo/credkit.db and its sample files, and the variables `make lab`
+    sets for it."""
+    base = tmp_path / "base"
+    env = runbook_environment(base)
+    directory = Directory(f"sqlite:///{base / 'demo' / 'credkit.db'}")
+    yield directory, base, env
     directory.dispose()
 
 
@@ -61,177 +82,236 @@ def test_an_operator_imports_the_messy_file_in_jupyterlab(tmp_path: Path, demo) 
     require_modules("playwright.sync_api", "jupyterlab", "ipywidgets", "ipydatagrid")
     require_chromium()
     deadline = Deadline(BUDGET_SECONDS)
-    directory, folder = demo
-    messy = folder / MESSY_FILE
-    # The review the wizard will show once the header suggestion is accepted, made here too:
-    # it says which row to correct and where that row is in the grid.
+    directory, base, env = demo
+    messy = base / "demo" / MESSY_FILE
     expected = _accepted_review(messy, directory)
-    fixed_row = _only_row_with(expected, "facility-code-range")  # Facility Code 300
-    failing_before = list(expected.failing_rows)
+    rows = list(expected.failing_rows)  # the grid's rows, in order, until the view changes
+    by_code = _rows_by_code(expected)
     credentials_before = len(directory.credentials_frame())
 
-    # The runbook, pointed at the demo directory. The copy ends with the wizard's cell: the
-    # code half below it would import the same file into the same directory by itself.
+    # Working copies, as `make lab` makes them; the runbook reads the directory from env.
     lab_root = tmp_path / "lab"
-    lab_root.mkdir()
-    parameters = {"directory_url": directory.url, "csv_path": str(messy), "operator": "browser"}
-    runbook_copy(RUNBOOK, lab_root / NOTEBOOK, parameters, last_cell_containing="ImportWizard(")
-    large = _large_credentials_csv(folder / CLEAN_FILE, tmp_path / LARGE_FILE, LARGE_BYTES)
+    copies = launcher().working_copies(NOTEBOOKS, lab_root / "my-notebooks")
+    assert lab_root / "my-notebooks" / NOTEBOOK in copies
+    large = _large_credentials_csv(base / "demo" / CLEAN_FILE, tmp_path / LARGE_FILE, LARGE_BYTES)
+    lab_env = launcher().environment(base, env["CREDKIT_DATABASE_URL"])
 
     from playwright.sync_api import expect
 
+    actions = Actions()
     with (
-        jupyter_lab(lab_root, tmp_path / "jupyter", {"CREDKIT_UPLOAD_LIMIT_MIB": "100"}) as lab,
+        jupyter_lab(lab_root, tmp_path / "jupyter", lab_env) as lab,
         chromium_page(tmp_path / "chromium-profile") as page,
     ):
-        shots = Screenshots(page, ARTIFACTS)
+        shots = Screenshots(page, ARTIFACTS / "lab")
         try:
-            # --- open the runbook and run it -------------------------------------------------
-            page.goto(lab.url(f"/lab/tree/{NOTEBOOK}"), timeout=deadline.ms(60))
+            # --- open the runbook and run it (before the first action: not counted) ----------
+            page.goto(lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), timeout=deadline.ms(60))
             kernel_idle = page.locator("#jp-main-statusbar").get_by_text(
                 re.compile(r"^Python 3.*\| Idle$")
             )
             kernel_idle.wait_for(timeout=deadline.ms(60))
             if page.locator("#filebrowser").is_visible():  # more room for the grid
                 page.locator("li[data-id='filebrowser']").click(timeout=deadline.ms(10))
-            shots.take("runbook-opened")
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
                 timeout=deadline.ms(10)
             )
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
                 timeout=deadline.ms(10)
             )
-            wizard = page.locator(".jp-OutputArea-output:has(.widget-upload)")
+            wizard = page.locator(".credkit-wizard")
             upload = wizard.locator(".widget-upload")
             upload.wait_for(timeout=deadline.ms(60))
             kernel_idle.wait_for(timeout=deadline.ms(30))
-            shots.take(
-                "wizard-rendered", top=_heading(wizard, "h3", "1. Choose the credential file")
-            )
+            header = page.get_by_text("Directory: sqlite:///demo/credkit.db")
+            expect(header).to_be_visible(timeout=deadline.ms(10))
+            shots.take("runbook-header", top=header)
+            steps = wizard.locator(".credkit-steps")
+            shots.take("step1-choose-file", top=steps)
 
-            # --- upload the messy file: rejected until the header suggestion is accepted ------
-            _upload(page, upload, messy, deadline)
-            expect(_summary(wizard, MESSY_FILE)).to_contain_text(
-                "rejected", timeout=deadline.ms(30)
+            def click(locator, what: str) -> None:
+                locator.click(timeout=deadline.ms(15))
+                actions(what)
+
+            def next_step(number: int) -> None:
+                click(
+                    wizard.get_by_role("button", name=re.compile(r"(^|\s)Next$")),
+                    f"Next (to step {number})",
+                )
+                expect(wizard.locator(".credkit-step-current")).to_contain_text(
+                    f"{number}.", timeout=deadline.ms(20)
+                )
+
+            # --- 1. upload the messy file: the columns step, rejected until accepted ---------
+            with page.expect_file_chooser(timeout=deadline.ms(10)) as chooser:
+                click(upload, "click Upload CSV")
+            chooser.value.set_files(str(messy), timeout=deadline.ms(30))
+            actions(f"pick {MESSY_FILE}")
+            expect(wizard.locator(".credkit-step-current")).to_contain_text(
+                "2. Review the columns", timeout=deadline.ms(30)
             )
-            column_report = _report(wizard, "Column report")
-            expect(column_report).to_contain_text("Facility Cod", timeout=deadline.ms(10))
+            column_report = wizard.locator(".credkit-column-report")
             expect(column_report).to_contain_text("header-suggestion", timeout=deadline.ms(10))
-            shots.take("messy-file-rejected", top=_heading(wizard, "h3", "3. Reports"))
-
-            accept = wizard.get_by_role("button", name=re.compile(r"^Accept header suggestions"))
-            expect(accept).to_have_attribute(
-                "title", "Facility Cod = Facility Code", timeout=deadline.ms(10)
+            expect(wizard.get_by_role("button", name=re.compile(r"(^|\s)Next$"))).to_be_disabled()
+            shots.take("step2-columns-rejected", top=steps)
+            click(
+                wizard.get_by_role("button", name=re.compile(r"Accept header suggestions")),
+                "click Accept header suggestions (Facility Cod = Facility Code)",
             )
-            accept.click(timeout=deadline.ms(10))
-            rows_text = f"{len(expected.table)} rows, {len(failing_before)} with errors"
-            expect(_summary(wizard, MESSY_FILE, rows_text)).to_be_visible(timeout=deadline.ms(30))
-            mapping = wizard.get_by_role(
-                "checkbox", name="Read column 'Facility Cod' as 'Facility Code'"
+            expect(wizard.get_by_text("The columns are accepted")).to_be_visible(
+                timeout=deadline.ms(30)
             )
-            expect(mapping).to_be_checked(timeout=deadline.ms(10))
-            row_report = _report(wizard, "Row report")
-            expect(row_report).to_contain_text("facility-code-range", timeout=deadline.ms(10))
-            grid_note = wizard.get_by_text(f"{len(failing_before)} rows with errors.")
-            expect(grid_note).to_be_visible(timeout=deadline.ms(20))
-            shots.take("header-accepted", top=_heading(wizard, "h3", "4. Correct the rows"))
+            shots.take("step2-columns-accepted", top=steps)
+            next_step(3)
 
-            # --- correct Facility Code 300 in the grid (a canvas) -----------------------------
+            # --- 3. the rows: fixes, one corrected cell, a suggestion, reassign, skips --------
+            summary = wizard.locator(".credkit-summary")
+            expect(summary).to_contain_text(
+                f"{len(expected.table)} rows, {len(rows)} with errors", timeout=deadline.ms(20)
+            )
             grid = wizard.locator(".ipydatagrid-widget .lm-DataGrid")
-            editor = open_cell_editor(
-                page,
-                grid,
-                row=failing_before.index(fixed_row),  # the grid shows the rows with errors
-                column=HEADERS.index("Facility Code"),
-                expected=expected.table.at[fixed_row, "Facility Code"],
-                timeout_s=deadline.ms(30) / 1000,
+            grid.wait_for(timeout=deadline.ms(20))
+            shots.take("step3-rows-as-uploaded", top=steps)
+            click(
+                wizard.get_by_role("button", name=re.compile(r"Apply all computed fixes")),
+                "click Apply all computed fixes",
             )
-            editor.press("ControlOrMeta+a")
-            editor.press_sequentially(CORRECTED)
-            shots.take("grid-cell-editing", top=_heading(wizard, "h3", "4. Correct the rows"))
-            editor.press("Enter")
-            failed = len(failing_before) - 1
-            fixed_text = f"{len(expected.table)} rows, {failed} with errors"
-            expect(_summary(wizard, MESSY_FILE, fixed_text)).to_be_visible(timeout=deadline.ms(30))
-            expect(row_report).not_to_contain_text("facility-code-range", timeout=deadline.ms(10))
-            # The panel beside the grid shows the edited row, and the grid's note counts it.
-            selected = wizard.locator("h4", has_text=re.compile(rf"^Row {fixed_row}$"))
-            expect(selected).to_be_visible(timeout=deadline.ms(10))
-            expect(wizard.get_by_text("No findings: this row can be imported.")).to_be_visible(
-                timeout=deadline.ms(10)
-            )
-            expect(wizard.get_by_text("1 shown here fixed now")).to_be_visible(
-                timeout=deadline.ms(10)
-            )
-            shots.take("grid-cell-fixed", top=_heading(wizard, "h3", "4. Correct the rows"))
+            expect(
+                wizard.get_by_text(re.compile(r"^All computed fixes: 3 rows edited"))
+            ).to_be_visible(timeout=deadline.ms(30))
 
-            # --- plan and import --------------------------------------------------------------
-            plan = wizard.locator("p", has_text=re.compile(r"^Plan \(nothing written yet\)"))
-            expect(plan).to_contain_text(f"fail {failed}", timeout=deadline.ms(20))
-            created = _count(plan.inner_text(), "create")
-            assert created > 0
-            import_button = wizard.get_by_role("button", name=f"Import {created} rows")
+            columns = ["Status", *grid_columns(expected)]
+            (fc_row,) = by_code["facility-code-range"]
+            commit_cell(page, grid, rows.index(fc_row), columns.index("Facility Code"), CORRECTED)
+            actions(f"commit Facility Code {CORRECTED} in row {fc_row}")
+            side = wizard.locator(".credkit-row-findings")
+            expect(side).to_contain_text(f"Row {fc_row}", timeout=deadline.ms(20))
+            expect(side).to_contain_text("No findings", timeout=deadline.ms(20))
+            shots.take("step3-cell-corrected", top=steps)
+
+            (short_code,) = by_code["entry-code-leading-zeros"]
+            select_row(page, grid, rows.index(short_code))
+            expect(side).to_contain_text(f"Row {short_code}", timeout=deadline.ms(20))
+            click(
+                wizard.get_by_role("button", name="Entry code with a leading zero (a guess)"),
+                f"click the entry code suggestion of row {short_code}",
+            )
+            (other_users,) = by_code["assigned-to-other-user"]
+            select_row(page, grid, rows.index(other_users))
+            expect(side).to_contain_text(f"Row {other_users}", timeout=deadline.ms(20))
+            shots.take("step3-row-actions", top=steps)
+            click(
+                wizard.get_by_role("button", name="Reassign to this row's user"),
+                f"click Reassign this credential (row {other_users})",
+            )
+            expect(wizard.get_by_role("button", name="Reassigned (undo)")).to_be_visible(
+                timeout=deadline.ms(20)
+            )
+            click(
+                wizard.get_by_role("button", name=re.compile(r"Skip every row that still fails")),
+                "click Skip every row that still fails",
+            )
+            expect(wizard.get_by_text("Every row that still fails is skipped.")).to_be_visible(
+                timeout=deadline.ms(20)
+            )
+            shots.take("step3-rows-ready", top=steps)
+            next_step(4)
+            shots.take("step4-options", top=steps)
+            next_step(5)
+
+            # --- 5. the plan, then Import -----------------------------------------------------
+            plan = wizard.locator(".credkit-plan")
+            expect(plan).to_contain_text("nothing written yet", timeout=deadline.ms(20))
+            skipped = sorted(by_code["unknown-user"] + by_code["duplicate-in-file"]
+                             + by_code["multiple-credentials"])  # fmt: skip
+            expect(plan).to_contain_text(f"fail {len(skipped)}", timeout=deadline.ms(10))
+            expect(plan).to_contain_text("reassign 1", timeout=deadline.ms(10))
+            to_apply = len(expected.table) - len(skipped)
+            import_button = wizard.get_by_role(
+                "button", name=re.compile(rf"Import {to_apply} rows$")
+            )
             expect(import_button).to_be_enabled(timeout=deadline.ms(10))
-            shots.take("plan", top=_heading(wizard, "h3", "6. Plan and import"))
-            import_button.click(timeout=deadline.ms(10))
-            result = wizard.locator("p:has(> b:text-is('Imported'))")
-            expect(result).to_contain_text(f"created {created} ", timeout=deadline.ms(60))
-            expect(result).to_contain_text(f"failed {failed}.", timeout=deadline.ms(10))
-            expect(import_button).to_be_disabled(timeout=deadline.ms(10))  # one import a file
-            shots.take("imported", top=_heading(wizard, "h3", "6. Plan and import"))
+            shots.take("step5-plan", top=steps)
+            click(import_button, "click Import")
+            result = wizard.locator(".credkit-result")
+            expect(result).to_contain_text("Imported", timeout=deadline.ms(60))
+            expect(result).to_contain_text(f"failed {len(skipped)}.", timeout=deadline.ms(10))
+            expect(result).to_contain_text("credkit runs undo", timeout=deadline.ms(10))
+            expect(wizard.locator(".credkit-step-current")).to_contain_text("6. Result")
+            shots.take("step6-result", top=steps)
+            print(actions.report())
+            assert len(actions.done) <= MAX_ACTIONS, actions.report()
 
             # --- the directory, read by credkit itself ---------------------------------------
-            _check_directory(directory, expected, fixed_row, credentials_before + created)
+            _check_directory(directory, expected, by_code, credentials_before)
 
             # --- a 12 MiB upload gets through (jupyter_server_config.py) ----------------------
-            _upload(page, upload, large, deadline)
-            rows = sum(1 for _ in large.open(encoding="utf-8")) - 1
-            large_summary = _summary(wizard, LARGE_FILE, f"{rows:,} rows, 0 with errors")
-            expect(large_summary).to_be_visible(timeout=deadline.ms(60))
+            wizard.get_by_role("button", name=re.compile(r"Import another file$")).click()
+            with page.expect_file_chooser(timeout=deadline.ms(10)) as chooser:
+                upload.click(timeout=deadline.ms(10))
+            chooser.value.set_files(str(large), timeout=deadline.ms(30))
+            count = sum(1 for _ in large.open(encoding="utf-8")) - 1
+            expect(wizard.locator(".credkit-step-current")).to_contain_text(
+                "2. Review the columns", timeout=deadline.ms(90)
+            )
             expect(wizard).not_to_contain_text("did not reach the kernel", timeout=deadline.ms(5))
-            expect(plan).to_contain_text(f"create {rows:,} ", timeout=deadline.ms(30))
-            shots.take("large-file-reviewed", top=_heading(wizard, "h3", "3. Reports"))
+            next_step_button = wizard.get_by_role("button", name=re.compile(r"(^|\s)Next$"))
+            next_step_button.click(timeout=deadline.ms(10))
+            expect(summary).to_contain_text(
+                f"{count:,} rows, 0 with errors", timeout=deadline.ms(60)
+            )
+            shots.take("large-file-reviewed", top=steps)
         except BaseException:
             with suppress(Exception):
                 shots.take("failure")
+            print(actions.report())
             print(f"--- JupyterLab's log ---\n{lab.log_tail(80)}")
             raise
 
 
-# --- the page ----------------------------------------------------------------------------------
+def test_the_app_serves_the_runbook_without_code(tmp_path: Path, demo) -> None:
+    require_modules("playwright.sync_api", "voila", "ipywidgets", "ipydatagrid")
+    require_chromium()
+    deadline = Deadline(90)
+    _directory, base, env = demo
+    launch = launcher()
+    app_root = launch.app_folder(NOTEBOOKS, tmp_path / "my-notebooks" / "app")
+    assert sorted(path.name for path in app_root.iterdir()) == sorted(launch.APP_NOTEBOOKS)
 
+    from playwright.sync_api import expect
 
-def _upload(page, upload, path: Path, deadline: Deadline) -> None:
-    """Choose a file with the FileUpload button (ipywidgets 8 keeps its <input> off the page)."""
-    with page.expect_file_chooser(timeout=deadline.ms(10)) as chooser:
-        upload.click(timeout=deadline.ms(10))
-    chooser.value.set_files(str(path), timeout=deadline.ms(30))
-
-
-def _heading(wizard, tag: str, text: str):
-    return wizard.locator(tag, has_text=re.compile(f"^{re.escape(text)}$"))
-
-
-def _summary(wizard, file_name: str, contains: str = ""):
-    """The reports' summary line (bold, starting with the file's name)."""
-    pattern = f"^{re.escape(file_name)}: .*{re.escape(contains)}"
-    return wizard.locator("b", has_text=re.compile(pattern))
-
-
-def _report(wizard, title: str):
-    """The Output widget under a report's heading."""
-    return wizard.locator(
-        f"xpath=.//h4[normalize-space()='{title}']"
-        "/ancestor::div[contains(@class, 'widget-vbox')][1]"
-        "/div[contains(@class, 'widget-output')]"
-    )
-
-
-def _count(text: str, label: str) -> int:
-    """A count from an outcome line such as "create 4 · update 0 · ... · fail 6"."""
-    found = re.search(rf"\b{label} ([0-9,]+)", text)
-    assert found, f"no {label!r} count in {text!r}"
-    return int(found.group(1).replace(",", ""))
+    app_env = launch.environment(base, env["CREDKIT_DATABASE_URL"], app=True)
+    with (
+        voila_app(app_root, tmp_path / "voila", app_env) as app,
+        chromium_page(tmp_path / "chromium-profile") as page,
+    ):
+        shots = Screenshots(page, ARTIFACTS / "app")
+        try:
+            page.goto(app.url(f"/voila/render/{NOTEBOOK}"), timeout=deadline.ms(60))
+            wizard = page.locator(".credkit-wizard")
+            wizard.wait_for(timeout=deadline.ms(60))
+            expect(page.get_by_text("Directory: sqlite:///demo/credkit.db")).to_be_visible(
+                timeout=deadline.ms(10)
+            )
+            expect(page.get_by_text("connect_runbook(")).to_have_count(0)  # no code shown
+            shots.take("app-opened")
+            with page.expect_file_chooser(timeout=deadline.ms(10)) as chooser:
+                wizard.locator(".widget-upload").click(timeout=deadline.ms(10))
+            chooser.value.set_files(str(base / "demo" / MESSY_FILE), timeout=deadline.ms(30))
+            expect(wizard.locator(".credkit-column-report")).to_contain_text(
+                "header-suggestion", timeout=deadline.ms(30)
+            )
+            shots.take("app-columns")
+            page.goto(app.url("/voila/render/export-credentials.ipynb"), timeout=deadline.ms(60))
+            expect(page.get_by_role("button", name=re.compile(r"Write CSV$"))).to_be_visible(
+                timeout=deadline.ms(60)
+            )
+            shots.take("app-export")
+        except BaseException:
+            with suppress(Exception):
+                shots.take("failure")
+            print(f"--- Voila's log ---\n{app.log_tail(80)}")
+            raise
 
 
 # --- the files and the directory ---------------------------------------------------------------
@@ -245,10 +325,9 @@ def _accepted_review(path: Path, directory: Directory) -> Review:
     return review_file(path, directory, options)
 
 
-def _only_row_with(review: Review, code: str) -> int:
-    rows = review.rows.loc[review.rows["code"] == code, "row"].dropna().astype(int)
-    assert len(rows) == 1, f"the messy file should have one {code} row: {list(rows)}"
-    return int(rows.iloc[0])
+def _rows_by_code(review: Review) -> dict[str, list[int]]:
+    grouped = review.rows.dropna(subset=["row"]).groupby("code")["row"]
+    return {code: sorted(int(row) for row in rows) for code, rows in grouped}
 
 
 def _large_credentials_csv(clean: Path, path: Path, size: int) -> Path:
@@ -272,43 +351,47 @@ def _large_credentials_csv(clean: Path, path: Path, size: int) -> Path:
 
 
 def _check_directory(
-    directory: Directory, review: Review, fixed_row: int, expected_count: int
+    directory: Directory, review: Review, by_code: dict[str, list[int]], before: int
 ) -> None:
-    """The corrected row is in the directory as corrected; the rows with mistakes are not."""
+    """Every row as the operator left it, in the directory."""
     table = review.table
     credentials = directory.credentials_frame()
-    assert len(credentials) == expected_count
+    cards = credentials[credentials["kind"] == "card"]
 
-    def cards(row: int) -> pd.DataFrame:
-        """The directory's cards with the row's card type and card number."""
-        return credentials[
-            (credentials["kind"] == "card")
-            & (credentials["card_type"] == table.at[row, "Card Type"])
-            & (credentials["card_number"] == table.at[row, "Card Number"])
+    def card(row: int) -> pd.DataFrame:
+        return cards[
+            (cards["card_type"] == REGISTRY.get(table.at[row, "Card Type"]).name)
+            & (cards["card_number"] == table.at[row, "Card Number"])
         ]
 
-    # The row with Facility Code 300, corrected in the grid.
-    card = cards(fixed_row)
-    assert list(card["user_id"]) == [table.at[fixed_row, "User ID"]]
-    assert list(card["facility_code"]) == [CORRECTED]
-    assert "300" not in set(credentials["facility_code"].dropna())
-
-    # The demo's planted mistakes, by what each row is (credkit.demo.messy_rows).
-    by_code = review.rows.groupby("code")["row"].apply(lambda rows: sorted(rows.astype(int)))
+    # Computed fixes: the canonical card type, the frame computed from the numbers, the plate.
+    (alias,) = by_code["card-type-alias"]
+    assert list(card(alias)["card_type"]) == [HID26]
     (parity,) = by_code["hex-parity"]
-    assert cards(parity).empty
+    fixed_frame = REGISTRY.get(HID26).encode(
+        int(table.at[parity, "Facility Code"]), int(table.at[parity, "Card Number"])
+    )
+    assert list(card(parity)["card_number_hex"]) == [fixed_frame]
+    (plate_row,) = by_code["plate-normalized"]
+    plate = re.sub(r"[^A-Z0-9]", "", table.at[plate_row, "License Plate"].upper())
+    assert plate in set(credentials["license_plate"].dropna())
+    # Corrected by hand: Facility Code 300 -> 30.
+    (fc_row,) = by_code["facility-code-range"]
+    assert list(card(fc_row)["facility_code"]) == [CORRECTED]
+    assert list(card(fc_row)["user_id"]) == [table.at[fc_row, "User ID"]]
+    # The suggestion taken: the entry code with its leading zero.
     (short_code,) = by_code["entry-code-leading-zeros"]
     codes = credentials.loc[credentials["user_id"] == table.at[short_code, "User ID"]]
-    assert table.at[short_code, "Entry Code"] not in set(codes["entry_code"].dropna())
-    (two_credentials,) = by_code["multiple-credentials"]
-    assert cards(two_credentials).empty
-    plate = table.at[two_credentials, "License Plate"]
-    assert plate not in set(credentials["license_plate"].dropna())
-    (unknown,) = by_code["unknown-user"]
-    assert cards(unknown).empty
-    assert table.at[unknown, "External ID"] not in set(credentials["external_id"])
+    assert "0" + table.at[short_code, "Entry Code"] in set(codes["entry_code"].dropna())
+    # Reassigned for this row only: the card now belongs to the row's user.
     (other_users,) = by_code["assigned-to-other-user"]
-    owner = cards(other_users)["user_id"]
-    assert len(owner) == 1 and owner.iloc[0] != table.at[other_users, "User ID"]
+    assert list(card(other_users)["user_id"]) == [table.at[other_users, "User ID"]]
+    # Skipped: nothing of theirs written.
+    (unknown,) = by_code["unknown-user"]
+    assert table.at[unknown, "External ID"] not in set(credentials["external_id"])
     (duplicate,) = by_code["duplicate-in-file"]
-    assert len(cards(duplicate)) == 1  # its first occurrence was imported, once
+    assert len(card(duplicate)) == 1  # its first occurrence, once
+    (two,) = by_code["multiple-credentials"]
+    assert card(two).empty
+    created = 1 + 1 + 1 + 1 + 1  # the good row, alias, parity, plate, corrected
+    assert len(credentials) == before + created  # the entry code replaced one, the move none
