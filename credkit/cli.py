@@ -449,6 +449,22 @@ def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         raise click.BadParameter(str(error)) from None
 
 
+def verkada_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--verkada-key-file and --verkada-url, shared by the push and the pull."""
+    command = click.option(
+        "--verkada-url",
+        default=None,
+        metavar="URL",
+        help="The region's API URL (default: VERKADA_API_URL, else https://api.verkada.com).",
+    )(command)
+    return click.option(
+        "--verkada-key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="A file holding the Verkada API key (default: VERKADA_API_KEY); never printed.",
+    )(command)
+
+
 def profile_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """--profile NAME|PATH: read the file as a source system writes it (see `credkit convert`)."""
     return click.option(
@@ -675,18 +691,7 @@ def review(
     show_default=True,
     help="Apply to the SQL directory, or push to Verkada Command through its API.",
 )
-@click.option(
-    "--verkada-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A file holding the Verkada API key (default: VERKADA_API_KEY).",
-)
-@click.option(
-    "--verkada-url",
-    default=None,
-    metavar="URL",
-    help="The region's API URL (default: VERKADA_API_URL, else https://api.verkada.com).",
-)
+@verkada_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
 @profile_option
@@ -872,18 +877,7 @@ def directory_load(
     show_default=True,
     help="Where the fetched rows go as they come; a pull that stopped resumes from it.",
 )
-@click.option(
-    "--verkada-key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A file holding the API key (default: VERKADA_API_KEY).",
-)
-@click.option(
-    "--verkada-url",
-    default=None,
-    metavar="URL",
-    help="The region's API URL (default: VERKADA_API_URL, else https://api.verkada.com).",
-)
+@verkada_options
 @click.option("--operator", default=None, help="Who runs the pull (default: your login).")
 @directory_option
 def directory_pull(

@@ -179,7 +179,7 @@ def execute_import(
     review = plan.review
     rows = plan.rows.copy()
     if review.rejected:  # a rejected file writes nothing, not even a run record
-        return ImportResult(None, rows, _failed_rows(review, rows))
+        return ImportResult(None, rows, failed_rows_frame(review, rows))
     lookup = DirectoryLookup(directory)
     to_apply = rows.index[rows["outcome"].isin(APPLIED).to_numpy()]
     done = 0
@@ -210,7 +210,7 @@ def execute_import(
         finally:  # a broken connection is discarded by the pool, and its lock with it
             with suppress(DBAPIError):
                 release_run(conn, run_id)
-    return ImportResult(run_id, rows, _failed_rows(review, rows))
+    return ImportResult(run_id, rows, failed_rows_frame(review, rows))
 
 
 class RunUndone(SetupError):
@@ -489,7 +489,8 @@ def _counts(outcomes: pd.Series) -> dict[str, int]:
     return {outcome: int(counted.get(outcome, 0)) for outcome in OUTCOMES}
 
 
-def _failed_rows(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
+def failed_rows_frame(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
+    """The failed rows as the operator fixes them: Row, the file's columns, and Error."""
     failed = rows[rows["outcome"] == "fail"]
     frame = review.table.loc[failed.index, HEADERS].copy()
     frame.insert(0, "Row", failed.index.astype(str))
@@ -499,4 +500,4 @@ def _failed_rows(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
 
 def dry_run(plan: Plan) -> ImportResult:
     """A plan presented as a result (nothing written, no run recorded)."""
-    return ImportResult(None, plan.rows, _failed_rows(plan.review, plan.rows), dry_run=True)
+    return ImportResult(None, plan.rows, failed_rows_frame(plan.review, plan.rows), dry_run=True)

@@ -28,16 +28,8 @@ ERROR_MARK, WARNING_MARK = "\u2716", "\u26a0"
 ROW_LEVEL = "(row)"
 ERROR_TINT, WARNING_TINT, SKIPPED_TINT = "#f8c9c9", "#fbe7b5", "#e4e4e4"
 #: Credential columns first: these are the ones the review's findings are usually about.
-CREDENTIAL_COLUMNS = [
-    "Card Type",
-    "Facility Code",
-    "Card Number",
-    "Card Number Hex",
-    "License Plate",
-    "Entry Code",
-    "Credential Status",
-]
-KEY_COLUMNS = ["User ID", "External ID", "Employee ID", "Email"]
+CREDENTIAL_COLUMNS = HEADERS[HEADERS.index("Card Type") : HEADERS.index("Modified")]
+KEY_COLUMNS = HEADERS[HEADERS.index("User ID") : HEADERS.index("Card Type")]
 ENTRY_CODE = "Entry Code"
 
 Edits = dict[tuple[int, str], str]

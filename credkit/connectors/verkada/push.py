@@ -26,7 +26,6 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from credkit.columns import HEADERS
 from credkit.connectors.verkada.client import (
     CallStats,
     VerkadaClient,
@@ -46,7 +45,7 @@ from credkit.directory import (
     start_run,
     users,
 )
-from credkit.importer import APPLIED, ImportResult, Plan, plan_import
+from credkit.importer import APPLIED, ImportResult, Plan, failed_rows_frame, plan_import
 from credkit.review import Review, ReviewOptions, review_file
 
 Progress = Callable[[int, int], None]
@@ -139,7 +138,7 @@ def push_to_verkada(
     lookups = len(_unknown_user_keys(review)) if not review.rejected else 0
     estimate = estimate_push(plan, settings.limits, lookups)
     if review.rejected or dry_run:
-        return PushResult(None, plan.rows, _failed_rows(review, plan.rows), dry_run,
+        return PushResult(None, plan.rows, failed_rows_frame(review, plan.rows), dry_run,
                           estimate=estimate, rejected=review.rejected, review=review)  # fmt: skip
     with VerkadaClient(settings) as client:
         client.ensure_token()  # a refused key stops here, before anything is recorded
@@ -170,7 +169,7 @@ def push_to_verkada(
                     progress(done, len(to_apply))
         finally:
             pusher.finish(rows)  # what was applied is recorded, even when interrupted
-        return PushResult(run_id, rows, _failed_rows(review, rows), calls=client.stats,
+        return PushResult(run_id, rows, failed_rows_frame(review, rows), calls=client.stats,
                           estimate=estimate_push(plan, settings.limits, lookups),
                           review=review)  # fmt: skip
 
@@ -523,11 +522,3 @@ def _add_user(directory: Directory, answer: dict[str, Any], cells: Record) -> bo
     except sa.exc.IntegrityError:  # a key another local user holds: the row stays unknown
         return False
     return True
-
-
-def _failed_rows(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
-    failed = rows[rows["outcome"] == "fail"]
-    frame = review.table.loc[failed.index, HEADERS].copy()
-    frame.insert(0, "Row", failed.index.astype(str))
-    frame["Error"] = failed["reason"]
-    return frame.reset_index(drop=True)
