@@ -21,6 +21,7 @@ from credkit.connection import SetupError, database_error_message, display_url
 from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url
 from credkit.directory import Directory
 from credkit.outputs import check_output, write_failure, write_output
+from credkit.privileges import process_login
 from credkit.render import printable
 
 if TYPE_CHECKING:
@@ -421,21 +422,26 @@ def _mapping(
     return tuple(pairs)
 
 
-def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say how to read a credential CSV, shared by review and import."""
+def file_reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """How to read a credential CSV's bytes and headers: --encoding, --delimiter, --map."""
     options = [
         click.option("--encoding", default=None, callback=_encoding, help="Read the file in this encoding (e.g. cp1252)."),
         click.option("--delimiter", default=None, callback=_delimiter,
                      help="Read the file with this delimiter (';', 'tab', ...)."),
         click.option("--map", "mapping", multiple=True, callback=_mapping, metavar='"FROM=TO"',
                      help="Accept a header mapping, e.g. --map \"Card Numbr=Card Number\"."),
-        click.option("--reassign", is_flag=True,
-                     help="Move credentials that belong to another user to the row's user."),
-        click.option("--sheet", default=None, help="The sheet of an Excel workbook (default: its first)."),
     ]  # fmt: skip
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def reading_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say how to read a credential CSV, shared by review and import."""
+    command = click.option("--sheet", default=None, help="The sheet of an Excel workbook (default: its first).")(command)  # fmt: skip
+    command = click.option("--reassign", is_flag=True,
+                           help="Move credentials that belong to another user to the row's user.")(command)  # fmt: skip
+    return file_reading_options(command)
 
 
 def _profile(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Profile | None:
@@ -809,21 +815,8 @@ def directory_group() -> None:
 
 @directory_group.command("load")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--encoding", default=None, callback=_encoding, help="Read the file in this encoding."
-)
-@click.option(
-    "--delimiter", default=None, callback=_delimiter, help="Read the file with this delimiter."
-)
-@click.option(
-    "--map",
-    "mapping",
-    multiple=True,
-    callback=_mapping,
-    metavar='"FROM=TO"',
-    help='Accept a header mapping, e.g. --map "Card Numbr=Card Number".',
-)
-@click.option("--operator", default=None, help="Who runs the load (default: your login).")
+@file_reading_options
+@operator_option(_OPERATOR_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
 def directory_load(
@@ -845,8 +838,9 @@ def directory_load(
     from credkit.review import ReviewOptions
 
     options = ReviewOptions(encoding=encoding, delimiter=delimiter, mapping=mapping)
-    result = load_export(file, Directory(database_url), operator=operator or _login(),
-                         options=options)  # fmt: skip
+    directory = Directory(database_url)
+    _require(directory, "import")
+    result = load_export(file, directory, operator=operator or process_login(), options=options)
     if as_json:
         click.echo(json.dumps({"run_id": result.run_id, "counts": result.counts,
                                "review": result.review.to_json()}, indent=2))  # fmt: skip
@@ -878,7 +872,7 @@ def directory_load(
     help="Where the fetched rows go as they come; a pull that stopped resumes from it.",
 )
 @verkada_options
-@click.option("--operator", default=None, help="Who runs the pull (default: your login).")
+@operator_option(_OPERATOR_HELP)
 @directory_option
 def directory_pull(
     source: str,
@@ -903,6 +897,8 @@ def directory_pull(
     except MissingApiKey as problem:
         click.echo(f"Error: {problem}", err=True)
         sys.exit(3)
+    directory = Directory(database_url)
+    _require(directory, "import")  # before any call to Command
     with tqdm(unit="user", desc="Pulling from Verkada", file=sys.stderr) as bar:
 
         def advance(done: int, total: int) -> None:
@@ -910,8 +906,8 @@ def directory_pull(
             bar.update(done - bar.n)
 
         try:
-            result = pull_from_verkada(Directory(database_url), settings, staging,
-                                       operator=operator or _login(), progress=advance)  # fmt: skip
+            result = pull_from_verkada(directory, settings, staging,
+                                       operator=operator or process_login(), progress=advance)  # fmt: skip
         except VerkadaFatal as problem:
             click.echo(f"Error: {problem}", err=True)
             click.echo(f"Run the pull again to resume from {staging}.", err=True)
@@ -959,7 +955,7 @@ def _push_to_verkada(
             bar.update(done - bar.n)
 
         try:
-            result = push_to_verkada(file, directory, settings, operator=operator or _login(),
+            result = push_to_verkada(file, directory, settings, operator=operator or process_login(),
                                      options=options, dry_run=dry_run, progress=advance)  # fmt: skip
         except VerkadaFatal as problem:
             click.echo(f"Error: {problem}", err=True)
@@ -1165,15 +1161,6 @@ def profile_save(output: Path, mapping: tuple[tuple[str, str], ...]) -> None:
     check_output(output, "OUTPUT")
     _save_profile(mapping_profile(mapping, name=output.stem), output)
     click.echo(f"Saved {len(mapping)} header mappings to {output}")
-
-
-def _login() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "unknown"
 
 
 @main.group()
