@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 import pandas as pd
@@ -137,6 +138,28 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
 #: Every finding code credkit produces, by code. Codes are stable: never rename one.
 CATALOGUE: dict[str, FindingKind] = {kind.code: kind for kind in _CATALOGUE_ENTRIES}
 
+#: The codes as a string enum (``Code.HEX_PARITY == "hex-parity"``), so that a misspelt code
+#: fails when the module that uses it is imported, not when the rule first fires.
+Code = StrEnum("Code", {code.upper().replace("-", "_"): code for code in CATALOGUE})
+
+# Message templates, by code: ``str.format`` fields filled with the values a rule passes
+# (``message(Code.X, value=...)``). Rules pass values, never text. Values that quote a cell go
+# through ``quoted`` before they are passed. A code without a template here still takes a
+# finished message (being moved; see ``message``).
+
+#: Templates of the row rules (credkit/rules).
+_RULE_TEMPLATES: dict[str, str] = {}
+
+#: Templates of reading the file, its columns, the import, users and conversion.
+_OTHER_TEMPLATES: dict[str, str] = {}
+
+TEMPLATES: dict[str, str] = {**_RULE_TEMPLATES, **_OTHER_TEMPLATES}
+
+
+def message(code: str, **values: object) -> str:
+    """The message of a finding of this code, from its catalogued template and the values."""
+    return TEMPLATES[code].format(**values)  # KeyError: an uncatalogued code or template
+
 
 def finding(
     code: str,
@@ -212,8 +235,12 @@ def has_errors(findings: pd.DataFrame) -> bool:
 
 
 def catalogue_table() -> pd.DataFrame:
-    """The catalogue as a table (code, severity, level, title), for documentation."""
+    """The catalogue as a table (code, severity, level, title, message template), for
+    ``credkit codes`` and the documentation."""
     return pd.DataFrame(
-        [(k.code, k.severity, k.level, k.title) for k in CATALOGUE.values()],
-        columns=["code", "severity", "level", "title"],
+        [
+            (k.code, k.severity, k.level, k.title, TEMPLATES.get(k.code, ""))
+            for k in CATALOGUE.values()
+        ],
+        columns=["code", "severity", "level", "title", "template"],
     )
