@@ -895,8 +895,7 @@ def directory_pull(
     try:
         settings = VerkadaSettings(read_api_key(verkada_key_file), api_url(verkada_url))
     except MissingApiKey as problem:
-        click.echo(f"Error: {problem}", err=True)
-        sys.exit(3)
+        raise SetupError(str(problem)) from None
     directory = Directory(database_url)
     _require(directory, "import")  # before any call to Command
     with tqdm(unit="user", desc="Pulling from Verkada", file=sys.stderr) as bar:
@@ -909,9 +908,7 @@ def directory_pull(
             result = pull_from_verkada(directory, settings, staging,
                                        operator=operator or process_login(), progress=advance)  # fmt: skip
         except VerkadaFatal as problem:
-            click.echo(f"Error: {problem}", err=True)
-            click.echo(f"Run the pull again to resume from {staging}.", err=True)
-            sys.exit(3)
+            raise SetupError(f"{problem}; run the pull again to resume from {staging}") from None
     counts = ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in result.counts.items())
     click.echo(f"Run {result.run_id}: {counts}")
     sys.exit(result.exit_status)
@@ -934,9 +931,8 @@ def _push_to_verkada(
         import httpx  # noqa: F401
         import tenacity  # noqa: F401
     except ImportError:
-        click.echo("Error: pushing to Verkada needs the verkada extra: "
-                   "pip install 'credkit[verkada]'", err=True)  # fmt: skip
-        sys.exit(3)
+        raise SetupError("pushing to Verkada needs the verkada extra: "
+                         "pip install 'credkit[verkada]'") from None  # fmt: skip
     from credkit.connectors.verkada import VerkadaSettings, push_to_verkada, read_api_key
     from credkit.connectors.verkada.client import VerkadaFatal
     from credkit.connectors.verkada.config import MissingApiKey, api_url
@@ -944,8 +940,7 @@ def _push_to_verkada(
     try:
         key = "" if dry_run else read_api_key(key_file)
     except MissingApiKey as problem:
-        click.echo(f"Error: {problem}", err=True)
-        sys.exit(3)
+        raise SetupError(str(problem)) from None
     settings = VerkadaSettings(api_key=key, base_url=api_url(url))
     with tqdm(unit="row", desc="Pushing to Verkada", disable=as_json or dry_run or None,
               file=sys.stderr) as bar:  # fmt: skip
@@ -958,9 +953,7 @@ def _push_to_verkada(
             result = push_to_verkada(file, directory, settings, operator=operator or process_login(),
                                      options=options, dry_run=dry_run, progress=advance)  # fmt: skip
         except VerkadaFatal as problem:
-            click.echo(f"Error: {problem}", err=True)
-            click.echo("Nothing was pushed.", err=True)
-            sys.exit(3)
+            raise SetupError(f"{problem}; nothing was pushed") from None
     review_rejected = result.rejected
     counts = result.counts()
     if failed_rows is not None:

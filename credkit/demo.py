@@ -21,6 +21,7 @@ from credkit.directory import (
     plate_key,
     users,
 )
+from credkit.export import write_export
 from credkit.formats import REGISTRY
 
 FIRST_NAMES = [
@@ -117,6 +118,9 @@ DEMO_CARD_TYPES = {
 }
 CLEAN_FILE = "credentials-clean.csv"
 MESSY_FILE = "credentials-messy.csv"
+#: The demo directory as Verkada Command exports it (the same 14 columns): what an operator
+#: loads with `credkit directory load` or the sync-with-verkada runbook.
+COMMAND_EXPORT_FILE = "command-export.csv"
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,9 @@ def create_demo(
         messy_rows(rng, messy_people, cards, plates, directory_cards),
         messy_headers(),
     )
-    return DemoResult(len(people), len(rows), (clean, messy))
+    command_export = out / COMMAND_EXPORT_FILE
+    write_export(directory, command_export)
+    return DemoResult(len(people), len(rows), (clean, messy, command_export))
 
 
 def clean_rows(
