@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -39,11 +39,16 @@ class CorrectedFiles:
     failed_path: Path | None
 
 
-def corrected_frame(review: Review, directory: Directory) -> pd.DataFrame:
+def corrected_frame(
+    review: Review, directory: Directory, rows: Sequence[int] | None = None
+) -> pd.DataFrame:
     """The review's passing rows (after the operator's edits) in SPEC's export form: the user's
     keys and names as the directory holds them, canonical card type, both card number forms,
-    normalised plates, Active/Inactive, Modified in ISO 8601 UTC."""
-    resolved = review.resolved.loc[review.passing_rows]
+    normalised plates, Active/Inactive, Modified in ISO 8601 UTC.
+
+    rows, when given, are the rows to write instead (a plan's rows that do not fail, after the
+    operator's skips and reassigns)."""
+    resolved = review.resolved.loc[review.passing_rows if rows is None else list(rows)]
     owners = _users(directory, resolved["user_id"])
     frame = pd.DataFrame(index=resolved.index)
     for header, column in _USER_HEADERS.items():

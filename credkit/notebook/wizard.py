@@ -52,6 +52,9 @@ class ImportWizard:
     because a review starts from the file.
     """
 
+    #: The steps the indicator names (a wizard that ends otherwise names its own).
+    steps: tuple[str, ...] = STEPS
+
     def __init__(
         self,
         directory: Directory,
@@ -160,7 +163,7 @@ class ImportWizard:
         for index, page in enumerate(self.pages):
             hide(page, index != self.step)
         items = []
-        for index, name in enumerate(STEPS):
+        for index, name in enumerate(self.steps):
             state = "current" if index == self.step else "done" if index < self.step else "next"
             style = {
                 "current": "background:#1976d2;color:white;font-weight:bold",

@@ -128,6 +128,25 @@ class CommandEmulator:
                 owners[key] = (user["user_id"], active)
         return owners
 
+    def load_directory(self, directory: Any) -> None:
+        """Make the organisation hold what a credkit directory holds (its users, their cards,
+        plates and entry codes): Command as it was when its export was taken."""
+        for user in directory.users_frame().itertuples():
+            self.add_user(user.user_id, external_id=user.external_id, email=user.email,
+                          employee_id=user.employee_id)  # fmt: skip
+        for held in directory.credentials_frame().itertuples():
+            owner = self.users[held.user_id]
+            active = held.status == "active"
+            if held.kind == "card":
+                facility = int(held.facility_code) if held.facility_code else None
+                self.give_card(held.user_id, held.card_type, facility, int(held.card_number),
+                               active=active)  # fmt: skip
+            elif held.kind == "license_plate":
+                owner["license_plates"].append({"license_plate_number": held.license_plate,
+                                                "name": "", "active": active})  # fmt: skip
+            else:
+                owner["entry_code"] = held.entry_code
+
     # --- serving -------------------------------------------------------------------------
 
     @contextmanager
