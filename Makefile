@@ -15,8 +15,9 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev,notebook,postgres,verkada]"
 	touch $@
 
+# The verkada extra too: the sync-with-verkada runbook pushes through Command's API.
 $(VENV)/.notebook-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	$(BIN)/python -m pip install --quiet -e ".[notebook,verkada]"
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.dev-installed

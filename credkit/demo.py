@@ -355,7 +355,11 @@ def _new_entry_code(rng: random.Random, codes: set[str]) -> str:
 
 def _card_row(user_pk: int, card: dict[str, str], modified: object) -> dict[str, object]:
     key = card_key(card["card_type"], card["facility_code"], card["card_number"])
-    return _row(user_pk, "card", key, modified, **card)
+    # No facility code is NULL, as a load or an import stores it (not ""), so that loading
+    # the demo's own export finds every card unchanged.
+    return _row(
+        user_pk, "card", key, modified, **{**card, "facility_code": card["facility_code"] or None}
+    )
 
 
 def _row(user_pk: int, kind: str, key: str, modified: object, **values: str) -> dict[str, object]:

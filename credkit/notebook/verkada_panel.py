@@ -48,6 +48,12 @@ class _SyncWizard(ImportWizard):
 
     steps = SYNC_STEPS
 
+    def can_leave(self, step: int) -> tuple[bool, str]:
+        """The last step is where this wizard ends: its buttons write or push."""
+        if step >= len(self.steps) - 1:
+            return False, ""
+        return super().can_leave(step)
+
 
 def corrected_csv(frame: pd.DataFrame) -> str:
     """A corrected frame as CSV text, as credkit.corrected writes the file."""
@@ -83,6 +89,7 @@ class VerkadaSyncPanel:
             self.load_export_bytes, self.load_export_path, upload_limit_mib=limit
         )
         self.export_chooser.upload.description = "Upload export"
+        self.export_chooser.upload.layout = widgets.Layout(width="auto")
         self.export_chooser.upload.add_class("credkit-export-upload")
         self.export_chooser.path.placeholder = "path on the server, e.g. demo/command-export.csv"
         self.export_result = widgets.HTML()
@@ -150,6 +157,11 @@ class VerkadaSyncPanel:
             original_refresh(new_file=new_file)
             if new_file:
                 self.corrected_download.value = self.push_result.value = ""
+                self.pushed = None
+            elif self.pushed is not None:  # the plan of pushing again, not of the push made
+                importer.plan_counts.value = importer.plan_counts.value.replace(
+                    "(nothing written yet)", "(of pushing again, after the push below)"
+                )
             self._refresh_push()
 
         self.wizard._refresh_plan = refresh_plan  # type: ignore[method-assign]
@@ -239,7 +251,12 @@ class VerkadaSyncPanel:
     def push(self) -> ImportResult:
         """The Push button: the corrected rows pushed to Command with the key typed (cleared
         afterwards); the local directory follows what Command accepted."""
-        from credkit.connectors.verkada.push import push_to_verkada  # needs the verkada extra
+        try:
+            from credkit.connectors.verkada.push import push_to_verkada
+        except ImportError as error:  # httpx or tenacity missing
+            raise ValueError(
+                f"pushing needs the verkada extra ({error}): pip install 'credkit[verkada]'"
+            ) from None
 
         key = self.key.value.strip()
         if not key:
@@ -303,7 +320,10 @@ class VerkadaSyncPanel:
         self.corrected_button.disabled = not ready
         self.push_button.disabled = not (ready and self.key.value.strip())
         self.push_note.value = (
-            "" if self.key.value.strip() else f"<p><small>{html.escape(PUSH_NEEDS)}</small></p>"
+            ""
+            if self.key.value.strip()
+            else f'<div style="font-size:0.85em;line-height:1.4;margin:4px 0">'
+            f"{html.escape(PUSH_NEEDS)}</div>"
         )
 
     def _guarded(self, action: Any) -> None:
