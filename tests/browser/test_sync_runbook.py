@@ -206,7 +206,7 @@ def test_an_operator_corrects_the_messy_file_and_pushes_it_to_command(tmp_path: 
             expect(result).to_contain_text("reassigned 1", timeout=deadline.ms(10))
             expect(wizard.locator(".credkit-api-key input")).to_have_value("")
             kernel_idle.wait_for(timeout=deadline.ms(30))
-            shots.take("pushed", top=result)
+            shots.take("pushed", top=wizard.locator(".credkit-plan"))
             assert KEY not in page.content()
 
             # --- Command holds the plan, and the local directory follows it -------------------
