@@ -36,7 +36,8 @@ lab: $(VENV)/.notebook-installed demo
 	$(BIN)/credkit db upgrade --db $(DEMO_DB)
 	$(BIN)/python tools/launch.py lab $(DEMO_DB) -- $(LAB_ARGS)
 
-# The import and export runbooks as apps (Voila: code hidden), on the same demo directory.
+# The import, export and sync-with-verkada runbooks as apps (Voila: code hidden), on the same
+# demo directory.
 app: $(VENV)/.notebook-installed demo
 	$(BIN)/credkit db upgrade --db $(DEMO_DB)
 	$(BIN)/python tools/launch.py app $(DEMO_DB) -- $(APP_ARGS)

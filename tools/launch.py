@@ -23,7 +23,7 @@ DEMO_URL = "sqlite:///demo/credkit.db"
 UPLOAD_LIMIT_MIB = "100"
 #: The notebook JupyterLab opens, and the runbooks the app serves (no walkthroughs: they are code).
 FIRST_NOTEBOOK = "import-credentials.ipynb"
-APP_NOTEBOOKS = ("import-credentials.ipynb", "export-credentials.ipynb")
+APP_NOTEBOOKS = ("import-credentials.ipynb", "export-credentials.ipynb", "sync-with-verkada.ipynb")
 
 
 def working_copies(source: Path = NOTEBOOKS, target: Path = WORKING_COPIES) -> list[Path]:

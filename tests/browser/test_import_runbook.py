@@ -272,7 +272,7 @@ def test_an_operator_imports_the_messy_file_in_jupyterlab(tmp_path: Path, demo) 
 def test_the_app_serves_the_runbook_without_code(tmp_path: Path, demo) -> None:
     require_modules("playwright.sync_api", "voila", "ipywidgets", "ipydatagrid")
     require_chromium()
-    deadline = Deadline(90)
+    deadline = Deadline(120)
     _directory, base, env = demo
     launch = launcher()
     app_root = launch.app_folder(NOTEBOOKS, tmp_path / "my-notebooks" / "app")
@@ -307,6 +307,12 @@ def test_the_app_serves_the_runbook_without_code(tmp_path: Path, demo) -> None:
                 timeout=deadline.ms(60)
             )
             shots.take("app-export")
+            page.goto(app.url("/voila/render/sync-with-verkada.ipynb"), timeout=deadline.ms(60))
+            expect(page.locator(".credkit-sync")).to_contain_text(
+                "1. Load the credentials export from Command", timeout=deadline.ms(60)
+            )
+            expect(page.get_by_text("VerkadaSyncPanel(")).to_have_count(0)  # no code shown
+            shots.take("app-sync")
         except BaseException:
             with suppress(Exception):
                 shots.take("failure")
