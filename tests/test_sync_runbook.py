@@ -118,6 +118,7 @@ def test_the_panel_loads_the_export_corrects_writes_and_pushes(organisation) -> 
     assert panel.key.value == "" and panel.push_button.disabled  # the key is not kept
     assert KEY not in panel.widget.__repr__() and KEY not in panel.push_result.value
     assert "Pushed" in panel.push_result.value
+    assert panel.corrected_download.value == ""  # the file offered was of the plan before
 
     # The local directory followed: the same file plans all unchanged, and a second push
     # makes no write call.
@@ -142,6 +143,43 @@ def test_a_refused_key_is_said_beside_the_push_and_nothing_is_written(organisati
     assert "refused the API key" in panel.push_result.value
     assert "not-the-key" not in panel.push_result.value and panel.key.value == ""
     assert command.writes == []
+
+
+def test_the_corrected_file_offered_goes_when_the_plan_changes(organisation) -> None:
+    """The download links are of the plan they were written from: an edit, a new file or a
+    push takes them off the screen (Write again for the current plan)."""
+    command, local, folder = organisation
+    connection = RunbookDirectory(local, "sqlite:///local.db", "local.db", throwaway=False)
+    panel = VerkadaSyncPanel(connection, operator="tester", limits=QUICK)
+    panel.load_export_path(folder / COMMAND_EXPORT_FILE)
+    wizard = panel.wizard
+    wizard.load_path(folder / MESSY_FILE)
+    wizard.accept_button.click()
+    wizard.go_to(PLAN)
+    panel.corrected_button.click()
+    assert "credentials-messy-corrected.csv" in panel.corrected_download.value
+
+    wizard.fixes.buttons["skip-failing"].click()  # a new review: its plan differs
+    assert panel.corrected_download.value == ""
+    panel.corrected_button.click()
+    assert "credentials-messy-corrected.csv" in panel.corrected_download.value
+    wizard.load_path(folder / MESSY_FILE)  # a new file
+    assert panel.corrected_download.value == ""
+
+    wizard.accept_button.click()
+    wizard.fixes.buttons["skip-failing"].click()
+    wizard.go_to(PLAN)
+    panel.corrected_button.click()
+    panel.url.value = command.url  # type: ignore[attr-defined]
+    panel.key.value = KEY
+    panel.push_button.click()
+    assert panel.pushed is not None, panel.push_result.value
+    assert panel.corrected_download.value == "" and "Pushed" in panel.push_result.value
+    panel.corrected_button.click()  # Write again: the file of pushing again, every row there
+    rows = list(
+        csv.DictReader(io.StringIO(decode_data_uri(panel.corrected_download.value).decode()))
+    )
+    assert len(rows) == panel.wizard.plan.counts()["unchanged"]
 
 
 def html_text(text: str) -> str:

@@ -150,13 +150,15 @@ class VerkadaSyncPanel:
             ]
         )
         self.widget.add_class("credkit-sync")
-        # Every change of the review (new file, edits, skips) ends in a new plan: follow it.
+        # Every change of the review (new file, edits, skips, a load, a push) ends in a new plan:
+        # follow it. The corrected file offered was of the plan before: it goes (Write again).
         original_refresh = self.wizard._refresh_plan
 
         def refresh_plan(*, new_file: bool = False) -> None:
             original_refresh(new_file=new_file)
+            self.corrected_download.value = ""
             if new_file:
-                self.corrected_download.value = self.push_result.value = ""
+                self.push_result.value = ""
                 self.pushed = None
             elif self.pushed is not None:  # the plan of pushing again, not of the push made
                 importer.plan_counts.value = importer.plan_counts.value.replace(
@@ -289,6 +291,7 @@ class VerkadaSyncPanel:
             self.key.value = ""  # the key serves one push: it is not kept in the widget
         self.progress.value = self.progress.max
         self.pushed = result
+        self.corrected_download.value = ""  # the file offered was of the plan before the push
         self._show_push(result)
         self._refresh_header()
         self.wizard.review_again()  # against the directory as the push left it
