@@ -10,12 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 pytest.importorskip("ipywidgets")
 pytest.importorskip("ipydatagrid")
 pytest.importorskip("httpx")
 nbformat = pytest.importorskip("nbformat")
 
+from credkit.connection import SetupError  # noqa: E402
 from credkit.connectors.verkada import VerkadaLimits  # noqa: E402
 from credkit.connectors.verkada.config import API_URL_ENV  # noqa: E402
 from credkit.demo import COMMAND_EXPORT_FILE, MESSY_FILE, create_demo  # noqa: E402
@@ -24,6 +26,10 @@ from credkit.notebook.downloads import decode_data_uri  # noqa: E402
 from credkit.notebook.runbook import RunbookDirectory  # noqa: E402
 from credkit.notebook.verkada_panel import PUSH_NEEDS, SYNC_STEPS, VerkadaSyncPanel  # noqa: E402
 from credkit.notebook.wizard import PLAN, ROWS  # noqa: E402
+from credkit.privileges import MANAGER_ROLE, VIEWER_ROLE  # noqa: E402
+from credkit.roles import grant_role, setup_roles  # noqa: E402
+from credkit.runs import list_runs  # noqa: E402
+from tests.conftest import clear_postgres, postgres_url  # noqa: E402
 from tests.emulators.verkada import CommandEmulator  # noqa: E402
 from tests.runbooks import NOTEBOOKS, REPO, runbook_environment  # noqa: E402
 from tests.test_runbooks import _checkout_files, _printed, _run_together  # noqa: E402
@@ -180,6 +186,75 @@ def test_the_corrected_file_offered_goes_when_the_plan_changes(organisation) -> 
         csv.DictReader(io.StringIO(decode_data_uri(panel.corrected_download.value).decode()))
     )
     assert len(rows) == panel.wizard.plan.counts()["unchanged"]
+
+
+#: PostgreSQL logins of the privilege test (cluster-wide: a prefix no other test uses).
+SYNC_VIEWER, SYNC_MANAGER = "h6sync_viewer", "h6sync_manager"
+
+
+def test_a_viewer_sees_why_load_and_push_are_disabled_and_cannot_load(
+    command: CommandEmulator, tmp_path: Path
+) -> None:
+    """On a shared PostgreSQL directory a viewer may review but not write: the Load and Push
+    buttons are disabled with the database's one-line reason; a manager's are not."""
+    url = postgres_url()
+    clear_postgres(url)
+    directory = Directory(url)  # the owner's: its tables, for the roles' grants
+    owner = sa.create_engine(url)
+    setup_roles(owner, url)
+    with owner.begin() as conn:
+        for login in (SYNC_VIEWER, SYNC_MANAGER):
+            if not conn.execute(
+                sa.text("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = :l)"), {"l": login}
+            ).scalar_one():
+                conn.exec_driver_sql(f"CREATE ROLE {login} LOGIN")
+    grant_role(owner, SYNC_VIEWER, VIEWER_ROLE)
+    grant_role(owner, SYNC_MANAGER, MANAGER_ROLE)
+    owner.dispose()
+    source = Directory(f"sqlite:///{tmp_path / 'source.db'}")
+    create_demo(source, tmp_path, user_count=20)
+    source.dispose()
+
+    def panel_as(login: str) -> VerkadaSyncPanel:
+        login_url = sa.make_url(url).set(username=login, password=None)
+        directory = Directory(login_url.render_as_string(hide_password=False))
+        location = str(login_url.database)
+        connection = RunbookDirectory(directory, url, location, throwaway=False)
+        return VerkadaSyncPanel(connection, operator="tester", limits=QUICK)
+
+    try:
+        manager = panel_as(SYNC_MANAGER)
+        assert manager.refusal is None and not manager.export_chooser.load_button.disabled
+        assert manager.load_export_path(tmp_path / COMMAND_EXPORT_FILE).exit_status == 0
+        manager.directory.dispose()
+
+        viewer = panel_as(SYNC_VIEWER)
+        reason = f"your login {SYNC_VIEWER} may not import credentials into the directory"
+        assert viewer.refusal is not None and viewer.refusal.startswith(reason)
+        assert "\n" not in viewer.refusal and MANAGER_ROLE in viewer.refusal
+        assert viewer.export_chooser.load_button.disabled and viewer.export_chooser.upload.disabled
+        assert html_text(viewer.refusal) in viewer.export_result.value
+        assert "Holds 20 users" in viewer.header.value  # the header still says where this is
+        # The review works (a viewer may review), the push stays disabled with its reason.
+        viewer.wizard.load_path(tmp_path / MESSY_FILE)
+        viewer.wizard.accept_button.click()
+        viewer.wizard.go_to(PLAN)
+        assert viewer.wizard.plan is not None
+        viewer.url.value = command.url  # type: ignore[attr-defined]
+        viewer.key.value = KEY
+        assert viewer.push_button.disabled and html_text(viewer.refusal) in viewer.push_note.value
+        # Called anyway (as a test or a script would), both refuse before anything is written.
+        runs = len(list_runs(directory))
+        with pytest.raises(SetupError, match=reason):
+            viewer.load_export_path(tmp_path / COMMAND_EXPORT_FILE)
+        with pytest.raises(SetupError, match=reason):
+            viewer.push()
+        assert viewer.key.value == "" and command.requests == 0 and command.writes == []
+        assert len(list_runs(directory)) == runs == 1  # the manager's load only
+        viewer.directory.dispose()
+    finally:
+        directory.dispose()
+        clear_postgres(url)
 
 
 def html_text(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from credkit.connection import SetupError
 from credkit.connectors.verkada.config import (
     API_URL_ENV,
     DEFAULT_API_URL,
@@ -29,6 +30,7 @@ from credkit.notebook.outputs import counted, hide
 from credkit.notebook.runbook import RunbookDirectory
 from credkit.notebook.upload import FileChooser, configured_upload_limit_mib
 from credkit.notebook.wizard import STEPS, ImportWizard
+from credkit.privileges import require
 from credkit.review import ReviewOptions
 
 #: The wizard's steps here: the last one writes the corrected file or pushes, not imports.
@@ -82,6 +84,7 @@ class VerkadaSyncPanel:
         self.limits = limits or VerkadaLimits()
         self.loaded: LoadResult | None = None
         self.pushed: ImportResult | None = None
+        self.refusal: str | None = None  # why the login may not load or push (asked below)
         limit = upload_limit_mib or configured_upload_limit_mib()
         self.header = widgets.HTML()
         self.header.add_class("credkit-directory")
@@ -167,19 +170,41 @@ class VerkadaSyncPanel:
             self._refresh_push()
 
         self.wizard._refresh_plan = refresh_plan  # type: ignore[method-assign]
+        # A load and a push both write the directory: what `credkit directory load` and
+        # `credkit import --to verkada` need. Asked once, so that a viewer sees at once why
+        # they cannot (each action asks again: a grant or a revoke may come in between).
+        self.refusal = self._refusal()
+        if self.refusal:
+            for control in (self.export_chooser.upload, self.export_chooser.load_button):
+                control.disabled = True
+            self.export_result.value = _reason_html(self.refusal)
         self._refresh_header()
         self._refresh_push()
 
     # --- the export --------------------------------------------------------------------------
 
+    def _refusal(self) -> str | None:
+        """Why the connected login may not load or push (one line), or None when it may."""
+        try:
+            self._require()
+        except SetupError as error:
+            return str(error)
+        return None
+
+    def _require(self) -> None:
+        """SetupError unless the login may write the directory (credkit.privileges)."""
+        require(self.directory.engine, "import", self.directory.url)
+
     def load_export_path(self, path: str | Path) -> LoadResult:
         """Load a Command credentials export (a file on the server) as the directory."""
+        self._require()
         result = load_export(path, self.directory, operator=self.wizard.operator)
         self._after_load(result, Path(path).name)
         return result
 
     def load_export_bytes(self, data: bytes, name: str = "command-export.csv") -> LoadResult:
         """Load an uploaded export (through a temporary file, removed at once)."""
+        self._require()
         with tempfile.TemporaryDirectory(prefix="credkit-export-") as folder:
             path = Path(folder) / Path(name).name
             path.write_bytes(bytes(data))
@@ -263,6 +288,11 @@ class VerkadaSyncPanel:
         key = self.key.value.strip()
         if not key:
             raise ValueError("type the Verkada API key first: " + PUSH_NEEDS)
+        try:
+            self._require()
+        except SetupError:
+            self.key.value = ""  # not kept for a push the directory refuses
+            raise
         review = self.wizard.review
         text = self.corrected_text()
         assert review is not None
@@ -321,7 +351,10 @@ class VerkadaSyncPanel:
         plan = self.wizard.plan
         ready = plan is not None
         self.corrected_button.disabled = not ready
-        self.push_button.disabled = not (ready and self.key.value.strip())
+        self.push_button.disabled = bool(self.refusal) or not (ready and self.key.value.strip())
+        if self.refusal:
+            self.push_note.value = _reason_html(self.refusal)
+            return
         self.push_note.value = (
             ""
             if self.key.value.strip()
@@ -341,6 +374,11 @@ class VerkadaSyncPanel:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _reason_html(reason: str) -> str:
+    """Why a button is disabled, on one line beside it."""
+    return f'<p class="credkit-refusal" style="color:#b00020">{html.escape(reason)}</p>'
 
 
 def _failed(wizard: ImportWizard) -> pd.DataFrame:
