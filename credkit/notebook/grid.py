@@ -101,25 +101,28 @@ def row_findings(review: Review, row: int) -> pd.DataFrame:
 CHARACTER_PX, PADDING_PX = 6.2, 14
 #: A header's text is wider than a value's, and shares its cell with the filter icon.
 HEADER_CHARACTER_PX, HEADER_PADDING_PX = 6.6, 24
-MIN_WIDTH, MAX_WIDTH, STATUS_WIDTH = 44, 240, 100
+MIN_WIDTH, MAX_WIDTH = 44, 240
+#: The status marks (✖, ⚠) are drawn about twice as wide as a letter.
+MARK_EXTRA_PX = 7
 ROW_HEADER_WIDTH = 48
 ROW_PX, GRID_MIN_HEIGHT, GRID_MAX_HEIGHT = 20, 120, 440
 
 
 def fitted_widths(frame: pd.DataFrame) -> dict[str, int]:
-    """Column widths fitted to the header and the values shown; the status column kept narrow
-    (the panel beside the grid says it in full)."""
+    """Column widths fitted to the header and the values shown, the status column's marks
+    counted wider than letters, so that no status is cut."""
     widths = {}
     for column in frame.columns:
-        longest = max([0, *frame[column].astype(str).str.len().tolist()])
+        values = frame[column].astype(str)
+        drawn = values.str.len() * CHARACTER_PX
+        if column == STATUS:
+            marks = values.str.count(f"[{ERROR_MARK}{WARNING_MARK}]")
+            drawn = drawn + marks * MARK_EXTRA_PX
+        longest = max([0.0, *drawn.tolist()])
         width = int(
-            max(
-                longest * CHARACTER_PX + PADDING_PX,
-                len(column) * HEADER_CHARACTER_PX + HEADER_PADDING_PX,
-            )
+            max(longest + PADDING_PX, len(column) * HEADER_CHARACTER_PX + HEADER_PADDING_PX)
         )
-        cap = STATUS_WIDTH if column == STATUS else MAX_WIDTH
-        widths[column] = max(MIN_WIDTH, min(cap, width))
+        widths[column] = max(MIN_WIDTH, min(MAX_WIDTH, width))
     return widths
 
 
@@ -168,9 +171,11 @@ class RowGrid:
         self,
         on_edits: Callable[[Edits], object],
         on_select: Callable[[int | None], object] | None = None,
+        describe_row: Callable[[int], str] | None = None,
     ) -> None:
         self._on_edits = on_edits
         self._on_select = on_select
+        self._describe_row = describe_row  # where a row came from (a converted file's source)
         self._updating = False
         self.review: Review | None = None
         self.skipped: set[int] = set()
@@ -370,7 +375,10 @@ class RowGrid:
             self.findings.value = "<p><i>Select a cell to see its row's findings here.</i></p>"
         else:
             found = row_findings(self.review, row)
+            origin = self._describe_row(row) if self._describe_row is not None else ""
             title = f"<h4>Row {row}</h4>"
+            if origin:
+                title += f"<p><small>From {html.escape(origin)}.</small></p>"
             if row in self.skipped:
                 title += "<p><b>Skipped</b>: this row will not be imported.</p>"
             if found.empty:
