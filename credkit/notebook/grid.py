@@ -310,6 +310,12 @@ class RowGrid:
             return
         on_page = self.shown.index.intersection(pd.Index(list(rows)))
         fresh = self._frame(on_page)
+        if list(fresh.columns) != list(self.shown.columns):
+            # The edit filled a column empty until now (hidden) or emptied one: the page is
+            # sent again with its columns, once.
+            self._set_view_options()
+            self.show_rows()
+            return
         self._updating = True
         try:
             for row in on_page:

@@ -63,7 +63,7 @@ def conversion_html(conversion: Conversion, profile: Profile) -> str:
         f"{counted(len(conversion.source.rows), 'source row')} as "
         f"{counted(len(conversion.table), 'credential')}: {counted(changed, 'value')} changed, "
         f"{counted(split, 'row')} split into several credentials, "
-        f"{counted(skipped, 'row or card')} not carried over. The rows below are the source "
+        f"{skipped:,} not carried over (rows skipped, cards meaning no card). The rows below are the source "
         "file's; the grid's rows are the converted file's (its side panel names both).</p>"
     )
     if found.empty:
