@@ -3,8 +3,10 @@ operator's choices saved as a profile of their own (mapping memory)."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import html
+import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,7 +15,10 @@ import pandas as pd
 
 from credkit.columns import HEADERS
 from credkit.conversion import Conversion
+from credkit.corrected import corrected_frame
+from credkit.directory import Directory
 from credkit.formats import REGISTRY
+from credkit.notebook.downloads import csv_download_html
 from credkit.notebook.outputs import counted, hide
 from credkit.notebook.runbook import resolve_path
 from credkit.profiles import (
@@ -24,6 +29,7 @@ from credkit.profiles import (
     mapping_profile,
     save_profile,
 )
+from credkit.review import Review
 
 #: The choice of no profile: the file is a credkit credential CSV.
 NO_PROFILE = ""
@@ -297,3 +303,49 @@ class SourcePanel:
         color = "#b00020" if error else "inherit"
         shown = f'<p style="color:{color}">{html.escape(text)}</p>' if text else ""
         (where or self.message).value = shown
+
+
+class CanonicalFile:
+    """The reviewed file as credkit's canonical credential CSV, offered as a download (the
+    passing rows, after the operator's edits): the migration's output when the import is done
+    elsewhere, by the CLI or another directory. Made on a click; nothing is written here."""
+
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self.review: Review | None = None
+        self.button = widgets.Button(
+            description="Make the canonical file", icon="file", disabled=True
+        )
+        self.button.layout.width = "auto"
+        self.button.add_class("credkit-canonical")
+        self.button.on_click(lambda _button: self.make())
+        self.link = widgets.HTML()
+        self.widget = widgets.VBox(
+            [
+                widgets.HTML(
+                    "<p>Or take the file elsewhere: the rows that pass, in credkit's columns "
+                    "(`credkit import FILE` reads it as it is).</p>"
+                ),
+                widgets.HBox([self.button, self.link]),
+            ]
+        )
+
+    def refresh(self, review: Review | None) -> None:
+        """A new review or an edit: the file made before is out of date."""
+        self.review = review
+        self.link.value = ""
+        self.button.disabled = review is None or review.rejected or review.passing_rows.empty
+
+    def make(self) -> str:
+        """The download link of the canonical file (also shown beside the button)."""
+        review = self.review
+        if review is None or review.rejected:
+            raise ValueError("load a file whose columns are accepted first")
+        frame = corrected_frame(review, self.directory)
+        stream = io.StringIO()
+        writer = csv.writer(stream, lineterminator="\r\n")
+        writer.writerow(HEADERS)
+        writer.writerows(frame.itertuples(index=False, name=None))
+        name = f"{Path(review.file_name).stem}.canonical.csv"
+        self.link.value = csv_download_html(stream.getvalue(), name, rows=len(frame))
+        return self.link.value

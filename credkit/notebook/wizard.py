@@ -20,7 +20,7 @@ from credkit.notebook.grid import ENTRY_CODE, RowGrid
 from credkit.notebook.importing import ImportPanel
 from credkit.notebook.outputs import hide
 from credkit.notebook.reports import ReportsPanel
-from credkit.notebook.source_panel import SourcePanel
+from credkit.notebook.source_panel import CanonicalFile, SourcePanel
 from credkit.notebook.upload import FileChooser, configured_upload_limit_mib
 from credkit.reading import read_csv_bytes
 from credkit.review import Review, review_bytes, review_file
@@ -97,6 +97,7 @@ class ImportWizard:
         )
         self.importer = ImportPanel(directory, self.operator, download_folder=download_folder)
         self.importer.on_imported = lambda _result: self.go_to(RESULT)
+        self.canonical = CanonicalFile(directory)
         self.again_button = widgets.Button(
             description="Import another file", icon="redo", layout=widgets.Layout(width="auto")
         )
@@ -125,7 +126,7 @@ class ImportWizard:
                 [self.reports.summary, self.fixes.widget, self.grid.widget, self.reports.row_widget]
             ),
             widgets.VBox([self.choices.options_box]),
-            widgets.VBox([self.importer.plan_widget]),
+            widgets.VBox([self.importer.plan_widget, self.canonical.widget]),
             widgets.VBox([self.importer.result_widget, self.again_button]),
         ]
         self.widget = widgets.VBox(
@@ -314,6 +315,7 @@ class ImportWizard:
 
     def _refresh_plan(self, *, new_file: bool = False) -> None:
         self.importer.refresh(self.review, self.import_choices(), new_file=new_file)
+        self.canonical.refresh(self.review)
         self.fixes.refresh(self.review, failing=len(self.still_failing_rows()))
         self._show_row_actions(self.grid.selected_row)
 
