@@ -63,6 +63,9 @@ def test_the_source_system_lists_the_builtin_profiles_none_and_a_file(demo) -> N
     labels = dict((value, label) for label, value in wizard.source.system.options)
     assert labels["genetec"] == "Genetec Security Center (genetec)"
     assert wizard.source.path_box.layout.display == "none"
+    wizard.source.system.value = "genetec"
+    assert wizard.source.card_type.value == "profile"
+    assert wizard.source.card_type.label == "the profile's: Standard 26-bit Wiegand"
     wizard.source.system.value = PROFILE_FILE
     assert wizard.source.path_box.layout.display != "none"
 
@@ -211,3 +214,25 @@ def test_the_status_column_is_as_wide_as_its_longest_status(demo) -> None:
     # 6.2 px a letter in the grid's 12 px font, the marks about twice as wide, the padding.
     assert widths[STATUS] >= longest * 6.2 + 14
     assert widths[STATUS] > 100  # the old cap that cut "✖ Facility Code; ⚠ Card Number Hex;"
+
+
+def test_a_column_with_an_error_and_a_warning_is_named_once_errors_first(demo) -> None:
+    directory, folder = demo
+    wizard = genetec_wizard(directory, folder)
+    status = row_status(wizard.review)
+    assert status[MISLABELLED] == "\u2716 Card Number Hex;"  # hex-parity and hex-other-format
+    wizard.go_to(ROWS)
+    widths = fitted_widths(wizard.grid.shown)
+    assert widths[STATUS] >= len(status[MISLABELLED]) * 6.2 + 14
+
+
+def test_a_row_fixed_in_place_is_said_to_have_left_the_view(demo) -> None:
+    directory, folder = demo
+    wizard = genetec_wizard(directory, folder)
+    wizard.go_to(ROWS)
+    (fix,) = fixes_for(wizard.review, MISLABELLED, "hex-other-format")
+    wizard.apply_row_fix(fix)
+    assert list(wizard.grid.shown.index) == [MISLABELLED]  # the page does not move
+    assert wizard.grid.view.label == "Rows with errors (0)"
+    assert f"row {MISLABELLED} no longer in this view" in wizard.grid.note.value
+    assert wizard.grid.grid.column_widths["Card Type"] >= len("HID Corporate 1000-35") * 6.2

@@ -40,11 +40,19 @@ def row_status(review: Review, skipped: set[int] | frozenset[int] = frozenset())
     status = pd.Series("ok", index=review.table.index, dtype=object)
     findings = review.rows.dropna(subset=["row"])
     if len(findings):
-        marks = findings["severity"].map({"error": ERROR_MARK}).fillna(WARNING_MARK)
-        entries = marks + " " + findings["column"].fillna(ROW_LEVEL) + ";"
-        ordered = entries.groupby(findings["row"].astype(int)).agg(
-            lambda items: " ".join(dict.fromkeys(sorted(items)))  # errors (✖) before warnings
-        )
+        # One entry per column, its worst finding's mark, errors first: a column with an error
+        # and a warning is named once, so that the status fits its column.
+        worst = pd.DataFrame(
+            {
+                "row": findings["row"].astype(int),
+                "column": findings["column"].fillna(ROW_LEVEL),
+                "rank": findings["severity"].ne("error").astype(int),
+            }
+        ).sort_values(["row", "rank", "column"], kind="stable")
+        worst = worst.drop_duplicates(["row", "column"])
+        marks = worst["rank"].map({0: ERROR_MARK, 1: WARNING_MARK})
+        entries = marks + " " + worst["column"] + ";"
+        ordered = entries.groupby(worst["row"]).agg(" ".join)
         status.loc[ordered.index.intersection(status.index)] = ordered
     status.loc[status.index.intersection(list(skipped))] = "skipped"
     return status
@@ -324,6 +332,9 @@ class RowGrid:
                     if self.shown.at[row, column] != value:
                         self.grid.set_cell_value(column, int(row), value)
                         self.shown.at[row, column] = value
+            widths = fitted_widths(self.shown)
+            if widths != self.grid.column_widths:  # a fix made a value longer (a card type)
+                self.grid.column_widths = widths
         finally:
             self._updating = False
         self._set_view_options()
@@ -342,6 +353,14 @@ class RowGrid:
         shown = f"rows {first + 1:,}-{first + len(self.shown):,} of {len(self.rows):,} in this view"
         if not len(self.rows):
             shown = "no rows in this view"
+        # Rows edited in place stay on the page (it does not move); say which left the view.
+        left = self.shown.index.difference(view_rows(review, self.view.value))
+        if len(left):
+            listed = ", ".join(str(row) for row in left[:10])
+            shown += (
+                f"; {'row' if len(left) == 1 else 'rows'} {listed} no longer "
+                "in this view (shown until the view or page changes)"
+            )
         hint = (
             "Red cells have errors, yellow ones warnings; select a cell to see why beside the "
             "grid. Double-click a cell to correct it."

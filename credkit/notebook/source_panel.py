@@ -39,6 +39,7 @@ PROFILE_FILE = "file:"
 #: decodes each frame and offers the formats it can be).
 PROFILE_CARD_TYPE, DECODE_CARD_TYPE = "profile", "decode"
 IGNORE = ""
+_CELL = ' style="padding:2px 12px 2px 0;text-align:left;vertical-align:top;white-space:normal"'
 
 
 def source_options() -> list[tuple[str, str]]:
@@ -80,15 +81,16 @@ def conversion_html(conversion: Conversion, profile: Profile) -> str:
         column = item.column if isinstance(item.column, str) else ""
         value = item.value if isinstance(item.value, str) else ""
         lines.append(
-            f"<tr><td>{row}</td><td>{html.escape(column)}</td><td>{html.escape(value)}</td>"
-            f"<td>{html.escape(item.code)}</td>"
-            f'<td style="white-space:normal">{html.escape(item.message)}</td></tr>'
+            f"<tr><td{_CELL}>{row}</td><td{_CELL}>{html.escape(column)}</td>"
+            f"<td{_CELL}>{html.escape(value)}</td><td{_CELL}>{html.escape(item.code)}</td>"
+            f"<td{_CELL}>{html.escape(item.message)}</td></tr>"
         )
     return (
         summary
         + '<table class="credkit-profile-report" style="border-collapse:collapse;font-size:12px">'
-        "<thead><tr><th>Source row</th><th>Column</th><th>Written</th><th>Code</th>"
-        f"<th>What the profile did</th></tr></thead><tbody>{''.join(lines)}</tbody></table>"
+        f"<thead><tr><th{_CELL}>Source row</th><th{_CELL}>Column</th><th{_CELL}>Written</th>"
+        f"<th{_CELL}>Code</th><th{_CELL}>What the profile did</th></tr></thead>"
+        f"<tbody>{''.join(lines)}</tbody></table>"
     )
 
 
@@ -235,7 +237,7 @@ class SourcePanel:
         ]
         self.card_type.unobserve_all("value")
         self.card_type.options = options
-        self.card_type.value = PROFILE_CARD_TYPE
+        self.card_type.index = 0  # the profile's own (its label changed with the profile)
         self.card_type.observe(lambda _change: self._changed(), names="value")
         if notify:
             self._changed()
