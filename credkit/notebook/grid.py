@@ -185,6 +185,7 @@ class RowGrid:
         self._on_select = on_select
         self._describe_row = describe_row  # where a row came from (a converted file's source)
         self._updating = False
+        self._echoes: list[tuple[int, str, Any]] = []  # cells we set, which the browser echoes
         self.review: Review | None = None
         self.skipped: set[int] = set()
         self.revealed: set[int] = set()  # rows whose entry code is shown in clear
@@ -330,6 +331,9 @@ class RowGrid:
                 for column in fresh.columns:
                     value = fresh.at[row, column]
                     if self.shown.at[row, column] != value:
+                        position = self.shown.index.get_loc(row)
+                        self._echoes.append((int(position), column, value))
+                        del self._echoes[:-_ECHOES_KEPT]
                         self.grid.set_cell_value(column, int(row), value)
                         self.shown.at[row, column] = value
             widths = fitted_widths(self.shown)
@@ -374,6 +378,12 @@ class RowGrid:
         (not the spreadsheet row, and not the position on screen when sorted)."""
         if self._updating:
             return  # our own set_cell_value
+        echo = (int(cell["row"]), cell["column"], cell["value"])
+        if echo in self._echoes:
+            # The browser reports our own set_cell_value again, later; by then a view change
+            # may have put another row at that position, which must not receive the value.
+            self._echoes.remove(echo)
+            return
         header = cell["column"]
         if header not in HEADERS:
             return
@@ -417,6 +427,10 @@ class RowGrid:
         """Show one row's entry code in clear in the grid (the operator asked for it)."""
         self.revealed.add(row)
         self.update_rows([row])
+
+
+#: The cells set in place whose echo from the browser is still awaited, at most.
+_ECHOES_KEPT = 1_000
 
 
 def _masked(grid: RowGrid, row: int) -> str:
