@@ -236,3 +236,24 @@ def test_a_row_fixed_in_place_is_said_to_have_left_the_view(demo) -> None:
     assert wizard.grid.view.label == "Rows with errors (0)"
     assert f"row {MISLABELLED} no longer in this view" in wizard.grid.note.value
     assert wizard.grid.grid.column_widths["Card Type"] >= len("HID Corporate 1000-35") * 6.2
+
+
+def test_the_browsers_echo_of_a_bulk_fix_does_not_land_on_another_row(demo) -> None:
+    """ipydatagrid reports each set_cell_value back from the browser, later, by position;
+    after the bulk fix has re-sent the view another row holds that position."""
+    directory, folder = demo
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.load_path(folder / MESSY_FILE)
+    wizard.accept_header_suggestions()
+    grid = wizard.grid
+    before = list(grid.shown.index)
+    wizard.fixes.buttons["all"].click()
+    echoes = [echo for echo in grid._echoes if echo[1] == "Card Number Hex"]
+    assert echoes, "the bulk fix set the fixed frame in place"
+    position, column, value = echoes[0]
+    now_there = int(grid.shown.index[position])
+    assert now_there != before[position]  # the fixed row left: another row took its place
+    was = wizard.review.table.at[now_there, column]
+    grid.handle_cell_change({"row": position, "column": column, "value": value})
+    assert wizard.review.table.at[now_there, column] == was
+    assert (now_there, column) not in wizard.edits
