@@ -39,7 +39,8 @@ PROFILE_FILE = "file:"
 #: decodes each frame and offers the formats it can be).
 PROFILE_CARD_TYPE, DECODE_CARD_TYPE = "profile", "decode"
 IGNORE = ""
-_CELL = ' style="padding:2px 12px 2px 0;text-align:left;vertical-align:top;white-space:normal"'
+_CELL = ' style="padding:2px 12px 2px 0;text-align:left;vertical-align:top;white-space:nowrap"'
+_TEXT = ' style="padding:2px 0;text-align:left;vertical-align:top;white-space:normal"'
 
 
 def source_options() -> list[tuple[str, str]]:
@@ -83,13 +84,13 @@ def conversion_html(conversion: Conversion, profile: Profile) -> str:
         lines.append(
             f"<tr><td{_CELL}>{row}</td><td{_CELL}>{html.escape(column)}</td>"
             f"<td{_CELL}>{html.escape(value)}</td><td{_CELL}>{html.escape(item.code)}</td>"
-            f"<td{_CELL}>{html.escape(item.message)}</td></tr>"
+            f"<td{_TEXT}>{html.escape(item.message)}</td></tr>"
         )
     return (
         summary
         + '<table class="credkit-profile-report" style="border-collapse:collapse;font-size:12px">'
         f"<thead><tr><th{_CELL}>Source row</th><th{_CELL}>Column</th><th{_CELL}>Written</th>"
-        f"<th{_CELL}>Code</th><th{_CELL}>What the profile did</th></tr></thead>"
+        f"<th{_CELL}>Code</th><th{_TEXT}>What the profile did</th></tr></thead>"
         f"<tbody>{''.join(lines)}</tbody></table>"
     )
 
