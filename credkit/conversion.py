@@ -362,13 +362,23 @@ def review_source(
     The review numbers rows as the converted table does (the importer needs that);
     ``Conversion.in_source_rows`` turns its findings back into the source file's rows.
     """
-    from credkit.review import review_table
-
     source = read_source(
         path, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
     )
+    return review_source_table(source, directory, options, profile, Path(path).name)
+
+
+def review_source_table(
+    source: CsvTable,
+    directory: Directory,
+    options: ReviewOptions,
+    profile: Profile,
+    name: str,
+) -> tuple[Review, Conversion]:
+    """``review_source`` for a source file already read (an upload held in memory)."""
+    from credkit.review import review_table
+
     conversion = convert_table(source, profile)
-    name = Path(path).name
     if not source.readable or (source.findings["severity"] == "error").any():
         return review_table(source, directory, options, file_name=name), conversion
     converted = conversion.as_csv_table()

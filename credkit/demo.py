@@ -121,6 +121,8 @@ MESSY_FILE = "credentials-messy.csv"
 #: The demo directory as Verkada Command exports it (the same 14 columns): what an operator
 #: loads with `credkit directory load` or the sync-with-verkada runbook.
 COMMAND_EXPORT_FILE = "command-export.csv"
+#: Another system's export, for the migration runbook (see genetec_rows).
+GENETEC_FILE = "genetec-export.csv"
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,14 @@ def create_demo(
         messy_rows(rng, messy_people, cards, plates, directory_cards),
         messy_headers(),
     )
+    genetec = _write(
+        out / GENETEC_FILE,
+        genetec_rows(rng, rng.sample(people, k=min(6, len(people))), cards, codes),
+        GENETEC_HEADERS,
+    )
     command_export = out / COMMAND_EXPORT_FILE
     write_export(directory, command_export)
-    return DemoResult(len(people), len(rows), (clean, messy, command_export))
+    return DemoResult(len(people), len(rows), (clean, messy, genetec, command_export))
 
 
 def clean_rows(
@@ -375,3 +382,65 @@ def _write(path: Path, rows: list[list[str]], headers: list[str] = HEADERS) -> P
         writer.writerow(headers)
         writer.writerows(rows)
     return path
+
+
+#: Genetec Security Center's Import tool fields (the built-in profile "genetec"), and a column
+#: the site added from its reader logs: the frame each card sends.
+GENETEC_HEADERS = [
+    "First name", "Last name", "Email", "Card format", "Facility code", "Card number",
+    "Credential card data", "PIN", "Status", "Card Number Hex",
+]  # fmt: skip
+
+
+def genetec_rows(
+    rng: random.Random, people: list[NewUser], cards: _CardMaker, codes: set[str]
+) -> list[list[str]]:
+    """A Genetec export of six users' new credentials, as the genetec profile reads it: format
+    codes and names, a combined "Credential card data" column, a Lost card, a card with a PIN
+    (two credentials from one row), and a Corporate 1000 card written with format code 1
+    (HID 34-bit) instead of 4: its frame fails the 34-bit parity and is a Corporate 1000 frame."""
+    first, second, third, fourth, fifth, sixth = people
+
+    def row(person: NewUser, **values: str) -> list[str]:
+        written = dict.fromkeys(GENETEC_HEADERS, "") | {
+            "First name": person.first_name,
+            "Last name": person.last_name,
+            "Email": person.email or "",
+        }
+        return [(written | values)[header] for header in GENETEC_HEADERS]
+
+    hid26 = cards.card("Standard 26-bit Wiegand")
+    lost = cards.card("Standard 26-bit Wiegand")
+    corporate = cards.card("HID Corporate 1000-35")
+    mislabelled = cards.card("HID Corporate 1000-35")
+    while not _reads_as_a_bad_34_bit_card(mislabelled):
+        mislabelled = cards.card("HID Corporate 1000-35")
+    with_pin = cards.card("Standard 26-bit Wiegand")
+    hid37 = cards.card("HID 37-bit")
+    return [
+        row(first, **{"Card format": "0", "Facility code": hid26["facility_code"],
+                      "Card number": hid26["card_number"], "Status": "Active"}),
+        row(second, **{"Card format": "Standard 26 bits", "Status": "Lost",
+                       "Credential card data": f"{lost['facility_code']}/{lost['card_number']}"}),
+        row(third, **{"Card format": "4", "Facility code": corporate["facility_code"],
+                      "Card number": corporate["card_number"], "Status": "Active"}),
+        row(fourth, **{"Card format": "1", "Facility code": mislabelled["facility_code"],
+                       "Card number": mislabelled["card_number"], "Status": "Active",
+                       "Card Number Hex": mislabelled["card_number_hex"]}),
+        row(fifth, **{"Facility code": with_pin["facility_code"],
+                      "Card number": with_pin["card_number"],
+                      "PIN": _new_entry_code(rng, codes), "Status": "Active"}),
+        row(sixth, **{"Card format": "HID H10304 37 bits",
+                      "Credential card data": f"{hid37['facility_code']}|{hid37['card_number']}"}),
+    ]  # fmt: skip
+
+
+def _reads_as_a_bad_34_bit_card(card: dict[str, str]) -> bool:
+    """Whether a card's numbers and frame fit HID 34-bit, and the frame fails its parity."""
+    hid34 = REGISTRY.get("HID 34-bit")
+    frame = int(card["card_number_hex"], 16)
+    if int(card["facility_code"]) > 65_535 or int(card["card_number"]) > 65_535:
+        return False
+    if frame >= 1 << 34:
+        return False
+    return not hid34.decode(card["card_number_hex"][-9:]).parity_valid

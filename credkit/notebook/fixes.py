@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import pandas as pd
 
+from credkit.decode import Candidate, UnreadableValue
+from credkit.decode import candidates as decoded_candidates
 from credkit.formats import REGISTRY, CardFormat
 from credkit.notebook.outputs import counted
 from credkit.review import Review
@@ -82,6 +84,44 @@ def _numbers_from_frame(review: Review, row: int) -> Edits:
     return edits
 
 
+#: How many decoded candidates a row offers as fixes (the finding names as many).
+CANDIDATE_FIXES = 5
+
+
+def _decoded_candidates(review: Review, row: int, other_than: CardFormat | None) -> list[Candidate]:
+    """The formats the row's frame is a valid frame of, best first: for a frame without a
+    Card Type every one; for a frame whose parity fails for its type (``other_than``), the
+    other formats written in as many hex digits."""
+    frame = str(strip_hex_noise(pd.Series([review.table.at[row, HEX]])).iloc[0])
+    if not frame:
+        return []
+    try:
+        found = [c for c in decoded_candidates(frame) if c.parity == "valid"]
+    except UnreadableValue:
+        return []
+    if other_than is not None:
+        found = [
+            c
+            for c in found
+            if c.card_type != other_than.name and len(c.hex) == other_than.hex_digits
+        ]
+    return found[:CANDIDATE_FIXES]
+
+
+def _candidate_fix(row: int, candidate: Candidate) -> tuple[str, Edits, bool]:
+    """A decoded candidate as the cells it sets: Card Type, Facility Code, Card Number and the
+    frame as the format writes it. A guess among several readings: applied one row at a time."""
+    facility = "" if candidate.facility_code is None else str(candidate.facility_code)
+    shown = f"{facility}/{candidate.card_number}" if facility else str(candidate.card_number)
+    edits = {
+        (row, "Card Type"): candidate.card_type,
+        (row, "Facility Code"): facility,
+        (row, "Card Number"): str(candidate.card_number),
+        (row, HEX): candidate.hex,
+    }
+    return f"{candidate.card_type} {shown}", edits, False
+
+
 def _one(review: Review, row: int, header: str, correct: Callable[[pd.Series], pd.Series]) -> Edits:
     current = review.table.at[row, header]
     corrected = str(correct(pd.Series([current])).iloc[0])
@@ -109,6 +149,14 @@ def fixes_for(review: Review, row: int, code: str) -> list[RowFix]:
             decoded = _numbers_from_frame(review, row)
             shown = ", ".join(f"{h} {v}" for (_, h), v in decoded.items())
             candidates.append((f"Numbers from the hex: {shown}", decoded, True))
+    elif code == "card-type-candidates":
+        for candidate in _decoded_candidates(review, row, None):
+            candidates.append(_candidate_fix(row, candidate))
+    elif code == "hex-other-format":
+        stated = _card_format(review, row)
+        if stated is not None:
+            for candidate in _decoded_candidates(review, row, stated):
+                candidates.append(_candidate_fix(row, candidate))
     elif code == "entry-code-leading-zeros":
         code_text = table.at[row, "Entry Code"]
         padded = code_text.zfill(4) if len(code_text) < 4 else "0" + code_text

@@ -40,11 +40,19 @@ def row_status(review: Review, skipped: set[int] | frozenset[int] = frozenset())
     status = pd.Series("ok", index=review.table.index, dtype=object)
     findings = review.rows.dropna(subset=["row"])
     if len(findings):
-        marks = findings["severity"].map({"error": ERROR_MARK}).fillna(WARNING_MARK)
-        entries = marks + " " + findings["column"].fillna(ROW_LEVEL) + ";"
-        ordered = entries.groupby(findings["row"].astype(int)).agg(
-            lambda items: " ".join(dict.fromkeys(sorted(items)))  # errors (✖) before warnings
-        )
+        # One entry per column, its worst finding's mark, errors first: a column with an error
+        # and a warning is named once, so that the status fits its column.
+        worst = pd.DataFrame(
+            {
+                "row": findings["row"].astype(int),
+                "column": findings["column"].fillna(ROW_LEVEL),
+                "rank": findings["severity"].ne("error").astype(int),
+            }
+        ).sort_values(["row", "rank", "column"], kind="stable")
+        worst = worst.drop_duplicates(["row", "column"])
+        marks = worst["rank"].map({0: ERROR_MARK, 1: WARNING_MARK})
+        entries = marks + " " + worst["column"] + ";"
+        ordered = entries.groupby(worst["row"]).agg(" ".join)
         status.loc[ordered.index.intersection(status.index)] = ordered
     status.loc[status.index.intersection(list(skipped))] = "skipped"
     return status
@@ -101,25 +109,28 @@ def row_findings(review: Review, row: int) -> pd.DataFrame:
 CHARACTER_PX, PADDING_PX = 6.2, 14
 #: A header's text is wider than a value's, and shares its cell with the filter icon.
 HEADER_CHARACTER_PX, HEADER_PADDING_PX = 6.6, 24
-MIN_WIDTH, MAX_WIDTH, STATUS_WIDTH = 44, 240, 100
+MIN_WIDTH, MAX_WIDTH = 44, 240
+#: The status marks (✖, ⚠) are drawn about twice as wide as a letter.
+MARK_EXTRA_PX = 7
 ROW_HEADER_WIDTH = 48
 ROW_PX, GRID_MIN_HEIGHT, GRID_MAX_HEIGHT = 20, 120, 440
 
 
 def fitted_widths(frame: pd.DataFrame) -> dict[str, int]:
-    """Column widths fitted to the header and the values shown; the status column kept narrow
-    (the panel beside the grid says it in full)."""
+    """Column widths fitted to the header and the values shown, the status column's marks
+    counted wider than letters, so that no status is cut."""
     widths = {}
     for column in frame.columns:
-        longest = max([0, *frame[column].astype(str).str.len().tolist()])
+        values = frame[column].astype(str)
+        drawn = values.str.len() * CHARACTER_PX
+        if column == STATUS:
+            marks = values.str.count(f"[{ERROR_MARK}{WARNING_MARK}]")
+            drawn = drawn + marks * MARK_EXTRA_PX
+        longest = max([0.0, *drawn.tolist()])
         width = int(
-            max(
-                longest * CHARACTER_PX + PADDING_PX,
-                len(column) * HEADER_CHARACTER_PX + HEADER_PADDING_PX,
-            )
+            max(longest + PADDING_PX, len(column) * HEADER_CHARACTER_PX + HEADER_PADDING_PX)
         )
-        cap = STATUS_WIDTH if column == STATUS else MAX_WIDTH
-        widths[column] = max(MIN_WIDTH, min(cap, width))
+        widths[column] = max(MIN_WIDTH, min(MAX_WIDTH, width))
     return widths
 
 
@@ -168,10 +179,13 @@ class RowGrid:
         self,
         on_edits: Callable[[Edits], object],
         on_select: Callable[[int | None], object] | None = None,
+        describe_row: Callable[[int], str] | None = None,
     ) -> None:
         self._on_edits = on_edits
         self._on_select = on_select
+        self._describe_row = describe_row  # where a row came from (a converted file's source)
         self._updating = False
+        self._echoes: list[tuple[int, str, Any]] = []  # cells we set, which the browser echoes
         self.review: Review | None = None
         self.skipped: set[int] = set()
         self.revealed: set[int] = set()  # rows whose entry code is shown in clear
@@ -305,14 +319,26 @@ class RowGrid:
             return
         on_page = self.shown.index.intersection(pd.Index(list(rows)))
         fresh = self._frame(on_page)
+        if list(fresh.columns) != list(self.shown.columns):
+            # The edit filled a column empty until now (hidden) or emptied one: the page is
+            # sent again with its columns, once.
+            self._set_view_options()
+            self.show_rows()
+            return
         self._updating = True
         try:
             for row in on_page:
                 for column in fresh.columns:
                     value = fresh.at[row, column]
                     if self.shown.at[row, column] != value:
+                        position = self.shown.index.get_loc(row)
+                        self._echoes.append((int(position), column, value))
+                        del self._echoes[:-_ECHOES_KEPT]
                         self.grid.set_cell_value(column, int(row), value)
                         self.shown.at[row, column] = value
+            widths = fitted_widths(self.shown)
+            if widths != self.grid.column_widths:  # a fix made a value longer (a card type)
+                self.grid.column_widths = widths
         finally:
             self._updating = False
         self._set_view_options()
@@ -331,6 +357,14 @@ class RowGrid:
         shown = f"rows {first + 1:,}-{first + len(self.shown):,} of {len(self.rows):,} in this view"
         if not len(self.rows):
             shown = "no rows in this view"
+        # Rows edited in place stay on the page (it does not move); say which left the view.
+        left = self.shown.index.difference(view_rows(review, self.view.value))
+        if len(left):
+            listed = ", ".join(str(row) for row in left[:10])
+            shown += (
+                f"; {'row' if len(left) == 1 else 'rows'} {listed} no longer "
+                "in this view (shown until the view or page changes)"
+            )
         hint = (
             "Red cells have errors, yellow ones warnings; select a cell to see why beside the "
             "grid. Double-click a cell to correct it."
@@ -344,6 +378,12 @@ class RowGrid:
         (not the spreadsheet row, and not the position on screen when sorted)."""
         if self._updating:
             return  # our own set_cell_value
+        echo = (int(cell["row"]), cell["column"], cell["value"])
+        if echo in self._echoes:
+            # The browser reports our own set_cell_value again, later; by then a view change
+            # may have put another row at that position, which must not receive the value.
+            self._echoes.remove(echo)
+            return
         header = cell["column"]
         if header not in HEADERS:
             return
@@ -370,7 +410,10 @@ class RowGrid:
             self.findings.value = "<p><i>Select a cell to see its row's findings here.</i></p>"
         else:
             found = row_findings(self.review, row)
+            origin = self._describe_row(row) if self._describe_row is not None else ""
             title = f"<h4>Row {row}</h4>"
+            if origin:
+                title += f"<p><small>From {html.escape(origin)}.</small></p>"
             if row in self.skipped:
                 title += "<p><b>Skipped</b>: this row will not be imported.</p>"
             if found.empty:
@@ -384,6 +427,10 @@ class RowGrid:
         """Show one row's entry code in clear in the grid (the operator asked for it)."""
         self.revealed.add(row)
         self.update_rows([row])
+
+
+#: The cells set in place whose echo from the browser is still awaited, at most.
+_ECHOES_KEPT = 1_000
 
 
 def _masked(grid: RowGrid, row: int) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 import ipywidgets as widgets
 import pandas as pd
 
+from credkit.conversion import Conversion, read_source, review_source_table
 from credkit.directory import Directory
 from credkit.importer import REASSIGNABLE_CODES, ImportChoices, ImportResult, Plan
 from credkit.notebook.choices import ReviewChoices
@@ -19,7 +20,9 @@ from credkit.notebook.grid import ENTRY_CODE, RowGrid
 from credkit.notebook.importing import ImportPanel
 from credkit.notebook.outputs import hide
 from credkit.notebook.reports import ReportsPanel
+from credkit.notebook.source_panel import CanonicalFile, SourcePanel
 from credkit.notebook.upload import FileChooser, configured_upload_limit_mib
+from credkit.reading import read_csv_bytes
 from credkit.review import Review, review_bytes, review_file
 
 STEPS = (
@@ -72,6 +75,8 @@ class ImportWizard:
         self.step = FILE
         self._source: _Source | None = None
         self.status = widgets.HTML()
+        self.conversion: Conversion | None = None
+        self.source = SourcePanel(on_change=self._source_changed)
         self.chooser = FileChooser(
             self.load_bytes,
             self.load_path,
@@ -85,10 +90,17 @@ class ImportWizard:
         self.accept_button.layout = widgets.Layout(width="auto", align_self="flex-start")
         self.accept_button.on_click(lambda _button: self.accept_header_suggestions())
         self.columns_note = widgets.HTML()
-        self.fixes = BulkFixes(on_edits=self.apply_edits, on_skip_failing=self.skip_failing_rows)
-        self.grid = RowGrid(on_edits=self._apply_grid_edits, on_select=self._show_row_actions)
+        self.fixes = BulkFixes(
+            on_edits=self._apply_bulk_edits, on_skip_failing=self.skip_failing_rows
+        )
+        self.grid = RowGrid(
+            on_edits=self._apply_grid_edits,
+            on_select=self._show_row_actions,
+            describe_row=self.source_row,
+        )
         self.importer = ImportPanel(directory, self.operator, download_folder=download_folder)
         self.importer.on_imported = lambda _result: self.go_to(RESULT)
+        self.canonical = CanonicalFile(directory)
         self.again_button = widgets.Button(
             description="Import another file", icon="redo", layout=widgets.Layout(width="auto")
         )
@@ -103,9 +115,10 @@ class ImportWizard:
         self.next_button.on_click(lambda _button: self.go_to(self.step + 1))
         self.next_note = widgets.HTML()
         self.pages = [
-            widgets.VBox([self.chooser.widget, self.status]),
+            widgets.VBox([self.source.widget, self.chooser.widget, self.status]),
             widgets.VBox(
                 [
+                    self.source.result_widget,
                     self.reports.column_widget,
                     self.choices.reading_box,
                     self.accept_button,
@@ -116,7 +129,7 @@ class ImportWizard:
                 [self.reports.summary, self.fixes.widget, self.grid.widget, self.reports.row_widget]
             ),
             widgets.VBox([self.choices.options_box]),
-            widgets.VBox([self.importer.plan_widget]),
+            widgets.VBox([self.importer.plan_widget, self.canonical.widget]),
             widgets.VBox([self.importer.result_widget, self.again_button]),
         ]
         self.widget = widgets.VBox(
@@ -237,9 +250,14 @@ class ImportWizard:
         if source is None:
             raise ValueError("no file loaded")
         options = self.choices.options()
-        if source.data is not None:
+        self.conversion = None
+        if self.source.chosen() is not None:
+            review = self._review_converted(source, options)
+        elif source.data is not None:
+            self.source.profile_for(())
             review = review_bytes(source.data, self.directory, options, file_name=source.name)
         else:
+            self.source.profile_for(())
             review = review_file(str(source.path), self.directory, options)
         if not review.rejected:
             kept = {(r, h): v for (r, h), v in self.edits.items() if r in review.table.index}
@@ -247,9 +265,51 @@ class ImportWizard:
                 review.edit(kept)
         return review
 
+    def _review_converted(self, source: _Source, options: Any) -> Review:
+        """The file read as the source system writes it, converted by its profile (with the
+        operator's settings), then reviewed."""
+        if source.data is not None:
+            table = read_csv_bytes(
+                source.data,
+                encoding=options.encoding,
+                delimiter=options.delimiter,
+                max_rows=options.max_rows,
+            )
+        else:
+            table = read_source(
+                str(source.path), encoding=options.encoding, delimiter=options.delimiter
+            )
+        profile = self.source.profile_for(list(table.headers))
+        assert profile is not None
+        review, self.conversion = review_source_table(
+            table, self.directory, options, profile, source.name
+        )
+        return review
+
+    def _source_changed(self) -> None:
+        """Another source system or setting: the rows mean something else, so the edits, skips
+        and reassigns made so far go; the file is converted and reviewed again."""
+        if self._source is None:
+            return
+        self.edits = {}
+        self.skipped, self.reassigned = set(), set()
+        self.grid.selected_row = None
+        self.review_again()
+        if self.step > COLUMNS and self.importer.result is None:
+            self.go_to(COLUMNS)
+
+    def source_row(self, row: int) -> str:
+        """Where a row of the converted file came from ("" without a profile)."""
+        conversion = self.conversion
+        part = conversion.sources.get(row) if conversion is not None else None
+        if part is None:
+            return ""
+        return f"source file {part.describe()}"
+
     def _show(self, review: Review, *, new_file: bool = False) -> None:
         self.review = review
         self.status.value = ""
+        self.source.refresh(self.conversion, review.options.mapping)
         self.choices.refresh(review)
         self.reports.refresh(review)
         self.grid.refresh(review, self.skipped)
@@ -258,6 +318,7 @@ class ImportWizard:
 
     def _refresh_plan(self, *, new_file: bool = False) -> None:
         self.importer.refresh(self.review, self.import_choices(), new_file=new_file)
+        self.canonical.refresh(self.review)
         self.fixes.refresh(self.review, failing=len(self.still_failing_rows()))
         self._show_row_actions(self.grid.selected_row)
 
@@ -285,6 +346,13 @@ class ImportWizard:
         if changed is None:
             return review.rows.iloc[:0]
         self._after_edit(changed, edits)
+        return changed
+
+    def _apply_bulk_edits(self, edits: Edits) -> pd.DataFrame:
+        """A bulk fix: the edits, then the view chosen again, so that the rows it fixed leave
+        a view they no longer belong to and the rows shown match the view's count."""
+        changed = self.apply_edits(edits)
+        self.grid.show_rows()
         return changed
 
     def _apply_grid_edits(self, edits: Edits) -> None:
