@@ -7,15 +7,20 @@ or gone users shows up here as a byte difference.
 
 from __future__ import annotations
 
+import csv
 import io
+import random
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from credkit.columns import HEADERS
 from credkit.directory import Directory, NewUser, card_key, entry_code_key, plate_key, users
-from credkit.export import write_export
+from credkit.export import ExportFilters, csv_lines, export_table, write_export
 
 PINNED = Path(__file__).parent / "files" / "export" / "pinned.csv"
 START = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
@@ -94,7 +99,7 @@ def exported(directory: Directory, **options: int) -> bytes:
     return stream.getvalue().encode("utf-8")
 
 
-@pytest.mark.parametrize("batch_size", [5_000, 7])
+@pytest.mark.parametrize("batch_size", [5_000, 7, 2])
 def test_export_bytes_are_pinned(directory: Directory, batch_size: int) -> None:
     fill(directory)
     assert exported(directory, batch_size=batch_size) == PINNED.read_bytes()
@@ -107,6 +112,45 @@ def test_export_to_a_file_is_the_same_bytes(directory: Directory, tmp_path) -> N
         total = conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one()
     assert write_export(directory, path) == total
     assert path.read_bytes() == PINNED.read_bytes()
+
+
+def test_without_adbc_the_export_is_the_same_bytes(
+    directory: Directory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite.dbapi", None)  # import fails
+    fill(directory)
+    assert exported(directory, batch_size=11) == PINNED.read_bytes()
+
+
+def test_a_filtered_export_is_the_pinned_rows_that_pass(directory: Directory) -> None:
+    fill(directory)
+    stream = io.StringIO(newline="")
+    filters = ExportFilters(status="Active", user="EXAMPLE")
+    count = write_export(directory, stream, batch_size=9, keep=filters.apply)
+    rows = list(csv.reader(io.StringIO(PINNED.read_bytes().decode("utf-8"), newline="")))
+    kept = [row for row in rows[1:] if row[12] == "Active" and "example" in row[5].casefold()]
+    expected = io.StringIO(newline="")
+    csv.writer(expected, lineterminator="\r\n").writerows([rows[0], *kept])
+    assert count == len(kept) > 0
+    assert stream.getvalue() == expected.getvalue()
+
+
+def test_cells_are_quoted_as_csv_writer_quotes_them() -> None:
+    alphabet = ["a", "Z", " ", ",", '"', "\r", "\n", "'", "=", "-", "+", "@", "\t", ";", "é", "🙂"]
+    chooser = random.Random(12)
+    rows = [
+        ["".join(chooser.choices(alphabet, k=chooser.randrange(0, 6))) for _ in HEADERS]
+        for _ in range(2_000)
+    ]
+    table = export_table(
+        pa.table({name: [row[i] for row in rows] for i, name in enumerate(HEADERS)})
+    )
+    expected = io.StringIO(newline="")
+    protected = [
+        [("'" + cell) if cell[:1] in "=+-@\t\r" and cell else cell for cell in row] for row in rows
+    ]
+    csv.writer(expected, lineterminator="\r\n").writerows(protected)
+    assert csv_lines(table) == expected.getvalue().encode("utf-8")
 
 
 if __name__ == "__main__":  # regenerate the pinned file (only with the reviewed old export)
