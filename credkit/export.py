@@ -138,7 +138,17 @@ def _adbc_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBa
         import adbc_driver_sqlite.dbapi as adbc_sqlite
     except ImportError:
         return None
-    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    database = str(directory.engine.url.database or "")
+    if database.startswith("file:"):  # the engine's own URI (read-only, immutable, ...)
+        uri = (
+            database
+            + ("&" if "?" in database else "?")
+            + urllib.parse.urlencode(
+                {k: v for k, v in directory.engine.url.query.items() if k != "uri"}
+            )
+        )
+    else:  # an export only reads: read-only, so that it never takes a write lock
+        uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
     connection = None
     try:
         connection = adbc_sqlite.connect(uri)
@@ -146,6 +156,9 @@ def _adbc_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBa
         cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_size)})
         cursor.execute(_join_sql("sqlite") + " ORDER BY c.id")
         reader = cursor.fetch_record_batch()
+        first = [reader.read_next_batch()]  # the first step is where a bad file fails
+    except StopIteration:
+        first = []
     except Exception:  # any trouble opening it: the SQLAlchemy path says what is wrong
         if connection is not None:
             with contextlib.suppress(Exception):
@@ -154,7 +167,9 @@ def _adbc_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBa
 
     def stream() -> Iterator[pa.RecordBatch]:
         try:
-            yield from reader
+            yield from first
+            if first:
+                yield from reader
         finally:
             cursor.close()
             connection.close()
