@@ -65,7 +65,8 @@ PREFIX_ROWS = 50_000
 SMALL_FACTOR = 5
 
 #: The card formats of the data, with how often each is drawn: Wiegand frames with facility
-#: codes, a serial-number format and one whose layout is not public (hex = card number).
+#: codes, a serial-number format and Casi Rusco 40-Bit, a frame with a card number and no
+#: facility code (its layout is in credkit/formats.py, and its hex is encoded from it).
 CARD_MIX = {
     "Standard 26-bit Wiegand": 5,
     "HID 37-bit": 2,

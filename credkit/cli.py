@@ -14,20 +14,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-import sqlalchemy as sa
-from tqdm import tqdm
 
 from credkit.connection import SetupError, database_error_message, display_url
 from credkit.defaults import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, database_url
-from credkit.directory import Directory
+from credkit.lazy import lazy_module, lazy_name
 from credkit.outputs import check_output, write_failure, write_output
 from credkit.privileges import process_login
 from credkit.render import printable
 
 if TYPE_CHECKING:
     import pandas as pd
+    import sqlalchemy as sa
+    from tqdm import tqdm
 
+    from credkit.directory import Directory
     from credkit.profiles import Profile
+else:  # imported when a command first uses them, so that `credkit --help` stays quick
+    sa = lazy_module("sqlalchemy")
+    tqdm = lazy_name("tqdm", "tqdm")
+    Directory = lazy_name("credkit.directory", "Directory")
 
 #: Exit statuses (see the module docstring and the README).
 SETUP_FAILED = 3

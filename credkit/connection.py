@@ -6,10 +6,15 @@ import os
 import sqlite3
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from credkit.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Engine
+else:  # SQLAlchemy on first use: SetupError and the URL helpers are needed before it is
+    sa = lazy_module("sqlalchemy")
 
 #: The tables every credkit directory has; a database without them holds no directory.
 DIRECTORY_TABLES = ("users", "credentials", "import_runs", "credential_history")

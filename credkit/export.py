@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,11 +13,15 @@ from pathlib import Path
 from typing import IO
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
 
 from credkit.columns import HEADERS
+from credkit.connection import sqlite_path
 from credkit.defaults import BATCH_SIZE
 from credkit.directory import Directory
-from credkit.reading import add_formula_prefix
+from credkit.reading import FORMULA_TRIGGERS
 
 #: The three sample rows of the template: a card, a license plate and an entry code.
 TEMPLATE_ROWS = [
@@ -33,29 +39,157 @@ def format_modified(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def export_frame(batch: pd.DataFrame) -> pd.DataFrame:
-    """Directory credentials (as Directory.iter_credentials yields them) as CSV rows."""
-    rows = pd.DataFrame(
-        {
-            "First Name": batch["first_name"],
-            "Last Name": batch["last_name"],
-            "User ID": batch["user_id"],
-            "External ID": batch["external_id"],
-            "Employee ID": batch["employee_id"],
-            "Email": batch["email"],
-            "Card Type": batch["card_type"],
-            "Facility Code": batch["facility_code"],
-            "Card Number": batch["card_number"],
-            "Card Number Hex": batch["card_number_hex"],
-            "License Plate": batch["license_plate"],
-            "Entry Code": batch["entry_code"],
-            "Credential Status": batch["status"].str.capitalize(),
-            "Modified": [format_modified(moment) for moment in batch["modified"]],
-        },
-        columns=HEADERS,
+# The export's join, each column already as the CSV writes it except for the spreadsheet
+# prefix and the quoting (done on Arrow arrays below): the status capitalised, the time as
+# ISO 8601 in UTC with whole seconds (the stored times are UTC without a zone).
+_COLUMNS = ", ".join(
+    f"coalesce({column}, '')"  # NULL as "", and text in every row (ADBC infers types)
+    for column in (
+        "u.first_name", "u.last_name", "u.user_id", "u.external_id", "u.employee_id",
+        "u.email", "c.card_type", "c.facility_code", "c.card_number", "c.card_number_hex",
+        "c.license_plate", "c.entry_code", "upper(substr(c.status, 1, 1)) || substr(c.status, 2)",
+        "{modified}",
     )
-    rows = rows.astype(object).where(rows.notna(), "").astype(str)
-    return rows.apply(add_formula_prefix)
+)  # fmt: skip
+_MODIFIED = {
+    "sqlite": "strftime('%Y-%m-%dT%H:%M:%SZ', c.modified)",
+    "postgresql": 'to_char(c.modified, \'YYYY-MM-DD"T"HH24:MI:SS"Z"\')',
+}
+_JOIN = "FROM credentials AS c JOIN users AS u ON u.id = c.user_pk"
+
+#: A value a spreadsheet would run as a formula (export protects it with a ``'``).
+_TRIGGER = "^[" + "".join("\\-" if c == "-" else c for c in FORMULA_TRIGGERS) + "]"
+#: A value csv.writer quotes (QUOTE_MINIMAL with the comma, ``"`` and CRLF line ends).
+_NEEDS_QUOTES = '[,"\r\n]'
+_EMPTY = pa.array([], pa.string())
+
+
+def _join_sql(dialect: str, extra: str = "") -> str:
+    return f"SELECT {_COLUMNS.format(modified=_MODIFIED[dialect])}{extra} {_JOIN}"
+
+
+def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A column as non-null text ("" for NULL), whatever type the driver gave it."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks else _EMPTY
+    if not pa.types.is_string(column.type):
+        column = column.cast(pa.string())
+    return column.fill_null("") if column.null_count else column
+
+
+def _protected(column: pa.Array) -> pa.Array:
+    """Text as the export writes it: a ``'`` before a leading formula character."""
+    triggered = pc.match_substring_regex(column, _TRIGGER)
+    if not pc.any(triggered).as_py():
+        return column
+    return pc.if_else(triggered, pc.binary_join_element_wise("'", column, ""), column)
+
+
+def _quoted(column: pa.Array) -> pa.Array:
+    """Text as csv.writer writes a cell: in quotes, quotes doubled, where it needs them."""
+    needs = pc.match_substring_regex(column, _NEEDS_QUOTES)
+    if not pc.any(needs).as_py():
+        return column
+    wrapped = pc.binary_join_element_wise('"', pc.replace_substring(column, '"', '""'), '"', "")
+    return pc.if_else(needs, wrapped, column)
+
+
+def export_table(batch: pa.Table | pa.RecordBatch) -> pa.Table:
+    """Rows of the export's join (the CSV's columns, in order) as the CSV's text cells, before
+    quoting: NULL as "", formula characters protected."""
+    return pa.table(
+        [_protected(_as_text(batch.column(index))) for index in range(len(HEADERS))],
+        names=HEADERS,
+    )
+
+
+def csv_lines(table: pa.Table) -> bytes:
+    """Rows of text cells as csv.writer would write them (UTF-8, CRLF line ends)."""
+    if not table.num_rows:
+        return b""
+    cells = [_quoted(_as_text(table.column(name))) for name in HEADERS]
+    # Each line with its end ("\r\n" as the separator before an empty last part), then every
+    # line joined into one string: the batch's bytes, written with a single call.
+    lines = pc.binary_join_element_wise(pc.binary_join_element_wise(*cells, ","), "", "\r\n")
+    whole = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
+    return pc.binary_join(whole, "")[0].as_buffer().to_pybytes()
+
+
+def iter_export_tables(directory: Directory, batch_size: int = BATCH_SIZE) -> Iterator[pa.Table]:
+    """The export as Arrow tables of at most batch_size text rows (see export_table), in
+    credential order, read in batches so that memory stays bounded."""
+    batches = _adbc_batches(directory, batch_size)
+    if batches is None:
+        batches = _keyset_batches(directory, batch_size)
+    for batch in batches:
+        if batch.num_rows:
+            yield export_table(batch)
+
+
+def _adbc_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBatch] | None:
+    """The join's record batches straight from SQLite as Arrow, through ADBC (no Python
+    objects per value); None where that path is not available, and the caller falls back."""
+    if directory.engine.dialect.name != "sqlite":
+        return None  # PostgreSQL: ADBC's COPY would need its own login handling; keyset it is
+    path = sqlite_path(directory.engine.url)
+    if path is None:
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi as adbc_sqlite
+    except ImportError:
+        return None
+    database = str(directory.engine.url.database or "")
+    if database.startswith("file:"):  # the engine's own URI (read-only, immutable, ...)
+        uri = (
+            database
+            + ("&" if "?" in database else "?")
+            + urllib.parse.urlencode(
+                {k: v for k, v in directory.engine.url.query.items() if k != "uri"}
+            )
+        )
+    else:  # an export only reads: read-only, so that it never takes a write lock
+        uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    connection = None
+    try:
+        connection = adbc_sqlite.connect(uri)
+        cursor = connection.cursor()
+        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_size)})
+        cursor.execute(_join_sql("sqlite") + " ORDER BY c.id")
+        reader = cursor.fetch_record_batch()
+        first = [reader.read_next_batch()]  # the first step is where a bad file fails
+    except StopIteration:
+        first = []
+    except Exception:  # any trouble opening it: the SQLAlchemy path says what is wrong
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                connection.close()
+        return None
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from first
+            if first:
+                yield from reader
+        finally:
+            cursor.close()
+            connection.close()
+
+    return stream()
+
+
+def _keyset_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBatch]:
+    """The join in batches keyed on the credential id (keyset pagination), through the
+    directory's own engine: any backend, any driver."""
+    dialect = directory.engine.dialect.name
+    query = sa.text(
+        f"{_join_sql(dialect, ', c.id')} WHERE c.id > :last ORDER BY c.id LIMIT :size"
+    ).bindparams(size=batch_size)
+    last = 0
+    with directory.engine.connect() as conn:
+        while rows := conn.execute(query, {"last": last}).all():
+            last = rows[-1][-1]
+            columns = list(zip(*rows, strict=True))[: len(HEADERS)]
+            yield pa.record_batch([pa.array(column, pa.string()) for column in columns], HEADERS)
 
 
 RowFilter = Callable[[pd.DataFrame], pd.DataFrame]
@@ -84,12 +218,17 @@ class ExportFilters:
         return rows[keep]
 
 
+def export_frame(table: pa.Table) -> pd.DataFrame:
+    """Export rows (as iter_export_tables yields them) as a DataFrame of text columns."""
+    return pd.DataFrame({name: table.column(name).to_pylist() for name in HEADERS}, dtype=str)
+
+
 def iter_export_rows(
     directory: Directory, batch_size: int = BATCH_SIZE, keep: RowFilter | None = None
 ) -> Iterator[pd.DataFrame]:
     """The export as batches of CSV rows (those keep passes), so memory stays bounded."""
-    for batch in directory.iter_credentials(batch_size):
-        rows = export_frame(batch)
+    for table in iter_export_tables(directory, batch_size):
+        rows = export_frame(table)
         if keep is not None:
             rows = keep(rows)
         if len(rows):
@@ -105,14 +244,28 @@ def write_export(
     """Write every credential (or those keep passes) to a CSV file or text stream; returns
     the number of rows."""
     if isinstance(destination, str | Path):
-        with open(destination, "w", encoding="utf-8", newline="") as stream:
-            return write_export(directory, stream, batch_size, keep)
-    writer = csv.writer(destination, lineterminator="\r\n")
-    writer.writerow(HEADERS)
+        with open(destination, "wb") as binary:
+            return _write(directory, binary.write, batch_size, keep)
+    return _write(directory, lambda data: destination.write(data.decode("utf-8")), batch_size, keep)
+
+
+def _write(
+    directory: Directory,
+    write: Callable[[bytes], object],
+    batch_size: int,
+    keep: RowFilter | None,
+) -> int:
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow(HEADERS)
+    write(header.getvalue().encode("utf-8"))
     count = 0
-    for rows in iter_export_rows(directory, batch_size, keep):
-        writer.writerows(rows.itertuples(index=False, name=None))
-        count += len(rows)
+    for table in iter_export_tables(directory, batch_size):
+        if keep is not None:
+            rows = keep(export_frame(table))
+            table = pa.table({name: pa.array(rows[name].tolist(), pa.string()) for name in HEADERS})
+        if table.num_rows:
+            write(csv_lines(table))
+            count += table.num_rows
     return count
 
 

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from credkit.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import Connection, Engine
+else:  # SQLAlchemy on first use: the command line imports this module for process_login
+    sa = lazy_module("sqlalchemy")
 
 from credkit.connection import SetupError, display_url
 

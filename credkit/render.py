@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from credkit.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:  # pandas on first use: the command line imports this module for printable
+    pd = lazy_module("pandas")
 
 if TYPE_CHECKING:
     from credkit.review import Review

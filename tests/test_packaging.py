@@ -26,3 +26,26 @@ def test_python_version_agrees() -> None:
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     minimum = project["requires-python"].removeprefix(">=")
     assert f"python>={minimum}" in environment["dependencies"]
+
+
+def test_every_public_name_resolves() -> None:
+    import credkit
+
+    for name in credkit.__all__:
+        assert getattr(credkit, name) is not None, name
+    assert set(credkit.__all__) <= set(dir(credkit))
+
+
+def test_the_command_line_imports_its_heavy_modules_only_when_a_command_needs_them() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, credkit, credkit.cli; "
+        "print(sorted(m for m in ('pandas', 'sqlalchemy', 'pandera', 'tqdm', 'pyarrow') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "[]"
