@@ -237,7 +237,7 @@ def plan_users(directory: Directory, path: str | Path, *, reassign: bool = False
             lookup=lookup,
         )
         credential_plan = plan_import(review)
-        records.extend(conversion.in_source_rows(review.rows).to_dict("records"))
+        records.extend(_in_source_rows(conversion, review.rows).to_dict("records"))
     findings = _in_row_order(findings_frame(records))
     reasons = _reasons(findings)
     rows = pd.DataFrame(index=pd.Index(list(planned), name="row"))
@@ -426,6 +426,25 @@ def _credential_table(
     return Conversion(credential_table, sources, findings_frame(), table)
 
 
+#: "on row N" in the credential review's messages (duplicate-in-file names the first row).
+_ON_ROW = re.compile(r"\bon row (\d+)\b")
+
+
+def _in_source_rows(conversion: Conversion, findings: pd.DataFrame) -> pd.DataFrame:
+    """The credential review's findings with the user file's rows and parts: in the row
+    column (as Conversion.in_source_rows gives them) and where a message names a row."""
+    shown = conversion.in_source_rows(findings)
+    if shown.empty:
+        return shown
+
+    def source_of(match: re.Match[str]) -> str:
+        part = conversion.sources.get(int(match.group(1)))
+        return f"on {part.describe()}" if part else match.group(0)
+
+    shown["message"] = [_ON_ROW.sub(source_of, str(text)) for text in shown["message"]]
+    return shown
+
+
 def _credential_words(cells: pd.Series) -> str:
     """A credential of the table in words, for the plan (entry codes masked)."""
     from credkit.findings import mask_entry_code
@@ -479,7 +498,7 @@ def _apply_row(
                         row=user.row,
                         user_id=user.user_id,
                         action=user.outcome,
-                        before=user.before,
+                        before=sa.null() if user.before is None else user.before,
                         after=user.after,
                         at=at,
                     )
