@@ -330,11 +330,13 @@ def failed_user_rows(plan: UserPlan, rows: pd.DataFrame) -> pd.DataFrame:
     """The failed rows as the operator fixes them: Row, the file's own columns, and Error."""
     headers = [str(header) for header in plan.source.headers]
     if plan.rejected or rows.empty:
-        return pd.DataFrame(columns=["Row", *headers, "Error"])
+        return pd.DataFrame(columns=["Row", "Error"])
     failed = rows[rows["outcome"] == "fail"]
     frame = plan.source.rows.loc[failed.index].copy()
     frame = frame.reindex(columns=range(len(headers))).fillna("").astype(str)
     frame.columns = headers
+    # A failed-rows file imported again: its Row and Error are the last run's, not data.
+    frame = frame.loc[:, [fold_header(h) not in ("row", "error") for h in headers]]
     frame.insert(0, "Row", failed.index.astype(str))
     frame["Error"] = failed["reason"].to_numpy()
     return frame.reset_index(drop=True)
