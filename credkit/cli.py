@@ -332,7 +332,7 @@ def users_import(
     Exit status: 0 all rows applied, 1 some failed, 2 file rejected (nothing written).
     """  # fmt: skip
     from credkit.render import findings_text
-    from credkit.users import execute_users, plan_users, planned_result
+    from credkit.users import execute_users, plan_text, plan_users, planned_result
 
     if failed_rows is not None:
         check_output(failed_rows, "--failed-rows", inputs=[file], database_url=database_url)
@@ -348,7 +348,7 @@ def users_import(
             click.echo("File rejected: nothing written.")
         sys.exit(2)
     if not as_json:
-        click.echo(_user_plan_text(plan))
+        click.echo(plan_text(plan))
     if dry_run:
         result = planned_result(plan)
     else:
@@ -371,23 +371,6 @@ def users_import(
             + f"users {summary}; credentials {credentials}"
         )
     sys.exit(1 if counts["fail"] else 0)
-
-
-def _user_plan_text(plan: Any) -> str:
-    """The plan of a user import, a line per row: its outcome, its user, its credentials."""
-    lines = ["Plan:"]
-    parts = plan.credential_outcomes()
-    for row, planned in plan.rows.iterrows():
-        user = plan.users[int(row)].after
-        name = printable(f"{user['first_name'] or ''} {user['last_name'] or ''}".strip())
-        own = parts[parts["row"] == row]
-        credentials = "; ".join(
-            f"{printable(words)} {outcome}"
-            for words, outcome in zip(own["credential"], own["outcome"], strict=True)
-        )
-        line = f"  row {row}: {planned['outcome']} {name} (user {planned['user']})"
-        lines.append(line + (f"; {credentials}" if credentials else ""))
-    return "\n".join(lines)
 
 
 @main.command()

@@ -326,6 +326,26 @@ def execute_users(
     )
 
 
+def plan_text(plan: UserPlan) -> str:
+    """The plan as text, a line per row: its outcome, its user, and each credential's outcome
+    (entry codes masked, control characters escaped)."""
+    from credkit.render import printable
+
+    lines = ["Plan:"]
+    parts = plan.credential_outcomes()
+    for row, planned in plan.rows.iterrows():
+        user = plan.users[int(row)].after
+        name = printable(f"{user['first_name'] or ''} {user['last_name'] or ''}".strip())
+        own = parts[parts["row"] == row]
+        credentials = "; ".join(
+            f"{printable(words)} {outcome}"
+            for words, outcome in zip(own["credential"], own["outcome"], strict=True)
+        )
+        line = f"  row {row}: {planned['outcome']} {name} (user {planned['user']})"
+        lines.append(line + (f"; {credentials}" if credentials else ""))
+    return "\n".join(lines)
+
+
 def failed_user_rows(plan: UserPlan, rows: pd.DataFrame) -> pd.DataFrame:
     """The failed rows as the operator fixes them: Row, the file's own columns, and Error."""
     headers = [str(header) for header in plan.source.headers]
