@@ -222,7 +222,8 @@ def _undo(conn: sa.Connection, run_id: int, on_behalf_of: str | None) -> UndoRes
         rows = ", ".join(str(row) for row in sorted(set(blocking)))
         return UndoResult(
             False,
-            refusal=f"Credentials changed after run {run_id}; undoing it would overwrite "
+            refusal=f"{'Credentials or users' if user_changes else 'Credentials'} changed "
+            f"after run {run_id}; undoing it would overwrite "
             f"those changes (rows {rows})",
             blocking_rows=sorted(set(blocking)),
         )

@@ -260,3 +260,31 @@ def test_a_manager_imports_users_with_credentials_and_undoes_the_run(
     assert undone.exit_code == 0, undone.output
     assert len(directory.users_frame()) == 2
     directory.dispose()
+
+
+def test_a_filled_directory_before_0008_upgrades_and_then_imports_users_with_credentials(
+    tmp_path: Path,
+) -> None:
+    from credkit.migrations import create_at, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    create_at(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO users (user_id, external_id, email, email_key, first_name, "
+                "last_name, status) VALUES ('u-1', 'E1', 'ada@example.com', "
+                "'ada@example.com', 'Ada', 'Lovelace', 'active')"
+            )
+        )
+    assert upgrade(engine, url)[0] == "0006"
+    assert "user_history" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    directory = Directory(url)
+    result = import_users(directory, write(tmp_path, TWO_USERS))
+    assert result.counts == {"create": 1, "update": 1, "unchanged": 0, "fail": 0}
+    assert undo_run(directory, result.run_id).undone
+    (ada,) = directory.users_frame().to_dict("records")
+    assert (ada["user_id"], ada["employee_id"]) == ("u-1", None)
+    directory.dispose()
