@@ -150,8 +150,9 @@ user_history = sa.Table(
     sa.Column("row", sa.Integer),  # the user file's row that made the change
     sa.Column("user_id", sa.String(36), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
-    sa.Column("before", sa.JSON),
-    sa.Column("after", sa.JSON),
+    # none_as_null: a created user's before is SQL NULL, not the JSON text null.
+    sa.Column("before", sa.JSON(none_as_null=True)),
+    sa.Column("after", sa.JSON(none_as_null=True)),
     sa.Column("at", UtcDateTime, nullable=False),
 )
 

@@ -59,11 +59,10 @@ def columns_table(headers: list[str] | None = None) -> pd.DataFrame:
 
 def plan_frame(plan: UserPlan) -> pd.DataFrame:
     """The plan as the operator reads it: one line per row, its user and its credentials."""
-    parts = plan.credential_outcomes()
+    parts = plan.credentials_by_row()
     lines = []
     for row, planned in plan.rows.iterrows():
         user = plan.users[int(row)].after
-        own = parts[parts["row"] == row]
         lines.append(
             {
                 "Row": int(row),
@@ -72,8 +71,7 @@ def plan_frame(plan: UserPlan) -> pd.DataFrame:
                 "User change": planned["user"],
                 "Status": user["status"],
                 "Credentials": "; ".join(
-                    f"{words}: {outcome}"
-                    for words, outcome in zip(own["credential"], own["outcome"], strict=True)
+                    f"{words}: {outcome}" for words, outcome in parts.get(int(row), [])
                 ),
                 "Reason": planned["reason"],
             }
