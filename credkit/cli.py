@@ -303,25 +303,79 @@ def users() -> None:
 
 @users.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--reassign",
+    is_flag=True,
+    help="Move a row's credential that belongs to another user to the row's user.",
+)
+@click.option("--dry-run", is_flag=True, help="Show the plan; write nothing.")
+@click.option(
+    "--failed-rows",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the failed rows (Row, the file's columns, Error) to this CSV.",
+)
 @operator_option(_OPERATOR_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @directory_option
-def users_import(file: Path, operator: str | None, database_url: str) -> None:
-    """Add or update users from a user CSV.
+def users_import(
+    file: Path,
+    reassign: bool,
+    dry_run: bool,
+    failed_rows: Path | None,
+    operator: str | None,
+    as_json: bool,
+    database_url: str,
+) -> None:  # fmt: skip
+    """Add or update users from a user CSV, with each row's card, license plate and entry code.
 
-    Columns: First Name, Last Name, External ID, Employee ID, Email. Users are matched by
-    External ID, then Email. Exit status: 0 all rows applied, 1 some failed, 2 file rejected.
-    """
+    Columns: First Name, Last Name, External ID, Employee ID, Email, User Status (Active or
+    Suspended), and optionally one card (Card Type, Facility Code, Card Number, Card Number
+    Hex), a License Plate, an Entry Code and a Credential Status. Users are matched by
+    External ID, then Email; a row's credentials are reviewed as a credential import reviews
+    them, and a row applies whole (its user and credentials) or fails whole.
+    Exit status: 0 all rows applied, 1 some failed, 2 file rejected (nothing written).
+    """  # fmt: skip
     from credkit.render import findings_text
-    from credkit.users import import_users
+    from credkit.users import execute_users, plan_text, plan_users, planned_result
 
+    if failed_rows is not None:
+        check_output(failed_rows, "--failed-rows", inputs=[file], database_url=database_url)
     directory = Directory(database_url)
     _require(directory, "users-import")
-    result = import_users(directory, file, on_behalf_of=operator)
-    if len(result.findings):
-        click.echo(findings_text(result.findings))
-    counts = ", ".join(f"{outcome} {count}" for outcome, count in result.counts.items())
-    click.echo("File rejected: nothing written." if result.rejected else counts)
-    sys.exit(2 if result.rejected else 1 if result.counts["fail"] else 0)
+    plan = plan_users(directory, file, reassign=reassign)
+    if plan.rejected:
+        if as_json:
+            click.echo(json.dumps({"run_id": None, "counts": None, "failed_rows": None,
+                                   "rejected": True}))  # fmt: skip
+        else:
+            click.echo(findings_text(plan.findings))
+            click.echo("File rejected: nothing written.")
+        sys.exit(2)
+    if not as_json:
+        click.echo(plan_text(plan))
+    if dry_run:
+        result = planned_result(plan)
+    else:
+        result = execute_users(plan, directory, on_behalf_of=operator)
+    if failed_rows is not None:
+        done = "" if dry_run else f"; the import itself is done: run {result.run_id}"
+        _write(failed_rows, result.write_failed_rows, done)
+    counts = result.counts
+    if as_json:
+        click.echo(json.dumps({"run_id": result.run_id, "counts": counts,
+                               "credentials": result.credential_counts,
+                               "failed_rows": str(failed_rows) if failed_rows else None}))  # fmt: skip
+    else:
+        if len(result.findings):
+            click.echo(findings_text(result.findings))
+        summary = ", ".join(f"{outcome} {count}" for outcome, count in counts.items())
+        credentials = ", ".join(f"{o} {n}" for o, n in result.credential_counts.items())
+        click.echo(
+            ("Dry run (nothing written): " if dry_run else f"Run {result.run_id}: ")
+            + f"users {summary}; credentials {credentials}"
+        )
+    sys.exit(1 if counts["fail"] else 0)
 
 
 @main.command()

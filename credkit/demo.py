@@ -123,6 +123,8 @@ MESSY_FILE = "credentials-messy.csv"
 COMMAND_EXPORT_FILE = "command-export.csv"
 #: Another system's export, for the migration runbook (see genetec_rows).
 GENETEC_FILE = "genetec-export.csv"
+#: A user import with credentials: new users with a card, a plate and an entry code each.
+USERS_FILE = "users-with-credentials.csv"
 
 
 @dataclass(frozen=True)
@@ -237,9 +239,57 @@ def create_demo(
         genetec_rows(rng, rng.sample(people, k=min(6, len(people))), cards, codes),
         GENETEC_HEADERS,
     )
+    # After the files before it, so that they stay as they were (they share rng).
+    users_file = _write(
+        out / USERS_FILE, user_rows(rng, people, cards, plates, codes), USER_FILE_HEADERS
+    )
     command_export = out / COMMAND_EXPORT_FILE
     write_export(directory, command_export)
-    return DemoResult(len(people), len(rows), (clean, messy, genetec, command_export))
+    return DemoResult(len(people), len(rows), (clean, messy, genetec, users_file, command_export))
+
+
+#: The user import's columns (credkit.users), as the demo's user file has them.
+USER_FILE_HEADERS = [
+    "First Name", "Last Name", "External ID", "Employee ID", "Email", "User Status",
+    "Card Type", "Facility Code", "Card Number", "Card Number Hex", "License Plate", "Entry Code",
+]  # fmt: skip
+
+
+def user_rows(
+    rng: random.Random,
+    people: list[NewUser],
+    cards: _CardMaker,
+    plates: set[str],
+    codes: set[str],
+) -> list[list[str]]:
+    """New users with a card, a license plate and an entry code each (one suspended), an
+    existing user who gets a plate, and two rows with a credential mistake."""
+    rows = []
+    for index in range(1, 7):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        card = cards.card("Standard 26-bit Wiegand")
+        rows.append(
+            [first, last, f"NEW-{index:04d}", str(rng.randint(10000, 99999)),
+             f"{first}.{last}.new{index}@example.com".lower(), "Suspended" if index == 4 else
+             "Active", card["card_type"], card["facility_code"], card["card_number"], "",
+             _new_plate(rng, plates) if index != 2 else "", _new_entry_code(rng, codes)]
+        )  # fmt: skip
+    if people:
+        person = people[0]
+        rows.append(
+            [person.first_name, person.last_name, person.external_id or "", "",
+             person.email or "", "", "", "", "", "", _new_plate(rng, plates), ""]
+        )  # fmt: skip
+    card = cards.card("Standard 26-bit Wiegand")
+    rows.append(
+        ["Maria", "Bauer", "NEW-0007", "", "maria.bauer.new7@example.com", "Active",
+         card["card_type"], "300", card["card_number"], "", "", ""]
+    )  # fmt: skip  # a facility code past the format's 255
+    rows.append(
+        ["Kenji", "Silva", "NEW-0008", "", "kenji.silva.new8@example.com", "Active", "", "", "",
+         "", _new_plate(rng, plates), "456"]
+    )  # fmt: skip  # an entry code Excel took the leading zero from
+    return rows
 
 
 def clean_rows(

@@ -140,6 +140,22 @@ credential_history = sa.Table(
     sa.Column("at", UtcDateTime, nullable=False),
 )
 
+# What a user import did to each user (revision 0008), so that its run can be undone: the
+# user's fields before (None: the run created the user) and after.
+user_history = sa.Table(
+    "user_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("import_runs.id"), index=True),
+    sa.Column("row", sa.Integer),  # the user file's row that made the change
+    sa.Column("user_id", sa.String(36), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    # none_as_null: a created user's before is SQL NULL, not the JSON text null.
+    sa.Column("before", sa.JSON(none_as_null=True)),
+    sa.Column("after", sa.JSON(none_as_null=True)),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
 #: The first key of the PostgreSQL advisory lock a live run holds (the second is the run's id).
 RUN_LOCK_CLASS = 0x43524B52  # "CRKR"
 #: This machine's name, as a live run records it.

@@ -108,6 +108,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "field-too-long": "The value is longer than the directory can store",
             "hex-old-form": "The hex value is the card number in hex, the form used before "
             "the format had a layout; the hex is now the whole frame",
+            "user-status-invalid": "The user status is not Active or Suspended",
         },
     ),
     *_kinds(

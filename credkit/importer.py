@@ -501,3 +501,11 @@ def failed_rows_frame(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
 def dry_run(plan: Plan) -> ImportResult:
     """A plan presented as a result (nothing written, no run recorded)."""
     return ImportResult(None, plan.rows, failed_rows_frame(plan.review, plan.rows), dry_run=True)
+
+
+def write_planned_rows(conn: sa.Connection, run_id: int, planned: pd.DataFrame) -> None:
+    """Write reviewed rows (resolved, with their outcome) in the caller's transaction, with
+    the guards of an import's batches: DirectoryChanged or the database's error when the
+    directory no longer holds what the review saw. The user import writes a row's
+    credentials with its user this way, in the row's savepoint."""
+    _write_rows(conn, run_id, planned)

@@ -72,7 +72,11 @@ REQUIREMENTS: dict[str, list[Requirement]] = {
     ],
     "export": [*_needs("users", "SELECT"), *_needs("credentials", "SELECT")],
     "users-import": [
+        *_REVIEW,
         *_needs("users", "SELECT", "INSERT", "UPDATE"),
+        *_needs("credentials", "SELECT", "INSERT", "UPDATE", "DELETE"),
+        *_needs("credential_history", "INSERT"),
+        *_needs("user_history", "INSERT"),
         *_needs("import_runs", "INSERT", "UPDATE"),
     ],  # fmt: skip
     "runs": _RUNS,
@@ -82,6 +86,9 @@ REQUIREMENTS: dict[str, list[Requirement]] = {
         *_needs("credentials", "SELECT", "INSERT", "UPDATE", "DELETE"),
         *_needs("credential_history", "INSERT"),
         *_needs("import_runs", "INSERT", "UPDATE"),
+        # Undoing a user import: the users it created go, those it updated are put back.
+        *_needs("users", "UPDATE", "DELETE"),
+        *_needs("user_history", "SELECT", "INSERT"),
     ],
 }
 

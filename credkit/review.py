@@ -272,9 +272,17 @@ def review_bytes(
 
 
 def review_table(
-    csv_table: CsvTable, directory: Directory, options: ReviewOptions, file_name: str
+    csv_table: CsvTable,
+    directory: Directory,
+    options: ReviewOptions,
+    file_name: str,
+    lookup: DirectoryLookup | None = None,
 ) -> Review:
-    """Review a file already read: columns first, then (unless they block) every row."""
+    """Review a file already read: columns first, then (unless they block) every row.
+
+    lookup answers the rules' questions about the directory (default: the directory as it
+    is); the user import passes one that also knows the users its own file creates.
+    """
     file_findings, shape_findings = _split_by_level(csv_table.findings)
     review = Review(
         file_name=file_name,
@@ -295,7 +303,7 @@ def review_table(
         return review
     table = expected_columns(csv_table, column_review)
     review.table = table
-    review.lookup = DirectoryLookup(directory)
+    review.lookup = lookup or DirectoryLookup(directory)
     with directory.engine.connect() as conn:
         review.entry_codes_withheld = not reads_entry_codes(conn)
     findings, resolved = resolve_rows(table, review.lookup, options.rule_options)

@@ -50,7 +50,8 @@ class Grant:
 TABLE_PRIVILEGES: dict[str, dict[str, Grant]] = {
     "users": {
         ADMIN_ROLE: Grant(ALL_PRIVILEGES),
-        MANAGER_ROLE: Grant(("SELECT", "INSERT", "UPDATE")),
+        # DELETE: undoing a user import removes the users it created (credkit.runs).
+        MANAGER_ROLE: Grant(_WRITE),
         VIEWER_ROLE: Grant(select_columns=REVIEW_USER_COLUMNS),
     },
     "credentials": {
@@ -64,6 +65,12 @@ TABLE_PRIVILEGES: dict[str, dict[str, Grant]] = {
         VIEWER_ROLE: Grant(("SELECT",)),
     },
     "credential_history": {
+        ADMIN_ROLE: Grant(ALL_PRIVILEGES),
+        MANAGER_ROLE: Grant(("SELECT", "INSERT")),
+        VIEWER_ROLE: Grant(("SELECT",)),
+    },
+    # Users' names and keys only, no credential: nothing a viewer may not read.
+    "user_history": {
         ADMIN_ROLE: Grant(ALL_PRIVILEGES),
         MANAGER_ROLE: Grant(("SELECT", "INSERT")),
         VIEWER_ROLE: Grant(("SELECT",)),

@@ -22,6 +22,7 @@ from credkit.directory import (
     import_runs,
     now_utc,
     start_run,
+    user_history,
     users,
     write_transaction,
 )
@@ -188,10 +189,11 @@ def _undo(conn: sa.Connection, run_id: int, on_behalf_of: str | None) -> UndoRes
         return UndoResult(
             False, refusal=f"Run {run_id} was undone already by run {run['undone_by']}"
         )
-    if run["kind"] != "credentials":
+    if run["kind"] not in ("credentials", "users"):
         return UndoResult(
             False,
-            refusal=f"Run {run_id} is a {run['kind']} run; only credential imports can be undone",
+            refusal=f"Run {run_id} is a {run['kind']} run; only credential and user imports "
+            "can be undone",
         )
     if _is_live(conn, run):
         return UndoResult(
@@ -204,12 +206,24 @@ def _undo(conn: sa.Connection, run_id: int, on_behalf_of: str | None) -> UndoRes
         .where(credential_history.c.run_id == run_id)
         .order_by(credential_history.c.id.desc())
     ).mappings().all()  # fmt: skip
+    user_changes = conn.execute(
+        sa.select(user_history)
+        .where(user_history.c.run_id == run_id)
+        .order_by(user_history.c.id.desc())
+    ).mappings().all()  # fmt: skip
     blocking = [change["row"] for change in changes if not _still_as_left(conn, change)]
+    created_keys = {change["credential_key"] for change in changes if change["before"] is None}
+    blocking += [
+        change["row"]
+        for change in user_changes
+        if not _user_still_as_left(conn, change, created_keys)
+    ]
     if blocking:
         rows = ", ".join(str(row) for row in sorted(set(blocking)))
         return UndoResult(
             False,
-            refusal=f"Credentials changed after run {run_id}; undoing it would overwrite "
+            refusal=f"{'Credentials or users' if user_changes else 'Credentials'} changed "
+            f"after run {run_id}; undoing it would overwrite "
             f"those changes (rows {rows})",
             blocking_rows=sorted(set(blocking)),
         )
@@ -232,8 +246,11 @@ def _undo(conn: sa.Connection, run_id: int, on_behalf_of: str | None) -> UndoRes
         return UndoResult(False, refusal=f"Run {run_id} was undone already, just now")
     for change in changes:
         _revert(conn, change)
-    finish_run(conn, undo_id, {"reverted": len(changes)})
-    return UndoResult(True, run_id=undo_id, reverted=len(changes))
+    for change in user_changes:  # after the credentials: a created user goes without any
+        _revert_user(conn, change)
+    reverted = len(changes) + len(user_changes)
+    finish_run(conn, undo_id, {"reverted": reverted})
+    return UndoResult(True, run_id=undo_id, reverted=reverted)
 
 
 def _current(conn: sa.Connection, key: str) -> dict[str, Any] | None:
@@ -261,6 +278,38 @@ def _still_as_left(conn: sa.Connection, change: Any) -> bool:
         and current["status"] == after["status"]
         and _iso(current["modified"]) == after["modified"]
     )
+
+
+#: The fields of a user that a user import writes and its undo puts back.
+_USER_FIELDS = (
+    "first_name", "last_name", "external_id", "employee_id", "email", "email_key", "status",
+)  # fmt: skip
+
+
+def _user_still_as_left(conn: sa.Connection, change: Any, created_keys: set[str]) -> bool:
+    """Whether a user is as the user import left it: the same fields and, for a user it
+    created, no credential but those the run gave it (undo would delete the user)."""
+    current = conn.execute(
+        sa.select(users).where(users.c.user_id == change["user_id"])
+    ).mappings().first()  # fmt: skip
+    after = change["after"] or {}
+    if current is None or any((current[name] or None) != after.get(name) for name in _USER_FIELDS):
+        return False
+    if change["before"] is not None:
+        return True
+    keys = conn.execute(
+        sa.select(credentials.c.credential_key).where(credentials.c.user_pk == current["id"])
+    ).scalars()
+    return set(keys) <= created_keys
+
+
+def _revert_user(conn: sa.Connection, change: Any) -> None:
+    before = change["before"]
+    where = users.c.user_id == change["user_id"]
+    if before is None:  # created by the run; its credentials were reverted first
+        conn.execute(users.delete().where(where))
+        return
+    conn.execute(users.update().where(where).values(**{n: before.get(n) for n in _USER_FIELDS}))
 
 
 def _revert(conn: sa.Connection, change: Any) -> None:

@@ -180,7 +180,7 @@ def test_setup_grants_exactly_the_catalogue_and_can_run_again(shared: str) -> No
         for table, grants in TABLE_PRIVILEGES.items()
         for column in grants[VIEWER_ROLE].select_columns
     }
-    tables = ("users", "credentials", "import_runs", "credential_history")
+    tables = ("users", "credentials", "import_runs", "credential_history", "user_history")
     assert sequences == {
         (role, f"{t}_id_seq") for role in (ADMIN_ROLE, MANAGER_ROLE) for t in tables
     }
