@@ -38,7 +38,7 @@ def table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
         "directory_generation",
         metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         # SQLite counts here; PostgreSQL counts in the sequence (no row lock) and leaves it 0.
         sa.Column("generation", sa.BigInteger, nullable=False, default=0),
         sa.Column("generation_id", sa.String(36), nullable=False),
@@ -75,9 +75,12 @@ def install(conn: Connection) -> None:
             )
 
 
-def grant(conn: Connection, manager: str, viewer: str) -> None:
+def grant(conn: Connection, admin: str, manager: str, viewer: str) -> None:
     """PostgreSQL: managers move the sequence through their writes, viewers read it."""
-    conn.exec_driver_sql(f"REVOKE ALL ON SEQUENCE {SEQUENCE} FROM PUBLIC, {manager}, {viewer}")
+    conn.exec_driver_sql(
+        f"REVOKE ALL ON SEQUENCE {SEQUENCE} FROM PUBLIC, {admin}, {manager}, {viewer}"
+    )
+    conn.exec_driver_sql(f"GRANT USAGE, SELECT, UPDATE ON SEQUENCE {SEQUENCE} TO {admin}")
     conn.exec_driver_sql(f"GRANT USAGE, SELECT ON SEQUENCE {SEQUENCE} TO {manager}")
     conn.exec_driver_sql(f"GRANT SELECT ON SEQUENCE {SEQUENCE} TO {viewer}")
 

@@ -179,7 +179,7 @@ def setup_roles(engine: Engine, url: str | None = None) -> SetupReport:
                 _apply_policies(conn, table)
         install_operator_trigger(conn)
         if _exists(conn, "directory_generation"):
-            generation.grant(conn, MANAGER_ROLE, VIEWER_ROLE)
+            generation.grant(conn, ADMIN_ROLE, MANAGER_ROLE, VIEWER_ROLE)
     return report
 
 

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 import tempfile
+import urllib.parse
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
@@ -138,7 +139,13 @@ def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
         path = sqlite_path(directory.url)
         if path is None:
             return None
-        target = "file:" + str(path.resolve()) + "?mode=ro"
+        # As the engine opens it (read-only, or immutable in a folder that cannot be written).
+        database = url.database or ""
+        if database.startswith("file:"):
+            query = {k: v for k, v in url.query.items() if k != "uri"} | {"mode": "ro"}
+            target = database + "?" + urllib.parse.urlencode(query)
+        else:
+            target = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
         options = {"adbc.sqlite.query.batch_rows": str(1 << 30)}  # types from every row
     else:
         import adbc_driver_postgresql.dbapi as driver
@@ -158,6 +165,8 @@ def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
         cursor.execute(_CREDENTIALS_SQL)
         credentials_table = cursor.fetch_arrow_table()
         cursor.close()
+    except Exception:  # whatever the driver cannot do, the engine's own path reads instead
+        return None
     finally:
         connection.close()
     return (

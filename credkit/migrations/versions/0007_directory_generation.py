@@ -35,7 +35,7 @@ $body$
 def upgrade() -> None:
     op.create_table(
         "directory_generation",
-        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("generation", sa.BigInteger, nullable=False),
         sa.Column("generation_id", sa.String(36), nullable=False),
         sa.CheckConstraint("id = 1", name="one_generation"),
