@@ -43,7 +43,8 @@ USER_COLUMNS = ["user_id", "external_id", "email_key", "first_name", "last_name"
 CREDENTIAL_COLUMNS = ["credential_key", "user_id", "id", "kind", "status", "modified"]
 _USERS_SCHEMA = pa.schema([(name, pa.string()) for name in USER_COLUMNS])
 _CREDENTIALS_SCHEMA = pa.schema(
-    [(name, pa.int64() if name == "id" else pa.string()) for name in CREDENTIAL_COLUMNS]
+    [(name, pa.int64() if name == "id" else pa.string()) for name in CREDENTIAL_COLUMNS[:-1]]
+    + [("modified", pa.timestamp("us", tz="UTC"))]
 )
 _USERS_SQL = (
     "SELECT user_id, external_id, email_key, first_name, last_name FROM users "
@@ -103,9 +104,7 @@ def current_snapshot(directory: Directory) -> Snapshot:
     else:
         READS["database"] += 1
         users_table, credentials_table = read_directory(directory)
-        snapshot = Snapshot(
-            digest, _frame(users_table), _credentials_frame(credentials_table), secret, False
-        )
+        snapshot = Snapshot(digest, _frame(users_table), _frame(credentials_table), secret, False)
         # A writer that moved the generation before it was read and has not committed: what
         # was read may not be what this generation ends up holding, so it is not kept.
         if writers:
@@ -117,16 +116,16 @@ def current_snapshot(directory: Directory) -> Snapshot:
     return snapshot
 
 
-def read_directory(directory: Directory) -> tuple[pa.Table, pa.Table]:
+def read_directory(directory: Directory, *, adbc: bool = True) -> tuple[pa.Table, pa.Table]:
     """The users and credentials a review needs, as Arrow tables: through ADBC where its
-    driver is installed, else through the directory's own SQLAlchemy engine."""
-    try:
-        tables = _read_adbc(directory)
-    except ImportError:
-        tables = None
+    driver is installed (and adbc is True), else through the directory's SQLAlchemy engine."""
+    tables = None
+    if adbc:
+        with suppress(ImportError):
+            tables = _read_adbc(directory)
     if tables is None:
         tables = _read_sqlalchemy(directory)
-    return tables[0].cast(_USERS_SCHEMA), tables[1].cast(_CREDENTIALS_SCHEMA)
+    return tables[0].cast(_USERS_SCHEMA), _with_times(tables[1]).cast(_CREDENTIALS_SCHEMA)
 
 
 def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
@@ -198,24 +197,35 @@ def _read_sqlalchemy(directory: Directory) -> tuple[pa.Table, pa.Table]:
         credential_rows = _raw_frame(conn, credentials_query, CREDENTIAL_COLUMNS)
     return (
         pa.Table.from_pandas(user_rows, schema=_USERS_SCHEMA, preserve_index=False),
-        pa.Table.from_pandas(credential_rows, schema=_CREDENTIALS_SCHEMA, preserve_index=False),
+        pa.Table.from_pandas(credential_rows.astype({"modified": str}), preserve_index=False),
     )
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
-    """Raw values, as the driver's rows give them: object columns, None for empty."""
-    return pd.DataFrame(
-        {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
-    ).astype(object)
+    """The table in pandas, strings left in Arrow (lookups filter them there, in C)."""
+    return table.to_pandas()
 
 
-def _credentials_frame(table: pa.Table) -> pd.DataFrame:
-    frame = _frame(table.drop_columns(["modified"]))
-    # SQLite holds text, PostgreSQL timestamps (read as text): both UTC.
-    frame["modified"] = pd.to_datetime(
-        table.column("modified").to_pandas(), utc=True, format="ISO8601"
-    )
-    return frame
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows as DirectoryLookup gives them: raw values in object columns, None for empty
+    (times stay datetimes)."""
+    raw = {}
+    for name, column in frame.items():
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            raw[name] = column
+        else:
+            values = column.to_numpy(dtype=object, na_value=None)
+            raw[name] = pd.Series(values, index=frame.index, dtype=object)
+    return pd.DataFrame(raw, index=frame.index)
+
+
+def _with_times(table: pa.Table) -> pa.Table:
+    """modified as UTC timestamps: SQLite holds text, PostgreSQL timestamps (read as text)."""
+    if pa.types.is_timestamp(table.schema.field("modified").type):
+        return table
+    times = pd.to_datetime(table.column("modified").to_pandas(), utc=True, format="ISO8601")
+    at = table.schema.get_field_index("modified")
+    return table.set_column(at, "modified", pa.array(times, pa.timestamp("us", tz="UTC")))
 
 
 class SnapshotLookup(DirectoryLookup):
@@ -233,7 +243,7 @@ class SnapshotLookup(DirectoryLookup):
             wanted = _present(values)
             if len(wanted):
                 matches |= everyone[name].isin(wanted)
-        return everyone[matches].reset_index(drop=True)
+        return _as_read(everyone[matches].reset_index(drop=True))
 
     def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
         wanted = [str(key) for key in _present(credential_keys)]
@@ -244,14 +254,14 @@ class SnapshotLookup(DirectoryLookup):
             found["credential_key"] = found["credential_key"].map(as_stored)
         else:
             found = stored[stored["credential_key"].isin(wanted)]
-        return found.set_index("credential_key")
+        return _as_read(found).set_index("credential_key")
 
     def entry_codes(self, user_ids: pd.Series) -> pd.Series:
         stored = self.snapshot.credentials
         codes = stored[
             (stored["kind"] == "entry_code") & stored["user_id"].isin(_present(user_ids))
         ]
-        current = codes.set_index("user_id")["credential_key"]
+        current = _as_read(codes).set_index("user_id")["credential_key"]
         if not self.snapshot.hashed:
             return current
         plain = current.map(self._plain)
@@ -338,6 +348,4 @@ def _load(place: Path, digest: str, secret: bytes) -> Snapshot | None:
         credentials_table = tables[1].cast(_CREDENTIALS_SCHEMA)
     except (pa.ArrowException, ValueError, KeyError):
         return None
-    return Snapshot(
-        digest, _frame(users_table), _credentials_frame(credentials_table), secret, True
-    )
+    return Snapshot(digest, _frame(users_table), _frame(credentials_table), secret, True)
