@@ -3,8 +3,8 @@ or credentials, so that a cached read of them (credkit.snapshot) knows when it i
 
 On PostgreSQL, statement-level triggers take the next value of the sequence
 ``credkit_generation``: sequences are not transactional and lock no row, so concurrent imports
-never wait on one counter. On SQLite (row-level triggers only) each changed row adds one to the
-single row of ``directory_generation``. Either way ``directory_generation.generation_id`` is
+never wait on one counter. On SQLite (row-level triggers only) each inserted or updated row adds one
+to the single row of ``directory_generation``, and deletes show in the tables' row counts. Either way ``directory_generation.generation_id`` is
 random: on SQLite drawn again with every change, on PostgreSQL drawn once, with the row's xmin
 (new after a logical restore) and the server's start time (new after a physical restore) read
 beside it, so that a restored backup never matches a snapshot of what came after it.
@@ -21,6 +21,12 @@ from sqlalchemy.engine import Connection
 WATCHED_TABLES = ("users", "credentials")
 
 SEQUENCE = "credkit_generation"
+
+#: The SQLite events with a trigger. Not DELETE: with a delete trigger on credentials the file
+#: was corrupted ("database disk image is malformed") when a run was undone while another
+#: process's import was paused (tests/test_faults.py), under SQLite 3.40.1; the cause is not
+#: known. A delete changes the tables' row counts instead, which the state query reads.
+SQLITE_EVENTS = ("INSERT", "UPDATE")
 
 POSTGRES_FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION credkit_bump_generation() RETURNS trigger
@@ -67,7 +73,7 @@ def install(conn: Connection) -> None:
         "VALUES (1, 0, lower(hex(randomblob(16))))"
     )
     for watched in WATCHED_TABLES:
-        for event in ("INSERT", "UPDATE", "DELETE"):
+        for event in SQLITE_EVENTS:
             conn.exec_driver_sql(
                 f"CREATE TRIGGER {watched}_{event.lower()}_generation AFTER {event} ON {watched} "
                 "BEGIN UPDATE directory_generation SET generation = generation + 1, "
@@ -99,8 +105,9 @@ _STATE_SQL = {
         f"FROM directory_generation g, {SEQUENCE} s"
     ),
     "sqlite": (
-        "SELECT g.generation, g.generation_id, (SELECT version_num FROM alembic_version), "
-        "NULL, 0 FROM directory_generation g"
+        "SELECT g.generation || ':' || (SELECT count(*) FROM users) || ':' || "
+        "(SELECT count(*) FROM credentials), g.generation_id, "
+        "(SELECT version_num FROM alembic_version), NULL, 0 FROM directory_generation g"
     ),
 }
 

@@ -17,7 +17,6 @@ import hashlib
 import hmac
 import os
 import tempfile
-import urllib.parse
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
@@ -117,8 +116,8 @@ def current_snapshot(directory: Directory) -> Snapshot:
 
 
 def read_directory(directory: Directory, *, adbc: bool = True) -> tuple[pa.Table, pa.Table]:
-    """The users and credentials a review needs, as Arrow tables: through ADBC where its
-    driver is installed (and adbc is True), else through the directory's SQLAlchemy engine."""
+    """The users and credentials a review needs, as Arrow tables: through ADBC on PostgreSQL
+    where its driver is installed (and adbc is True), else through the directory's engine."""
     tables = None
     if adbc:
         with suppress(ImportError):
@@ -129,36 +128,26 @@ def read_directory(directory: Directory, *, adbc: bool = True) -> tuple[pa.Table
 
 
 def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
-    """Both tables through the ADBC driver of the directory's backend (None where it cannot
-    connect as the engine does: the SQLAlchemy path then reads, with its own messages)."""
+    """Both tables through ADBC's PostgreSQL driver (None for SQLite, or where it cannot
+    connect as the engine does: the SQLAlchemy path then reads, with its own messages).
+
+    Not for SQLite: adbc-driver-sqlite carries a SQLite library of its own, and two SQLite
+    libraries in one process break each other's file locks (closing one's file releases the
+    other's POSIX locks), which corrupted a directory under a concurrent import in
+    tests/test_faults.py. SQLite is read through Python's own sqlite3 instead.
+    """
     url = directory.engine.url
-    if url.get_backend_name() == "sqlite":
-        import adbc_driver_sqlite.dbapi as driver
+    if url.get_backend_name() != "postgresql":
+        return None
+    import adbc_driver_postgresql.dbapi as driver
 
-        path = sqlite_path(directory.url)
-        if path is None:
-            return None
-        # As the engine opens it (read-only, or immutable in a folder that cannot be written).
-        database = url.database or ""
-        if database.startswith("file:"):
-            query = {k: v for k, v in url.query.items() if k != "uri"} | {"mode": "ro"}
-            target = database + "?" + urllib.parse.urlencode(query)
-        else:
-            target = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-        options = {"adbc.sqlite.query.batch_rows": str(1 << 30)}  # types from every row
-    else:
-        import adbc_driver_postgresql.dbapi as driver
-
-        target = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        options = {}
+    target = url.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         connection = driver.connect(target)
     except Exception:  # the driver's own errors; never shown, since they may hold the URL
         return None
     try:
         cursor = connection.cursor()
-        if options:
-            cursor.adbc_statement.set_options(**options)
         cursor.execute(_USERS_SQL)
         users_table = cursor.fetch_arrow_table()
         cursor.execute(_CREDENTIALS_SQL)

@@ -7,9 +7,10 @@ Create Date: 2026-12-01
 Adds the one-row table directory_generation (a random generation id, and on SQLite the count)
 and the triggers on users and credentials that move it: on PostgreSQL statement-level triggers
 taking the next value of the sequence credkit_generation (no row lock, so concurrent imports
-never wait on one another), on SQLite row-level triggers (the only kind it has) adding one to
-the count and drawing a new id. A review's snapshot of the directory (credkit.snapshot) is
-valid only while these stay as it read them. The SQL is written out here, frozen, rather than
+never wait on one another), on SQLite row-level triggers (the only kind it has) on insert and
+update adding one to the count and drawing a new id (deletes show in the tables' row
+counts). A review's snapshot of the directory (credkit.snapshot) is valid only while these
+stay as it read them. The SQL is written out here, frozen, rather than
 taken from credkit.generation, which may change.
 """
 
@@ -59,7 +60,7 @@ def upgrade() -> None:
         "VALUES (1, 0, lower(hex(randomblob(16))))"
     )
     for table in ("users", "credentials"):
-        for event in ("INSERT", "UPDATE", "DELETE"):
+        for event in ("INSERT", "UPDATE"):  # deletes show in the row counts
             op.execute(
                 f"CREATE TRIGGER {table}_{event.lower()}_generation AFTER {event} ON {table} "
                 "BEGIN UPDATE directory_generation SET generation = generation + 1, "
