@@ -132,9 +132,9 @@ def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
     connect as the engine does: the SQLAlchemy path then reads, with its own messages).
 
     Not for SQLite: adbc-driver-sqlite carries a SQLite library of its own, and two SQLite
-    libraries in one process break each other's file locks (closing one's file releases the
-    other's POSIX locks), which corrupted a directory under a concurrent import in
-    tests/test_faults.py. SQLite is read through Python's own sqlite3 instead.
+    libraries in one process can corrupt a database (closing a file in one releases the POSIX
+    locks the other holds: sqlite.org/howtocorrupt.html, 2.2.1), while credkit's own engine
+    has the same file open. SQLite is read through Python's own sqlite3 instead.
     """
     url = directory.engine.url
     if url.get_backend_name() != "postgresql":
