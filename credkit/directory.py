@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
+from credkit import generation
 from credkit.connection import create_engine_for
 from credkit.defaults import BATCH_SIZE, database_url
 from credkit.migrations import open_directory
@@ -155,6 +156,12 @@ user_history = sa.Table(
     sa.Column("after", sa.JSON(none_as_null=True)),
     sa.Column("at", UtcDateTime, nullable=False),
 )
+
+# Moved by the database on every change to users or credentials (credkit.generation); new
+# directories get its row, sequence and triggers once every table exists (upgraded ones from
+# revision 0007).
+directory_generation = generation.table(metadata)
+sa.event.listen(metadata, "after_create", lambda _metadata, conn, **_kw: generation.install(conn))
 
 #: The first key of the PostgreSQL advisory lock a live run holds (the second is the run's id).
 RUN_LOCK_CLASS = 0x43524B52  # "CRKR"

@@ -24,6 +24,7 @@ from credkit.rules import (
     first_rows_in,
     resolve_rows,
 )
+from credkit.snapshot import directory_lookup
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ class Review:
             self.table.at[row, header] = value.strip()
             self.edited_cells[(row, header)] = value.strip()
         edited = pd.Index(sorted({row for row, _ in edits}), name="row")
+        self.lookup = directory_lookup(self.lookup.directory)  # the directory as it is now
         old = self.resolved.loc[edited, ["credential_key", "user_id"]]
         findings, resolved = resolve_rows(
             self.table.loc[edited], self.lookup, self.options.rule_options
@@ -303,7 +305,7 @@ def review_table(
         return review
     table = expected_columns(csv_table, column_review)
     review.table = table
-    review.lookup = lookup or DirectoryLookup(directory)
+    review.lookup = lookup or directory_lookup(directory)
     with directory.engine.connect() as conn:
         review.entry_codes_withheld = not reads_entry_codes(conn)
     findings, resolved = resolve_rows(table, review.lookup, options.rule_options)

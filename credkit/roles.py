@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from credkit import generation
 from credkit.connection import SetupError, display_url
 from credkit.privileges import (
     ADMIN_ROLE,
@@ -73,6 +74,12 @@ TABLE_PRIVILEGES: dict[str, dict[str, Grant]] = {
     "user_history": {
         ADMIN_ROLE: Grant(ALL_PRIVILEGES),
         MANAGER_ROLE: Grant(("SELECT", "INSERT")),
+        VIEWER_ROLE: Grant(("SELECT",)),
+    },
+    # Every review reads the generation (credkit.generation); only triggers move it.
+    "directory_generation": {
+        ADMIN_ROLE: Grant(ALL_PRIVILEGES),
+        MANAGER_ROLE: Grant(("SELECT",)),
         VIEWER_ROLE: Grant(("SELECT",)),
     },
     # Every command reads the schema revision when it opens the directory.
@@ -178,6 +185,8 @@ def setup_roles(engine: Engine, url: str | None = None) -> SetupReport:
             if _exists(conn, table):
                 _apply_policies(conn, table)
         install_operator_trigger(conn)
+        if _exists(conn, "directory_generation"):
+            generation.grant(conn, ADMIN_ROLE, MANAGER_ROLE, VIEWER_ROLE)
     return report
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
+from credkit import generation, snapshot
 from credkit.cli import main
 from credkit.connection import SetupError
 from credkit.directory import Directory, metadata
@@ -239,6 +241,48 @@ def test_every_row_survives_an_upgrade_from_revision_1(url: str, stamped: bool) 
         directory.dispose()
     again = CliRunner().invoke(main, ["db", "upgrade", "--db", url])
     assert again.exit_code == 0 and f"already at revision {HEAD}" in again.output
+
+
+def test_revision_7_gives_a_filled_directory_the_generation_its_snapshots_follow(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    engine = engine_of(url)
+    create_at(engine, "0006")
+    engine.dispose()
+    written = fill_first_release(url)
+    result = CliRunner().invoke(main, ["db", "upgrade", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "from revision 0006 to 0007" in result.output
+    assert len(stored_rows(url)["credentials"]) == len(written["credentials"])
+    directory = Directory(url)
+    try:
+        with directory.engine.connect() as conn:
+            before = generation.state(conn)
+        assert before[2] == "0007"
+        upload = b"Email,License Plate\nada@example.com,ZZ99\n"
+        snapshot._MEMORY.clear()
+        reads = snapshot.READS.copy()
+        first = review_bytes(upload, directory).rows["code"].tolist()
+        assert review_bytes(upload, directory).rows["code"].tolist() == first
+        assert snapshot.READS - reads == Counter({"database": 1, "memory": 1})
+        with directory.engine.begin() as conn:  # an old-style write, straight in SQL
+            conn.execute(
+                sa.text(
+                    "INSERT INTO credentials (id, user_pk, kind, credential_key, license_plate, "
+                    "status, modified) SELECT max(id) + 1, 3, 'license_plate', "
+                    "'license_plate:ZZ99', 'ZZ99', 'active', :at FROM credentials"
+                ),
+                {"at": WHEN},
+            )
+        with directory.engine.connect() as conn:
+            assert generation.state(conn)[:2] != before[:2]
+        found = review_bytes(upload, directory).rows["code"].tolist()
+        assert "assigned-to-other-user" in found and found != first
+        assert snapshot.READS["database"] == reads["database"] + 2
+    finally:
+        snapshot._MEMORY.clear()
+        directory.dispose()
 
 
 def test_an_upgrade_that_cannot_finish_changes_nothing(url: str) -> None:

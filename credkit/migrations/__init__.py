@@ -23,7 +23,7 @@ SCRIPT_LOCATION = str(Path(__file__).parent)
 #: Every revision, oldest first; the last is the one this code reads and writes (the head).
 #: Kept here so that opening a directory needs no reading of the scripts (a test keeps the two
 #: in step).
-REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0008")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 HEAD = REVISIONS[-1]
 #: The first release's revision: what a directory made before Alembic counts as.
 BEFORE_ALEMBIC = "0001"

@@ -1,0 +1,340 @@
+"""The review's cached read of the directory: its users and credentials, read as Arrow and kept
+(in memory and on disk) while the directory's generation says nothing has changed.
+
+A snapshot is keyed by the generation the database keeps (credkit.generation), the schema
+revision and the login, read in one query at the start of each review; it is valid only for
+exactly that state. It is only a read cache: the import's guarded writes still decide at
+write time. On disk it lives beside a SQLite directory, or in the user's cache folder for
+PostgreSQL, written atomically with mode 0600, and holds no secret: the keys of entry codes
+are keyed hashes (HMAC with a key derived from the generation id, which the file does not
+hold), and the file names its state only by a digest. A folder that cannot be written simply
+gets no file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import tempfile
+from collections import Counter
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from credkit import generation
+from credkit.connection import sqlite_path
+from credkit.directory import Directory, DirectoryLookup, _present, _raw_frame, credentials, users
+from credkit.privileges import process_login
+
+#: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
+#: benchmarks, which must prove a snapshot was used without timing it).
+READS: Counter[str] = Counter()
+
+#: The snapshot file's format; a file of another format is ignored (and replaced).
+FORMAT = "credkit-snapshot-1"
+
+USER_COLUMNS = ["user_id", "external_id", "email_key", "first_name", "last_name"]
+CREDENTIAL_COLUMNS = ["credential_key", "user_id", "id", "kind", "status", "modified"]
+_USERS_SCHEMA = pa.schema([(name, pa.string()) for name in USER_COLUMNS])
+_CREDENTIALS_SCHEMA = pa.schema(
+    [(name, pa.int64() if name == "id" else pa.string()) for name in CREDENTIAL_COLUMNS[:-1]]
+    + [("modified", pa.timestamp("us", tz="UTC"))]
+)
+_USERS_SQL = (
+    "SELECT user_id, external_id, email_key, first_name, last_name FROM users "
+    "WHERE gone_at IS NULL ORDER BY id"
+)
+_CREDENTIALS_SQL = (
+    "SELECT c.credential_key, u.user_id, c.id, c.kind, c.status, CAST(c.modified AS TEXT) "
+    "FROM credentials c JOIN users u ON c.user_pk = u.id ORDER BY c.id"
+)
+_HASHED_PREFIX = "entry_code#"
+
+_MEMORY: dict[str, Snapshot] = {}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a review needs of the directory, at one generation."""
+
+    digest: str  # of the key: generation, generation id, revision, login
+    users: pd.DataFrame  # USER_COLUMNS, users not gone, raw values (None for empty)
+    credentials: pd.DataFrame  # CREDENTIAL_COLUMNS, modified as UTC datetimes
+    secret: bytes  # the HMAC key of hashed entry codes (never written)
+    hashed: bool  # whether entry codes' keys are hashed (read from disk)
+
+    def hash_key(self, key: str) -> str:
+        digest = hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest()
+        return _HASHED_PREFIX + digest
+
+
+def directory_lookup(directory: Directory) -> DirectoryLookup:
+    """The lookup a review uses: served from the snapshot of the directory's current state
+    (read from memory, disk, or the database in that order); the plain lookup where the
+    directory keeps no generation it may read."""
+    try:
+        return SnapshotLookup(directory, current_snapshot(directory))
+    except sa.exc.DBAPIError:  # e.g. a login not yet granted the generation: read as before
+        return DirectoryLookup(directory)
+
+
+def current_snapshot(directory: Directory) -> Snapshot:
+    """The snapshot of the directory as it is now."""
+    with directory.engine.connect() as conn:
+        number, generation_id, revision, login, writers = generation.state(conn)
+    login = login or process_login()
+    material = f"{number}|{generation_id}|{revision}|{login}".encode()
+    digest = hashlib.sha256(b"credkit-snapshot-key|" + material).hexdigest()
+    secret = hashlib.sha256(b"credkit-snapshot-hmac|" + material).digest()
+    place = _place(directory, login)
+    memory_key = str(place) if place else None
+    kept = _MEMORY.get(memory_key) if memory_key else None
+    if kept is not None and kept.digest == digest:
+        READS["memory"] += 1
+        return kept
+    snapshot = _load(place, digest, secret) if place else None
+    if snapshot is not None:
+        READS["disk"] += 1
+    else:
+        READS["database"] += 1
+        users_table, credentials_table = read_directory(directory)
+        snapshot = Snapshot(digest, _frame(users_table), _frame(credentials_table), secret, False)
+        # A writer that moved the generation before it was read and has not committed: what
+        # was read may not be what this generation ends up holding, so it is not kept.
+        if writers:
+            return snapshot
+        if place is not None:
+            _save(place, snapshot, users_table, credentials_table)
+    if memory_key:
+        _MEMORY[memory_key] = snapshot
+    return snapshot
+
+
+def read_directory(directory: Directory, *, adbc: bool = True) -> tuple[pa.Table, pa.Table]:
+    """The users and credentials a review needs, as Arrow tables: through ADBC on PostgreSQL
+    where its driver is installed (and adbc is True), else through the directory's engine."""
+    tables = None
+    if adbc:
+        with suppress(ImportError):
+            tables = _read_adbc(directory)
+    if tables is None:
+        tables = _read_sqlalchemy(directory)
+    return tables[0].cast(_USERS_SCHEMA), _with_times(tables[1]).cast(_CREDENTIALS_SCHEMA)
+
+
+def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
+    """Both tables through ADBC's PostgreSQL driver (None for SQLite, or where it cannot
+    connect as the engine does: the SQLAlchemy path then reads, with its own messages).
+
+    Not for SQLite: adbc-driver-sqlite carries a SQLite library of its own, and two SQLite
+    libraries in one process can corrupt a database (closing a file in one releases the POSIX
+    locks the other holds: sqlite.org/howtocorrupt.html, 2.2.1), while credkit's own engine
+    has the same file open. SQLite is read through Python's own sqlite3 instead.
+    """
+    url = directory.engine.url
+    if url.get_backend_name() != "postgresql":
+        return None
+    import adbc_driver_postgresql.dbapi as driver
+
+    target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        connection = driver.connect(target)
+    except Exception:  # the driver's own errors; never shown, since they may hold the URL
+        return None
+    try:
+        cursor = connection.cursor()
+        cursor.execute(_USERS_SQL)
+        users_table = cursor.fetch_arrow_table()
+        cursor.execute(_CREDENTIALS_SQL)
+        credentials_table = cursor.fetch_arrow_table()
+        cursor.close()
+    except Exception:  # whatever the driver cannot do, the engine's own path reads instead
+        return None
+    finally:
+        connection.close()
+    return (
+        users_table.rename_columns(USER_COLUMNS),
+        credentials_table.rename_columns(CREDENTIAL_COLUMNS),
+    )
+
+
+def _read_sqlalchemy(directory: Directory) -> tuple[pa.Table, pa.Table]:
+    users_query = (
+        sa.select(*(users.c[name] for name in USER_COLUMNS))
+        .where(users.c.gone_at.is_(None))
+        .order_by(users.c.id)
+    )
+    credentials_query = (
+        sa.select(
+            credentials.c.credential_key,
+            users.c.user_id,
+            credentials.c.id,
+            credentials.c.kind,
+            credentials.c.status,
+            sa.cast(credentials.c.modified, sa.String).label("modified"),
+        )
+        .join_from(credentials, users, credentials.c.user_pk == users.c.id)
+        .order_by(credentials.c.id)
+    )
+    with directory.engine.connect() as conn:
+        user_rows = _raw_frame(conn, users_query, USER_COLUMNS)
+        credential_rows = _raw_frame(conn, credentials_query, CREDENTIAL_COLUMNS)
+    return (
+        pa.Table.from_pandas(user_rows, schema=_USERS_SCHEMA, preserve_index=False),
+        pa.Table.from_pandas(credential_rows.astype({"modified": str}), preserve_index=False),
+    )
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """The table in pandas, strings left in Arrow (lookups filter them there, in C)."""
+    return table.to_pandas()
+
+
+def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows as DirectoryLookup gives them: raw values in object columns, None for empty
+    (times stay datetimes)."""
+    raw = {}
+    for name, column in frame.items():
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            raw[name] = column
+        else:
+            values = column.to_numpy(dtype=object, na_value=None)
+            raw[name] = pd.Series(values, index=frame.index, dtype=object)
+    return pd.DataFrame(raw, index=frame.index)
+
+
+def _with_times(table: pa.Table) -> pa.Table:
+    """modified as UTC timestamps: SQLite holds text, PostgreSQL timestamps (read as text)."""
+    if pa.types.is_timestamp(table.schema.field("modified").type):
+        return table
+    times = pd.to_datetime(table.column("modified").to_pandas(), utc=True, format="ISO8601")
+    at = table.schema.get_field_index("modified")
+    return table.set_column(at, "modified", pa.array(times, pa.timestamp("us", tz="UTC")))
+
+
+class SnapshotLookup(DirectoryLookup):
+    """DirectoryLookup's answers, from a snapshot instead of queries."""
+
+    def __init__(self, directory: Directory, snapshot: Snapshot) -> None:
+        super().__init__(directory)
+        self.snapshot = snapshot
+        self._plain: dict[str, str] = {}  # hashed entry-code key -> the key a file gave
+
+    def users(self, keys: dict[str, pd.Series]) -> pd.DataFrame:
+        everyone = self.snapshot.users
+        matches = pd.Series(False, index=everyone.index)
+        for name, values in keys.items():
+            wanted = _present(values)
+            if len(wanted):
+                matches |= everyone[name].isin(wanted)
+        return _as_read(everyone[matches].reset_index(drop=True))
+
+    def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
+        wanted = [str(key) for key in _present(credential_keys)]
+        stored = self.snapshot.credentials
+        if self.snapshot.hashed:
+            as_stored = {self._stored_key(key): key for key in wanted}
+            found = stored[stored["credential_key"].isin(list(as_stored))].copy()
+            found["credential_key"] = found["credential_key"].map(as_stored)
+        else:
+            found = stored[stored["credential_key"].isin(wanted)]
+        return _as_read(found).set_index("credential_key")
+
+    def entry_codes(self, user_ids: pd.Series) -> pd.Series:
+        stored = self.snapshot.credentials
+        codes = stored[
+            (stored["kind"] == "entry_code") & stored["user_id"].isin(_present(user_ids))
+        ]
+        current = _as_read(codes).set_index("user_id")["credential_key"]
+        if not self.snapshot.hashed:
+            return current
+        plain = current.map(self._plain)
+        # A code no file row named: its key is read from the directory itself, for those users.
+        unknown = plain.isna()
+        if unknown.any():
+            live = DirectoryLookup.entry_codes(self, pd.Series(plain.index[unknown]))
+            plain[unknown] = plain.index[unknown].map(live)
+        return plain.dropna()
+
+    def _stored_key(self, key: str) -> str:
+        if not key.startswith("entry_code:"):
+            return key
+        hashed = self.snapshot.hash_key(key)
+        self._plain[hashed] = key
+        return hashed
+
+
+def _place(directory: Directory, login: str) -> Path | None:
+    """Where the snapshot file of this directory and login lives (None: nowhere)."""
+    who = hashlib.sha256(login.encode()).hexdigest()[:12]
+    path = sqlite_path(directory.url)
+    if path is not None:
+        path = path.resolve()
+        return path.with_name(f".{path.name}.{who}.snapshot")
+    if directory.engine.dialect.name != "postgresql":
+        return None
+    import platformdirs
+
+    url = directory.engine.url
+    where = f"{url.host}|{url.port}|{url.database}|{url.username}|{login}"
+    name = hashlib.sha256(where.encode()).hexdigest()[:24] + ".snapshot"
+    return Path(platformdirs.user_cache_dir("credkit")) / "snapshots" / name
+
+
+def _save(place: Path, snapshot: Snapshot, users_table: pa.Table, creds: pa.Table) -> None:
+    """Write the file atomically, mode 0600, entry codes' keys hashed; nothing on any error."""
+    keys = creds.column("credential_key").to_pylist()
+    kinds = creds.column("kind").to_pylist()
+    hashed = [
+        snapshot.hash_key(key) if kind == "entry_code" else key
+        for key, kind in zip(keys, kinds, strict=True)
+    ]
+    creds = creds.set_column(0, "credential_key", pa.array(hashed, pa.string()))
+    metadata = {"format": FORMAT, "key": snapshot.digest}
+    try:
+        place.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=place.parent, prefix=place.name + ".")
+    except OSError:  # a read-only folder: no file, the review goes on
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            for table in (users_table.replace_schema_metadata(metadata), creds):
+                sink = pa.BufferOutputStream()
+                with pa.ipc.new_stream(sink, table.schema) as writer:
+                    writer.write_table(table)
+                data = sink.getvalue()
+                file.write(len(data).to_bytes(8, "little"))
+                file.write(data)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, place)
+    except OSError:
+        with suppress(OSError):
+            os.unlink(temporary)
+
+
+def _load(place: Path, digest: str, secret: bytes) -> Snapshot | None:
+    """The file's snapshot if it is of exactly this state; None otherwise (or unreadable)."""
+    try:
+        data = pa.memory_map(str(place), "r").read_buffer()
+    except (OSError, pa.ArrowException):
+        return None
+    try:
+        tables: list[pa.Table] = []
+        offset = 0
+        for _ in range(2):
+            size = int.from_bytes(data[offset : offset + 8].to_pybytes(), "little")
+            tables.append(pa.ipc.open_stream(data.slice(offset + 8, size)).read_all())
+            offset += 8 + size
+        metadata = tables[0].schema.metadata or {}
+        if metadata.get(b"format") != FORMAT.encode() or metadata.get(b"key") != digest.encode():
+            return None
+        users_table = tables[0].cast(_USERS_SCHEMA)
+        credentials_table = tables[1].cast(_CREDENTIALS_SCHEMA)
+    except (pa.ArrowException, ValueError, KeyError):
+        return None
+    return Snapshot(digest, _frame(users_table), _frame(credentials_table), secret, True)
