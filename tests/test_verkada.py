@@ -159,7 +159,9 @@ def test_a_push_applies_every_planned_change_once_and_a_second_push_writes_nothi
     from credkit.runs import undo_run
 
     refused = undo_run(sqlite_directory, result.run_id, operator="ops")
-    assert not refused.undone and "only credential and user imports can be undone" in refused.refusal
+    assert (
+        not refused.undone and "only credential and user imports can be undone" in refused.refusal
+    )
     # A second push of the same file plans the applied rows unchanged and writes nothing.
     writes = len(command.writes)
     again = push_to_verkada(file, sqlite_directory, settings(command), operator="ops",

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# Follows 0007 once both are merged; until then this branch's chain ends at 0006.
 down_revision = "0007"
 branch_labels = None
 depends_on = None
