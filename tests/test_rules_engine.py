@@ -265,3 +265,31 @@ ROW_CODES = [
     "hex-other-format",
     "duplicate-in-file",
 ]
+
+
+def test_rows_numbered_with_gaps_and_out_of_order_get_the_same_findings(tmp_path) -> None:
+    """The engine relies on the index only as each row's unique number: a caller that makes
+    several output rows of one source row (credkit.conversion.SourcePart) numbers them as it
+    likes and maps them back."""
+    from credkit.rules import duplicate_findings, first_rows_in, resolve_rows
+
+    directory = _staffed(Directory(f"sqlite:///{tmp_path / 'edge.db'}"))
+    try:
+        table = review_bytes(csv_bytes(_edge_rows()), directory).table
+        lookup = DirectoryLookup(directory)
+        renumber = dict(zip(table.index, [1000 - 7 * i for i in range(len(table))], strict=True))
+        gapped = table.rename(index=renumber)
+        plain, plain_resolved = resolve_rows(table, lookup, RuleOptions())
+        found, resolved = resolve_rows(gapped, lookup, RuleOptions())
+    finally:
+        directory.dispose()
+    plain["row"] = plain["row"].map(renumber)
+    assert _findings(found) == _findings(plain)
+    assert _records(resolved) == _records(plain_resolved.rename(index=renumber))
+    columns = ["row", "column", "code", "value"]
+    duplicates = duplicate_findings(resolved, first_rows_in(resolved))[columns]
+    plain_duplicates = duplicate_findings(plain_resolved, first_rows_in(plain_resolved))[columns]
+    plain_duplicates["row"] = plain_duplicates["row"].map(renumber)
+    assert len(duplicates) and sorted(map(tuple, duplicates.astype(str).values)) == sorted(
+        map(tuple, plain_duplicates.astype(str).values)
+    )
