@@ -18,6 +18,7 @@ from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.frame_hints import frame_hints
 from credkit.layout_migration import old_form_findings
 from credkit.rules.builder import FindingsBuilder, template
+from credkit.rules.columnar import contains
 from credkit.rules.fields import HEX_NOISE, strip_hex_noise
 
 EMPTY_TYPE = template(f"{Code.UNKNOWN_CARD_TYPE}:empty")
@@ -67,7 +68,7 @@ def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBui
     )  # fmt: skip
     hex_valid = hex_clean.str.fullmatch("[0-9A-F]+")
     found.add(
-        is_card & hex_valid & hex_raw.str.contains(HEX_NOISE), Code.HEX_PREFIX, "Card Number Hex",
+        is_card & hex_valid & contains(hex_raw, HEX_NOISE.pattern), Code.HEX_PREFIX, "Card Number Hex",
         written=lambda at: hex_raw[at].map(quoted), cleaned=lambda at: hex_clean[at].map(quoted),
     )  # fmt: skip
     workable = is_card & canonical.notna() & number_given

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from credkit.findings import Code, mask_entry_code
 from credkit.rules.builder import FindingsBuilder, template
+from credkit.rules.columnar import first_positions
 from credkit.rules.credentials import CREDENTIAL_COLUMN
 
 SECOND_ENTRY_CODE = template(f"{Code.DUPLICATE_IN_FILE}:entry-code")
@@ -78,7 +80,6 @@ def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
 
 def _first_row_of(keys: pd.Series) -> pd.Series:
     """For each row, the first row (in the frame's order) with the same key; NaN where no key."""
-    present = keys[keys.notna()]
-    firsts = present[~present.duplicated()]
-    first_row = pd.Series(firsts.index.to_numpy(), index=firsts.to_numpy(dtype=object))
-    return keys.map(first_row)
+    first = first_positions(keys)
+    rows = pd.Series(keys.index.to_numpy()[np.maximum(first, 0)], index=keys.index)
+    return rows.where(first >= 0)

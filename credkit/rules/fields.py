@@ -17,6 +17,7 @@ from pandera.typing import Series
 from credkit.directory import users
 from credkit.findings import TEMPLATES, Code, findings_frame, mask_entry_code, quoted
 from credkit.rules.builder import FindingsBuilder
+from credkit.rules.columnar import contains
 
 # Every check is vectorised (a whole column at once): at 250,000 rows an element-wise
 # check costs seconds. Empty cells pass every check here; which fields a row needs is a
@@ -54,7 +55,7 @@ def strip_hex_noise(hex_values: pd.Series) -> pd.Series:
 def _rewrite(values: pd.Series, needs: str, rewrite: Callable[[pd.Series], pd.Series]) -> pd.Series:
     # pandas runs a regex replace one Python call per value; a regex search is vectorised.
     # Most values need no rewriting, so rewrite only those that do.
-    affected = values.str.contains(needs, regex=True)
+    affected = contains(values, needs)
     if not affected.any():
         return values
     result = values.copy()

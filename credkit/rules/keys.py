@@ -3,12 +3,12 @@ name-mismatch, email-lookalike."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from credkit.directory import DirectoryLookup, email_keys, email_lookalikes
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
+from credkit.rules.columnar import positions, taken
 
 #: The key columns in rank order, and the directory column each one is looked up in.
 KEY_COLUMNS = {"User ID": "user_id", "External ID": "external_id", "Email": "email_key"}
@@ -56,10 +56,7 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
 
 def _matched(values: pd.Series, user_by_key: pd.Series) -> pd.Series:
     """The user each key names (None where no user has it): one hash lookup per row."""
-    position = user_by_key.index.get_indexer(values.to_numpy(dtype=object))
-    matched = np.full(len(values), None, dtype=object)
-    hit = position >= 0
-    matched[hit] = user_by_key.to_numpy(dtype=object)[position[hit]]
+    matched = taken(user_by_key, positions(values, user_by_key.index))
     return pd.Series(matched, index=values.index, dtype=object)
 
 
@@ -87,12 +84,10 @@ def _check_names(
     rows: pd.DataFrame, user_id: pd.Series, known: pd.DataFrame, found: FindingsBuilder
 ) -> None:
     # One hash lookup per row for both names, then each name taken by position.
-    position = known.index.get_indexer(user_id.to_numpy(dtype=object))
-    found_at = position >= 0
+    position = positions(user_id, known.index)
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
-        names = known[field_name].to_numpy(dtype=object)
-        directory_name = np.full(len(user_id), "", dtype=object)
-        directory_name[found_at] = names[position[found_at]]
+        directory_name = taken(known[field_name], position)
+        directory_name[position < 0] = ""
         directory_name = pd.Series(directory_name, index=user_id.index, dtype="str").fillna("")
         written = rows[header]
         differs = user_id.notna() & (written != "") & (written != directory_name)

@@ -9,6 +9,7 @@ import pandas as pd
 from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
+from credkit.rules.columnar import positions, taken
 
 #: Per kind of credential: the code and column of "someone else has it", and how it is named.
 OTHER_OWNER = {
@@ -37,12 +38,10 @@ def check_against_directory(
     existing = lookup.credentials(resolved["credential_key"])
     key = resolved["credential_key"]
     # One hash lookup per row, then every column taken by position.
-    position = existing.index.get_indexer(key.to_numpy(dtype=object))
-    found_at = position >= 0
+    position = positions(key, existing.index)
     for column in ("user_id", "id", "modified", "status"):
-        values = pd.Series(None, index=resolved.index, dtype=object)
-        values[found_at] = existing[column].to_numpy(dtype=object)[position[found_at]]
-        resolved["existing_" + column] = values
+        values = taken(existing[column].to_numpy(dtype=object), position)
+        resolved["existing_" + column] = pd.Series(values, index=resolved.index, dtype=object)
     owner = resolved["existing_user_id"]
     user = resolved["user_id"]
     elsewhere = owner.notna() & user.notna() & (owner != user)
