@@ -148,8 +148,77 @@ Code = StrEnum("Code", {code.upper().replace("-", "_"): code for code in CATALOG
 # through ``quoted`` before they are passed. A code without a template here still takes a
 # finished message (being moved; see ``message``).
 
-#: Templates of the row rules (credkit/rules).
-_RULE_TEMPLATES: dict[str, str] = {}
+#: Templates of the row rules (credkit/rules). A code with more than one wording has one
+#: template per variant, keyed ``code:variant`` (the finding's code is the part before ":").
+_RULE_TEMPLATES: dict[str, str] = {
+    # fields
+    "not-digits": "{column} must be digits only, not {value}",
+    "scientific-notation": "{column} {value} is in scientific notation: Excel has already lost "
+    "digits. Re-export the source with the column formatted as Text",
+    "hex-invalid": "{column} {value} is not hexadecimal",
+    "plate-invalid": "License Plate {value} must be 2 to 10 letters or digits (spaces and "
+    "hyphens removed)",
+    "entry-code-invalid": "Entry Code {value} must be 4 to 16 digits",
+    "entry-code-leading-zeros": "Entry Code {value} has fewer than 4 digits: it probably lost "
+    "leading zeros (format the column as Text before saving)",
+    "status-invalid": "Credential Status {value} must be Active or Inactive",
+    "modified-invalid": "Modified {value} is not ISO 8601 (2026-11-25T14:03:00Z) or "
+    "MM/DD/YYYY HH:MM[:SS] [AM|PM]",
+    "modified-in-future": "Modified {written} is in the future, so this row can never be found "
+    "stale: check the time (and the clock of the system that wrote it); an export writes the "
+    "time of the last change",
+    "field-too-long": "{header} is {length} characters long; the directory stores at most "
+    "{limit}: shorten it",
+    # keys
+    "missing-key": "The row has no User ID, External ID or Email to find its user",
+    "unknown-user": "No user has {key} {written}; a credential import never creates users",
+    "unknown-user:removed": "The row's user was removed from the directory after the review",
+    "keys-disagree": "{key} {written} belongs to a different user than the {chosen} of this row",
+    "key-unmatched": "{key} {written} matches no user; the row's {chosen} picked its user",
+    "name-mismatch": "{header} {written} differs from the directory's {directory}",
+    "email-lookalike": "Email {written} has look-alike characters ({characters}); it matches "
+    "only an email written with them",
+    # credentials
+    "no-credential": "The row names no credential: fill Card Type with Card Number or Card "
+    "Number Hex, or License Plate, or Entry Code",
+    "no-credential:card": "Card Type needs a Card Number or a Card Number Hex",
+    "multiple-credentials": "The row names {named}; put each credential on a row of its own",
+    "plate-normalized": "License Plate {written} is stored as {stored}",
+    # cards
+    "unknown-card-type": "Card Type {written} is not a known card format{hint} (see "
+    "`credkit formats`)",
+    "unknown-card-type:empty": "Card Type is empty: name the card format (see `credkit formats`)",
+    "card-type-alias": "Card Type {written} is read as {canonical}",
+    "hex-prefix": "Card Number Hex {written} is read as {cleaned}",
+    "hex-invalid:no-digits": "Card Number Hex {written} has no hex digits, only a 0x prefix or "
+    "spaces: write the card's hex value, or leave the cell empty",
+    "hex-invalid:too-wide": "Card Number Hex is wider than {format}'s {bits} bits ({digits} hex "
+    "digits)",
+    "hex-leading-zeros": "Card Number Hex {written} has more digits than {format}'s {digits} hex "
+    "digits; the extra ones are leading zeros and it is read as {read}",
+    "facility-code-required": "{format} cards need a Facility Code",
+    "facility-code-not-allowed": "{format} cards have no facility code; leave Facility Code empty",
+    "facility-code-range": "Facility Code must be 0 to {max} for {format}",
+    "card-number-range": "Card Number must be 0 to {max} for {format}",
+    "hex-parity": "Card Number Hex is not a valid {format} frame: its parity bits are wrong (a "
+    "digit was mistyped or the frame belongs to another format)",
+    "hex-mismatch": "Card Number Hex decodes to facility code {facility} and card number "
+    "{number}, not the row's Facility Code and Card Number",
+    "hex-mismatch:serial": "Card Number Hex is {number} in decimal, not the row's Card Number",
+    "hex-byte-order": "Card Number Hex is the Card Number with its bytes in reverse order: the "
+    "reader that produced one of them reads the serial number the other way round",
+    # ownership
+    "assigned-to-other-user": "{credential} belongs to another user (User ID {owner}); import "
+    "with reassign to move it to this row's user",
+    "entry-code-in-use": "{credential} belongs to another user (User ID {owner}); import with "
+    "reassign to move it to this row's user",
+    "stale": "The directory changed this credential at {changed}, after this row's Modified; "
+    "export again, or overwrite newer changes",
+    "entry-code-replaced": "The user's current entry code will be replaced by this one",
+    # duplicates
+    "duplicate-in-file": "{credential} is already on row {first}",
+    "duplicate-in-file:entry-code": "This user already gets an entry code on row {first}",
+}
 
 #: Templates of reading the file, its columns, the import, users and conversion.
 _OTHER_TEMPLATES: dict[str, str] = {}

@@ -1,0 +1,56 @@
+"""Arrow kernels for the rules' pandas columns: regex search and hash lookups, in C."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def arrow_strings(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
+    """A column of text (None or NaN where missing) as an Arrow string array."""
+    array = getattr(values, "array", values)
+    try:
+        converted = pa.array(array, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        converted = pa.array(np.asarray(array, dtype=object), from_pandas=True, type=pa.string())
+    if isinstance(converted, pa.ChunkedArray):
+        converted = converted.combine_chunks()
+    if converted.type != pa.string():
+        converted = converted.cast(pa.string())
+    return converted
+
+
+def contains(values: pd.Series, pattern: str) -> pd.Series:
+    """values.str.contains(pattern) through RE2 (pandas falls back to one Python re.search per
+    value for some patterns on Arrow strings); missing values do not match."""
+    found = pc.match_substring_regex(arrow_strings(values), pattern)
+    return pd.Series(pc.fill_null(found, False).to_numpy(zero_copy_only=False), index=values.index)
+
+
+def positions(keys: pd.Series | np.ndarray, among: pd.Index | pd.Series) -> np.ndarray:
+    """Each key's position in ``among`` (unique values), -1 where it is not there or missing."""
+    found = pc.index_in(arrow_strings(keys), value_set=arrow_strings(among))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def taken(values: pd.Series | np.ndarray, at: np.ndarray) -> np.ndarray:
+    """values[at] as an object array, None where at is -1."""
+    values = np.asarray(values, dtype=object)
+    out = np.full(len(at), None, dtype=object)
+    hit = at >= 0
+    out[hit] = values[at[hit]]
+    return out
+
+
+def first_positions(keys: pd.Series) -> np.ndarray:
+    """For each key, the position of the first row (in the frame's order) with the same key;
+    -1 where the key is missing."""
+    array = arrow_strings(keys)
+    codes = positions(array, pc.unique(pc.drop_null(array)))
+    first = np.full(codes.max() + 1 if len(codes) else 0, -1, dtype=np.int64)
+    order = np.arange(len(codes))[::-1]
+    present = codes[::-1] >= 0
+    first[codes[::-1][present]] = order[present]  # the last write, the first row, wins
+    return np.where(codes >= 0, first[np.maximum(codes, 0)] if len(first) else -1, -1)

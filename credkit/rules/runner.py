@@ -1,0 +1,86 @@
+"""The rule families applied in order: resolve_rows for a review, recheck_rows for an import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup
+from credkit.rules.builder import FindingsBuilder
+from credkit.rules.cards import resolve_cards
+from credkit.rules.credentials import credential_kinds, resolve_entry_codes, resolve_plates
+from credkit.rules.fields import (
+    CREDENTIAL_CSV_STORED,
+    field_findings,
+    future_modified_findings,
+    parse_modified,
+    stored_length_findings,
+)
+from credkit.rules.keys import resolve_users
+from credkit.rules.ownership import check_against_directory, check_users_still_there
+
+#: The columns of the resolved frame: what each row means, once checked.
+RESOLVED_COLUMNS = [
+    "user_id",
+    "credential_key",
+    *CREDENTIAL_FIELDS,
+    "status",
+    "modified",
+    "existing_user_id",
+    "existing_id",
+    "existing_modified",
+    "existing_status",
+    "replaces_entry_code",  # the key of the user's current entry code this row replaces
+]
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """The operator's choices that change what counts as an error."""
+
+    reassign: bool = False
+    overwrite_newer: bool = False
+
+
+def resolve_rows(
+    rows: pd.DataFrame, lookup: DirectoryLookup, options: RuleOptions
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check rows (the 14 columns as text) on their own and against the directory; return the
+    findings and what each row resolves to (the resolved frame, on the rows' index).
+
+    The index is each row's number (unique; any order, gaps allowed: one source row may become
+    several rows, which the caller maps back). Duplicates within the file are left to
+    duplicate_findings, which needs the whole file.
+    """
+    found = FindingsBuilder(rows)
+    found.extend(field_findings(rows))
+    resolved = pd.DataFrame(index=rows.index, columns=RESOLVED_COLUMNS, dtype=object)
+    resolved["user_id"] = resolve_users(rows, lookup, found)
+    resolved["kind"] = credential_kinds(rows, found)
+    resolve_cards(rows, resolved, found)
+    resolve_plates(rows, resolved, found)
+    resolve_entry_codes(rows, resolved)
+    status = rows["Credential Status"].str.lower()
+    resolved["status"] = status.where(status.isin(["active", "inactive"]), None)
+    resolved["modified"] = parse_modified(rows["Modified"])
+    found.extend(future_modified_findings(rows, resolved["modified"]))
+    found.extend(stored_length_findings(rows, CREDENTIAL_CSV_STORED))
+    check_against_directory(resolved, lookup, options.reassign, options.overwrite_newer, found)
+    return found.frame(), resolved
+
+
+def recheck_rows(
+    rows: pd.DataFrame, resolved: pd.DataFrame, lookup: DirectoryLookup, options: RuleOptions
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check reviewed rows again against the directory as it is now, before they are written.
+
+    Only the rules that depend on the directory can have changed since the review: whether the
+    user still exists, who owns the credential and when it last changed, and the user's entry
+    code. The field rules are settled, so they are not run again.
+    """
+    found = FindingsBuilder(rows)
+    resolved = resolved.copy()
+    check_users_still_there(resolved, lookup, found)
+    check_against_directory(resolved, lookup, options.reassign, options.overwrite_newer, found)
+    return found.frame(), resolved
