@@ -188,40 +188,40 @@ _OTHER_TEMPLATES: dict[str, str] = {
     "{dropped} dropped. A value probably contains an unquoted delimiter: put that value in "
     "double quotes.",
     "blank-row": "Row {row} is blank and was skipped.",
-    "xlsx-numbers": "Excel stored {column} as numbers ({where}): they are read as plain digits, "
+    "xlsx-numbers": "Excel stored {written} as numbers ({where}): they are read as plain digits, "
     "but leading zeros and any digits past the 15th may already be lost; format the column as "
     "Text in Excel and enter them again.",
     # the columns (credkit/columns.py, credkit/users.py)
-    "header-folded": "Column {written} is read as {target!r}.",
-    "unknown-column": "Column {written} is not a {kind} column and is ignored.",
+    "header-folded": "Column {written} is read as {target!r}",
+    "unknown-column": "Column {written} is not a {kind} column and is ignored",
     "header-suggestion": "Column {written} looks like {suggestion!r}; accept the mapping "
-    "({mapping}) to use it, or rename the column.",
+    "({mapping}) to use it, or rename the column",
     "duplicate-column": "Column {written} repeats {target!r} (columns {first} and {second}); "
-    "remove one of them.",
-    "missing-key-column": "The file needs a key column to find each row's user: {keys}.",
+    "remove one of them",
+    "missing-key-column": "The file needs a key column to find each row's user: {keys}",
     "missing-credential-column": "The file needs a credential column: Card Type with Card Number "
-    "or Card Number Hex, License Plate, or Entry Code.",
-    "missing-name-column": "The file has no {header} column: add it, with each user's {header}.",
+    "or Card Number Hex, License Plate, or Entry Code",
+    "missing-name-column": "The file has no {header} column: add it, with each user's {header}",
     # the user import (credkit/users.py)
-    "missing-name": "{header} is empty: every user needs a First Name and a Last Name.",
-    "email-invalid": "{email} is not an email address: correct it, or leave the cell empty.",
+    "missing-name": "{header} is empty: every user needs a First Name and a Last Name",
+    "email-invalid": "{email} is not an email address: correct it, or leave the cell empty",
     "user-conflict": "Another user already has this External ID or Email: correct the row, or "
-    "update that user instead.",
+    "update that user instead",
     # frame hints (credkit/frame_hints.py)
     "card-type-candidates": "Card Number Hex {hex} can be a frame of: {candidates} (best first; "
-    "see `credkit decode {hex_digits}`).",
+    "see `credkit decode {hex_digits}`)",
     "hex-other-format": "Card Number Hex {hex} fails {card_type}'s parity but is a valid frame "
     "of: {candidates}; is the Card Type right?",
     # migration profiles (credkit/conversion.py)
-    "profile-value-changed": "{source} is read as {result}.",
-    "profile-row-skipped": "Row {row} is skipped: {column} is {written}, {reason}.",
+    "profile-value-changed": "{source} is read as {result}",
+    "profile-row-skipped": "Row {row} is skipped: {column} is {written}, {reason}",
     "profile-row-split": "Row {row} holds {count} credentials, written as output rows {first} to "
-    "{last}; findings about them name row {row}, credential 1 of {count} and so on.",
+    "{last}; findings about them name row {row}, credential 1 of {count} and so on",
     "profile-no-card": "Row {row}: card number {number} means no card in {system}; no card is "
-    "carried over{rest}.",
+    "carried over{rest}",
     # the review (credkit/review.py)
     "entry-code-withheld": "The directory withholds entry codes from your login, so whether this "
-    "one is in use, or replaces the user's, was not checked; a manager's import checks it.",
+    "one is in use, or replaces the user's, was not checked; a manager's import checks it",
 }
 
 TEMPLATES: dict[str, str] = {**_RULE_TEMPLATES, **_OTHER_TEMPLATES}

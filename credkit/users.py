@@ -19,7 +19,7 @@ from credkit.directory import (
     record_run,
     users,
 )
-from credkit.findings import finding, findings_frame, quoted
+from credkit.findings import Code, finding, findings_frame, quoted
 from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
 from credkit.rules import stored_length_findings
 
@@ -98,12 +98,12 @@ def import_users(
             if user_id and other and other != user_id:
                 problems.append(
                     finding(
-                        "keys-disagree",
-                        f"External ID {row['external_id']} and Email {row['email']} belong to "
-                        "different users",
+                        Code.KEYS_DISAGREE,
                         row=row_number,
                         column="Email",
                         value=row["email"],
+                        text=f"External ID {row['external_id']} and Email {row['email']} belong "
+                        "to different users",  # transitional: the rules' template is not written
                     )
                 )
             if problems or row_number in bad_rows:
@@ -139,13 +139,9 @@ def _user_columns(table: CsvTable, records: list[dict[str, object]]) -> pd.DataF
             positions[expected] = position
     for header in ("First Name", "Last Name"):
         if header not in positions:
-            records.append(
-                finding("missing-name-column", f"The file has no {header} column", row=1)
-            )
+            records.append(finding(Code.MISSING_NAME_COLUMN, row=1, header=header))
     if "External ID" not in positions and "Email" not in positions:
-        records.append(
-            finding("missing-key-column", "The file needs an External ID or Email column", row=1)
-        )
+        records.append(finding(Code.MISSING_KEY_COLUMN, row=1, keys="External ID, Email"))
     if len(positions) < len(USER_HEADERS) and any(r["row"] == 1 for r in records):
         return None
     frame = pd.DataFrame(index=table.rows.index)
@@ -165,22 +161,22 @@ def _row_problems(
     for header in ("First Name", "Last Name"):
         if not row[_FIELDS[header]]:
             problems.append(
-                finding("missing-name", f"{header} is empty", row=row_number, column=header)
+                finding(Code.MISSING_NAME, row=row_number, column=header, header=header)
             )
     email = row["email"]
     if email and not _EMAIL.match(email):
         problems.append(
             finding(
-                "email-invalid",
-                f"{quoted(email)} is not an email address",
-                row=row_number,
-                column="Email",
-                value=email,
+                Code.EMAIL_INVALID, row=row_number, column="Email", value=email, email=quoted(email)
             )
         )
     if not email and not row["external_id"]:
         problems.append(
-            finding("missing-key", "The row has neither External ID nor Email", row=row_number)
+            finding(
+                Code.MISSING_KEY,
+                row=row_number,
+                text="The row has neither External ID nor Email",  # transitional (rules' code)
+            )
         )
     for value, seen, header in (
         (email_key(email), seen_emails, "Email"),
@@ -191,11 +187,11 @@ def _row_problems(
         if value in seen:
             problems.append(
                 finding(
-                    "duplicate-in-file",
-                    f"{header} {value} is already on row {seen[value]}",
+                    Code.DUPLICATE_IN_FILE,
                     row=row_number,
                     column=header,
                     value=value,
+                    text=f"{header} {value} is already on row {seen[value]}",  # transitional
                 )
             )
         else:
@@ -210,12 +206,12 @@ def _row_warnings(row_number: int, row: pd.Series) -> list[dict[str, object]]:
         return []
     return [
         finding(
-            "email-lookalike",
-            f"Email {quoted(row['email'])} has look-alike characters ({quoted(lookalikes)}); "
-            "it matches only an email written with them",
+            Code.EMAIL_LOOKALIKE,
             row=row_number,
             column="Email",
             value=row["email"],
+            text=f"Email {quoted(row['email'])} has look-alike characters ({quoted(lookalikes)}); "
+            "it matches only an email written with them",  # transitional: the rules' code
         )
     ]
 
@@ -242,10 +238,5 @@ def _apply_user(
             else:
                 conn.execute(users.update().where(users.c.user_id == user_id).values(**values))
     except IntegrityError:
-        return finding(
-            "user-conflict",
-            "Another user already has this External ID or Email",
-            column="Email",
-            value=row["email"],
-        )
+        return finding(Code.USER_CONFLICT, column="Email", value=row["email"])
     return "create" if user_id is None else "update"
