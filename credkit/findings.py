@@ -145,7 +145,7 @@ Code = StrEnum("Code", {code.upper().replace("-", "_"): code for code in CATALOG
 # Message templates, by code: ``str.format`` fields filled with the values a rule passes
 # (``message(Code.X, value=...)``). Rules pass values, never text. Values that quote a cell go
 # through ``quoted`` before they are passed. A code without a template here still takes a
-# finished message (being moved; see ``message``).
+# finished message (being moved: ``finding(..., text=...)``, transitional).
 
 #: Templates of the row rules (credkit/rules).
 _RULE_TEMPLATES: dict[str, str] = {}
