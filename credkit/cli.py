@@ -1116,11 +1116,27 @@ def formats() -> None:
 
 
 @main.command()
-def codes() -> None:
+@click.option("--templates", is_flag=True, help="Show each code's message template too.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the catalogue as JSON (templates too)."
+)
+def codes(templates: bool, as_json: bool) -> None:
     """List every finding code with its severity, level and meaning."""
     from credkit.findings import catalogue_table
 
-    click.echo(catalogue_table().to_string(index=False))
+    table = catalogue_table()
+    if as_json:
+        click.echo(json.dumps(table.to_dict("records"), indent=2, ensure_ascii=False))
+        return
+    columns = ["code", "severity", "level", "title"]
+    widths = [max(len(name), *table[name].str.len()) for name in columns[:-1]]
+    for values in [columns, *table[columns].itertuples(index=False)]:
+        cells = [str(v).ljust(w) for v, w in zip(values, widths, strict=False)]
+        click.echo("  ".join([*cells, str(values[-1])]))
+    if templates:
+        click.echo("")
+        for code, template in zip(table["code"], table["template"], strict=True):
+            click.echo(f"{code}\n    {template or '(no template yet)'}")
 
 
 def _save_profile(profile: Profile, path: Path) -> None:

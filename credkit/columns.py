@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from credkit.findings import finding, findings_frame, has_errors, quoted
+from credkit.findings import Code, finding, findings_frame, has_errors, quoted
 
 #: The credential CSV's headers, in export order (SPEC: "The columns").
 HEADERS = [
@@ -85,33 +85,37 @@ def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None)
                 suggestions[written] = suggestion
                 records.append(
                     finding(
-                        "header-suggestion",
-                        f"Column {quoted(written)} looks like {suggestion!r}; accept the mapping "
-                        f"({written}={suggestion}) to use it, or rename the column",
+                        Code.HEADER_SUGGESTION,
                         row=1,
                         column=written,
                         value=suggestion,
+                        written=quoted(written),
+                        suggestion=suggestion,
+                        mapping=f"{written}={suggestion}",
                     )
                 )
             else:
                 records.append(
                     finding(
-                        "unknown-column",
-                        f"Column {quoted(written)} is not a credential column and is ignored",
+                        Code.UNKNOWN_COLUMN,
                         row=1,
                         column=written,
+                        written=quoted(written),
+                        kind="credential",
                     )
                 )
             continue
         if target in positions:
             records.append(
                 finding(
-                    "duplicate-column",
-                    f"Column {quoted(written)} repeats {target!r} (columns {positions[target] + 1} "
-                    f"and {position + 1}); remove one of them",
+                    Code.DUPLICATE_COLUMN,
                     row=1,
                     column=target,
                     value=written,
+                    written=quoted(written),
+                    target=target,
+                    first=positions[target] + 1,
+                    second=position + 1,
                 )
             )
             continue
@@ -119,29 +123,21 @@ def review_columns(headers: list[str], mapping: Mapping[str, str] | None = None)
         if how == "folded":
             records.append(
                 finding(
-                    "header-folded",
-                    f"Column {quoted(written)} is read as {target!r}",
+                    Code.HEADER_FOLDED,
                     row=1,
                     column=target,
                     value=written,
+                    written=quoted(written),
+                    target=target,
                 )
             )
     if not any(header in positions for header in KEY_HEADERS):
         records.append(
-            finding(
-                "missing-key-column",
-                "The file needs a key column to find each row's user: " + ", ".join(KEY_HEADERS),
-                row=1,
-            )
+            finding(Code.MISSING_KEY_COLUMN, row=1, keys=", ".join(KEY_HEADERS)),
         )
     if not any(header in positions for header in CREDENTIAL_HEADERS):
         records.append(
-            finding(
-                "missing-credential-column",
-                "The file needs a credential column: Card Type with Card Number or "
-                "Card Number Hex, License Plate, or Entry Code",
-                row=1,
-            )
+            finding(Code.MISSING_CREDENTIAL_COLUMN, row=1),
         )
     return ColumnReview(positions, findings_frame(records), suggestions)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from credkit.columns import HEADERS
-from credkit.findings import CATALOGUE, finding, findings_frame, quoted
+from credkit.findings import CATALOGUE, Code, finding, findings_frame, message, quoted
 from credkit.profiles import Profile
 from credkit.reading import CsvTable
 
@@ -89,6 +89,8 @@ class _Row:
         self.number = number
         self.values = values
         self.found = found
+        #: The values of this row's profile-no-card finding, to say so again if the row is skipped.
+        self.no_card: dict[str, object] | None = None
 
     def get(self, column: str | None) -> str:
         return self.values.get(column, "").strip() if column else ""
@@ -100,14 +102,16 @@ class _Row:
             (source for source in named if source in self.values), named[0] if named else None
         )
 
-    def changed(self, column: str | None, original: str, message: str) -> None:
+    def changed(self, column: str | None, original: str, source: str, result: str) -> None:
+        """A profile-value-changed finding: ``source`` (what the file has) is read as ``result``."""
         self.found.append(
             finding(
-                "profile-value-changed",
-                message,
+                Code.PROFILE_VALUE_CHANGED,
                 row=self.number,
                 column=column,
                 value=original,
+                source=source,
+                result=result,
             )
         )
 
@@ -150,11 +154,11 @@ def convert_table(source: CsvTable, profile: Profile) -> Conversion:
             first = len(output) + 2 - len(credentials)
             found.append(
                 finding(
-                    "profile-row-split",
-                    f"row {number} holds {len(credentials)} credentials, written as output rows "
-                    f"{first} to {first + len(credentials) - 1}; findings about them name "
-                    f"row {number}, credential 1 of {len(credentials)} and so on",
+                    Code.PROFILE_ROW_SPLIT,
                     row=int(number),
+                    count=len(credentials),
+                    first=first,
+                    last=first + len(credentials) - 1,
                 )
             )
     table = pd.DataFrame(output, columns=HEADERS).fillna("").astype(str)
@@ -168,12 +172,12 @@ def _convert_row(row: _Row, profile: Profile) -> list[dict[str, str]]:
         if _fold(written) in {_fold(value) for value in rule.values}:
             row.found.append(
                 finding(
-                    "profile-row-skipped",
-                    f"row {row.number} is skipped: {rule.column} is {quoted(written)}, "
-                    f"{rule.reason}",
+                    Code.PROFILE_ROW_SKIPPED,
                     row=row.number,
                     column=rule.column,
                     value=written,
+                    written=quoted(written),
+                    reason=rule.reason,
                 )
             )
             return []
@@ -189,9 +193,7 @@ def _convert_row(row: _Row, profile: Profile) -> list[dict[str, str]]:
         codes = {_fold(code): target for code, target in profile.status_codes.items()}
         mapped = codes.get(_fold(status))
         if mapped and mapped != status:
-            row.changed(
-                status_column, status, f"{status_column} {quoted(status)} is read as {mapped!r}"
-            )
+            row.changed(status_column, status, f"{status_column} {quoted(status)}", repr(mapped))
             base["Credential Status"] = mapped
     cards = _cards(row, profile)
     others = [header for header in ("License Plate", "Entry Code") if base[header]]
@@ -199,9 +201,11 @@ def _convert_row(row: _Row, profile: Profile) -> list[dict[str, str]]:
         if (
             row.found
             and row.found[-1]["row"] == row.number
-            and row.found[-1]["code"] == "profile-no-card"
+            and row.found[-1]["code"] == Code.PROFILE_NO_CARD
+            and row.no_card is not None
         ):
-            row.found[-1]["message"] += "; the row carries no other credential and is skipped"
+            rest = "; the row carries no other credential and is skipped"
+            row.found[-1]["message"] = message(Code.PROFILE_NO_CARD, **row.no_card, rest=rest)
         return []
     credentials = []
     without = {**base, "License Plate": "", "Entry Code": ""}
@@ -221,9 +225,7 @@ def _cards(row: _Row, profile: Profile) -> list[dict[str, str]]:
     card_type = row.get(type_column)
     if card_type and card_type in profile.card_type_codes:
         mapped = profile.card_type_codes[card_type]
-        row.changed(
-            type_column, card_type, f"{type_column} {quoted(card_type)} is read as {mapped!r}"
-        )
+        row.changed(type_column, card_type, f"{type_column} {quoted(card_type)}", repr(mapped))
         card_type = mapped
     facility = row.get(facility_column)
     pieces: list[tuple[str | None, str]] = []  # (column, value) of each card written
@@ -236,8 +238,8 @@ def _cards(row: _Row, profile: Profile) -> list[dict[str, str]]:
             row.changed(
                 profile.combined_column,
                 combined,
-                f"{profile.combined_column} {quoted(combined)} is used; it overrides "
-                f"{facility_column} {quoted(facility)} and {number_column} "
+                f"{profile.combined_column} {quoted(combined)}",
+                f"the card, over {facility_column} {quoted(facility)} and {number_column} "
                 f"{quoted(row.get(number_column))}",
             )
         pieces.append((profile.combined_column, combined))
@@ -259,8 +261,8 @@ def _cards(row: _Row, profile: Profile) -> list[dict[str, str]]:
             row.changed(
                 type_column or "Card Type",
                 "",
-                f"the card {quoted(written)} has no card type; the profile gives it "
-                f"{card_type_default!r}",
+                f"The card {quoted(written)}, which has no card type,",
+                f"{card_type_default!r}, the profile's default",
             )
             card["Card Type"] = card_type_default
         else:
@@ -295,15 +297,9 @@ def _card(
         facility, _, number = (part.strip() for part in written.partition(separator))
         facility_column = column
     if number in profile.no_card:
+        row.no_card = {"row": row.number, "number": quoted(number), "system": profile.system}
         row.found.append(
-            finding(
-                "profile-no-card",
-                f"row {row.number}: card number {quoted(number)} means no card in "
-                f"{profile.system}; no card is carried over",
-                row=row.number,
-                column=column,
-                value=written,
-            )
+            finding(Code.PROFILE_NO_CARD, column=column, value=written, **row.no_card, rest="")
         )
         return None
     if facility and profile.facility_code_hex and re.fullmatch("[0-9A-Fa-f]+", facility):
@@ -311,8 +307,8 @@ def _card(
         row.changed(
             facility_column,
             facility,
-            f"facility code {quoted(facility)} is hexadecimal in {profile.system}: "
-            f"{decimal} in decimal",
+            f"facility code {quoted(facility)}",
+            f"{decimal}: it is hexadecimal in {profile.system}",
         )
         facility = decimal
     if not facility and profile.facility_code is not None:
@@ -320,23 +316,24 @@ def _card(
         row.changed(
             facility_column or "Facility Code",
             "",
-            f"the card {quoted(written)} has no facility code; the profile gives it {facility}",
+            f"The card {quoted(written)}, which has no facility code,",
+            f"facility code {facility}, the profile's default",
         )
     if profile.card_number_offset and number.isdigit():
         encoded = str(int(number) + profile.card_number_offset)
         row.changed(
             column,
             number,
-            f"printed card number {quoted(number)} is encoded as {encoded} "
-            f"(offset {profile.card_number_offset:+d})",
+            f"printed card number {quoted(number)}",
+            f"{encoded}, the number encoded on the card (offset {profile.card_number_offset:+d})",
         )
         number = encoded
     if separator:
         row.changed(
             column,
             written,
-            f"{column} {quoted(written)} is read as facility code {facility} and card number "
-            f"{number}",
+            f"{column} {quoted(written)}",
+            f"facility code {facility} and card number {number}",
         )
     return {"Facility Code": facility, "Card Number": number}
 

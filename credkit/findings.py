@@ -109,6 +109,7 @@ _CATALOGUE_ENTRIES: list[FindingKind] = [
             "hex-old-form": "The hex value is the card number in hex, the form used before "
             "the format had a layout; the hex is now the whole frame",
             "user-status-invalid": "The user status is not Active or Suspended",
+            "write-refused": "The directory refused the row's write: it changed since the plan",
         },
     ),
     *_kinds(
@@ -146,7 +147,7 @@ Code = StrEnum("Code", {code.upper().replace("-", "_"): code for code in CATALOG
 # Message templates, by code: ``str.format`` fields filled with the values a rule passes
 # (``message(Code.X, value=...)``). Rules pass values, never text. Values that quote a cell go
 # through ``quoted`` before they are passed. A code without a template here still takes a
-# finished message (being moved; see ``message``).
+# finished message (being moved: ``finding(..., text=...)``, transitional).
 
 #: Templates of the row rules (credkit/rules). A code with more than one wording has one
 #: template per variant, keyed ``code:variant`` (the finding's code is the part before ":").
@@ -220,8 +221,83 @@ _RULE_TEMPLATES: dict[str, str] = {
     "duplicate-in-file:entry-code": "This user already gets an entry code on row {first}",
 }
 
-#: Templates of reading the file, its columns, the import, users and conversion.
-_OTHER_TEMPLATES: dict[str, str] = {}
+#: Templates of reading the file, its columns, the import, users and conversion. A field that
+#: quotes a cell is passed through ``quoted``; ``{problem}``/``{todo}``-style fields are the part
+#: that varies between the ways one code arises (say what is wrong, then what to do).
+_OTHER_TEMPLATES: dict[str, str] = {
+    # reading the file (credkit/reading.py, credkit/workbook.py)
+    "not-utf8": 'The file is not UTF-8{where}{guess}. Re-save it as "CSV UTF-8", or read it '
+    'again naming its encoding: encoding="{encoding}" (on the command line --encoding '
+    "{encoding}).",
+    "wrong-delimiter": "The header row splits on {delimiter_name}, not commas. Re-save the file "
+    'as "CSV UTF-8" (comma-delimited), or read it again naming the delimiter: '
+    'delimiter="{spelled}" (on the command line --delimiter {command_line}).',
+    "empty-file": "{what} is empty: it needs a header row and one row per credential.",
+    "no-rows": "{what} has a header row but {rows}: add one row per credential under it.",
+    "too-many-rows": "{what} has {count} data rows; credkit reads at most {max_rows:,} from one "
+    "file. Split it into files of at most {max_rows:,} rows, each with the header row.",
+    "unreadable": "The file cannot be read: {problem}; {todo}, then read it again.",
+    "not-a-file": "{path} is {kind}, not a CSV file ({why}): {todo}.",
+    "file-too-large": "The file has {size} bytes; credkit reads at most {max_bytes:,} bytes "
+    "({max_mib} MiB) from one file, far more than {max_rows:,} credential rows need. Check that "
+    "it is the right file; split a larger one into files of at most {max_rows:,} rows, each with "
+    "the header row.",
+    "row-too-long": "{where} a line of {length:,} bytes; credkit reads lines of at most "
+    "{max_bytes:,} bytes ({max_mib} MiB), far more than any credential row needs. The file is "
+    "damaged or not a credential file (a value that long is no credential): fix or remove that "
+    "row, then read the file again.",
+    "too-many-columns": "The header row has {count} columns; credkit reads at most "
+    "{max_columns:,} (the most a spreadsheet has), and a credential file needs {needed}. Remove "
+    "the columns that are not credential columns (or export only those), then read the file "
+    "again.",
+    "excel-sep-line": "Row 1 is {line}, a line Excel adds to name the delimiter, not the header "
+    "row. Delete that first line so that the header is row 1 (or save the file again as "
+    '"CSV UTF-8"), then read the file again.',
+    "sheet-not-found": "The workbook has no sheet {sheet}; its sheets are {sheets}: name one of "
+    "them.",
+    "extra-fields": "Row {row} has {fields} fields but the header has {columns}; the extra "
+    "{dropped} dropped. A value probably contains an unquoted delimiter: put that value in "
+    "double quotes.",
+    "blank-row": "Row {row} is blank and was skipped.",
+    "xlsx-numbers": "Excel stored {written} as numbers ({where}): they are read as plain digits, "
+    "but leading zeros and any digits past the 15th may already be lost; format the column as "
+    "Text in Excel and enter them again.",
+    # the columns (credkit/columns.py, credkit/users.py)
+    "header-folded": "Column {written} is read as {target!r}",
+    "unknown-column": "Column {written} is not a {kind} column and is ignored",
+    "header-suggestion": "Column {written} looks like {suggestion!r}; accept the mapping "
+    "({mapping}) to use it, or rename the column",
+    "duplicate-column": "Column {written} repeats {target!r} (columns {first} and {second}); "
+    "remove one of them",
+    "missing-key-column": "The file needs a key column to find each row's user: {keys}",
+    "missing-credential-column": "The file needs a credential column: Card Type with Card Number "
+    "or Card Number Hex, License Plate, or Entry Code",
+    "missing-name-column": "The file has no {header} column: add it, with each user's {header}",
+    # the user import (credkit/users.py)
+    "missing-name": "{header} is empty: every user needs a First Name and a Last Name",
+    "email-invalid": "{email} is not an email address: correct it, or leave the cell empty",
+    "user-conflict": "Another user already has this External ID or Email: correct the row, or "
+    "update that user instead",
+    "user-status-invalid": "User Status {written} is neither Active nor Suspended: write one of "
+    "them, or leave the cell empty",
+    "write-refused": "The directory refused the row (changed since the plan?): {detail}; review "
+    "the file again",
+    # frame hints (credkit/frame_hints.py)
+    "card-type-candidates": "Card Number Hex {hex} can be a frame of: {candidates} (best first; "
+    "see `credkit decode {hex_digits}`)",
+    "hex-other-format": "Card Number Hex {hex} fails {card_type}'s parity but is a valid frame "
+    "of: {candidates}; is the Card Type right?",
+    # migration profiles (credkit/conversion.py)
+    "profile-value-changed": "{source} is read as {result}",
+    "profile-row-skipped": "Row {row} is skipped: {column} is {written}, {reason}",
+    "profile-row-split": "Row {row} holds {count} credentials, written as output rows {first} to "
+    "{last}; findings about them name row {row}, credential 1 of {count} and so on",
+    "profile-no-card": "Row {row}: card number {number} means no card in {system}; no card is "
+    "carried over{rest}",
+    # the review (credkit/review.py)
+    "entry-code-withheld": "The directory withholds entry codes from your login, so whether this "
+    "one is in use, or replaces the user's, was not checked; a manager's import checks it",
+}
 
 TEMPLATES: dict[str, str] = {**_RULE_TEMPLATES, **_OTHER_TEMPLATES}
 
@@ -233,21 +309,32 @@ def message(code: str, **values: object) -> str:
 
 def finding(
     code: str,
-    message: str,
+    /,
     *,
     row: int | None = None,
     column: str | None = None,
     value: str | None = None,
+    text: str | None = None,
+    **values: object,
 ) -> dict[str, object]:
-    """One finding as a record, with the severity the catalogue gives its code."""
+    """One finding as a record: the catalogue gives its severity and, from ``values``, its
+    message (``finding(Code.BLANK_ROW, row=7)``; ``row``, ``column`` and ``value`` fill the
+    template's fields of those names too).
+
+    ``text`` is transitional, for the codes whose templates the rules package has not written
+    yet (the user import's ``keys-disagree``, ``duplicate-in-file``, ``missing-key`` and
+    ``email-lookalike``): a finished message, used as it is. Nothing else may pass one.
+    """
     kind = CATALOGUE[code]  # a KeyError here is a programming fault: an uncatalogued code
+    if text is None:
+        text = message(code, row=row, column=column, value=value, **values)
     return {
         "row": row,
         "column": column,
         "value": value,
         "code": code,
         "severity": kind.severity,
-        "message": message,
+        "message": text,
     }
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 import pandas as pd
 
 from credkit.decode import Candidate, candidates
-from credkit.findings import finding, findings_frame, quoted
+from credkit.findings import Code, finding, findings_frame, quoted
 from credkit.formats import REGISTRY
 
 #: How many candidates a hint names; `credkit decode` lists them all.
@@ -61,17 +61,15 @@ def frame_hints(
     ]:
         found = list(_valid_frames(hex_clean[at]))
         if found:
-            message = (
-                f"Card Number Hex {quoted(hex_clean[at])} can be a frame of: {_listed(found)} "
-                f"(best first; see `credkit decode {hex_clean[at]}`)"
-            )
             records.append(
                 finding(
-                    "card-type-candidates",
-                    message,
+                    Code.CARD_TYPE_CANDIDATES,
                     row=at,
                     column="Card Type",
                     value=hex_clean[at],
+                    hex=quoted(hex_clean[at]),
+                    candidates=_listed(found),
+                    hex_digits=hex_clean[at],
                 )
             )
     # Only the rows whose parity already failed are decoded again: the others are fine as typed.
@@ -92,17 +90,15 @@ def frame_hints(
             if c.card_type != card_format.name and len(c.hex) == card_format.hex_digits
         ]
         if others:
-            message = (
-                f"Card Number Hex {quoted(hex_clean[at])} fails {card_format.name}'s parity "
-                f"but is a valid frame of: {_listed(others)}; is the Card Type right?"
-            )
             records.append(
                 finding(
-                    "hex-other-format",
-                    message,
+                    Code.HEX_OTHER_FORMAT,
                     row=at,
                     column="Card Number Hex",
                     value=rows.at[at, "Card Number Hex"],
+                    hex=quoted(hex_clean[at]),
+                    card_type=card_format.name,
+                    candidates=_listed(others),
                 )
             )
     return findings_frame(records)

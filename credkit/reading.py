@@ -52,6 +52,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
+from credkit.columns import HEADERS
 from credkit.defaults import (
     MAX_COLUMNS,
     MAX_FILE_BYTES,
@@ -59,7 +60,7 @@ from credkit.defaults import (
     MAX_ROWS,
     PIPE_WRITER_WAIT_SECONDS,
 )
-from credkit.findings import finding, findings_frame, quoted
+from credkit.findings import Code, finding, findings_frame, quoted
 
 T = TypeVar("T")
 
@@ -370,11 +371,15 @@ def _refuse_special(path: str | os.PathLike[str], mode: int) -> _Outcome | None:
         else "a socket" if stat.S_ISSOCK(mode)
         else "not a regular file"
     )  # fmt: skip
-    message = (
-        f"{os.fspath(path)!s} is {kind}, not a file (reading a device such as /dev/zero "
-        "never ends): name the CSV file itself, or pipe it in (/dev/stdin)."
+    refused = finding(
+        Code.NOT_A_FILE,
+        row=1,
+        path=os.fspath(path),
+        kind=kind,
+        why="reading a device such as /dev/zero never ends",
+        todo="name the CSV file itself, or pipe it in (/dev/stdin)",
     )
-    return _Outcome([finding("not-a-file", message, row=1)])
+    return _Outcome([refused])
 
 
 def _read_pipe(
@@ -389,12 +394,16 @@ def _read_pipe(
         selector.register(descriptor, selectors.EVENT_READ)
         while True:
             if not selector.select(wait):
-                message = (
-                    f"{os.fspath(path)!s} is a named pipe, and no program wrote to it within "
-                    f"{wait:g} second{'' if wait == 1 else 's'}: start the program that writes the CSV into it "
-                    "first, or name the CSV file itself."
+                refused = finding(
+                    Code.NOT_A_FILE,
+                    row=1,
+                    path=os.fspath(path),
+                    kind="a named pipe",
+                    why=f"no program wrote to it within {wait:g} second{'' if wait == 1 else 's'}",
+                    todo="start the program that writes the CSV into it first, or name the CSV "
+                    "file itself",
                 )
-                return _Outcome([finding("not-a-file", message, row=1)]).table("", 0)
+                return _Outcome([refused]).table("", 0)
             wait = None  # a writer came: wait for the rest as long as it takes
             try:
                 chunk = os.read(descriptor, _CHUNK_SIZE)
@@ -582,13 +591,14 @@ class _Reader:
             delimiter = self.options.delimiter or ","
             row = _row_at(data, error.start, delimiter)
             where = f" in row {row}" if row is not None else ""
-            message = (
-                f"The file cannot be read as {encoding}: byte 0x{data[error.start]:02X}{where} "
-                "is not valid in it. Read it again naming the encoding it is in (or re-save it "
-                'as "CSV UTF-8").'
+            refused = finding(
+                Code.UNREADABLE,
+                row=row,
+                problem=f"byte 0x{data[error.start]:02X}{where} is not valid in {encoding}",
+                todo='name the encoding it is in (or re-save it as "CSV UTF-8")',
             )
             detection = self._detection(encoding, bom, delimiter)
-            return _Outcome([finding("unreadable", message, row=row)], detection)
+            return _Outcome([refused], detection)
         text = text.removeprefix("\ufeff")
         if not text.strip():
             return _Outcome([_empty_file()])
@@ -632,12 +642,15 @@ def _delimiter(header_line: str, options: _Options) -> tuple[str, list[dict[str,
     if found == ",":
         return ",", []
     spelled, command_line = ("\\t", "tab") if found == "\t" else (found, f"'{found}'")
-    message = (
-        f"The header row splits on {_DELIMITER_NAMES[found]}, not commas. Re-save the file as "
-        f'"CSV UTF-8" (comma-delimited), or read it again naming the delimiter: '
-        f'delimiter="{spelled}" (on the command line --delimiter {command_line}).'
+    wrong = finding(
+        Code.WRONG_DELIMITER,
+        row=1,
+        value=found,
+        delimiter_name=_DELIMITER_NAMES[found],
+        spelled=spelled,
+        command_line=command_line,
     )
-    return ",", [finding("wrong-delimiter", message, row=1, value=found)]
+    return ",", [wrong]
 
 
 def _head_problems(data: bytes, options: _Options, whole: bool = True) -> _Outcome | None:
@@ -649,8 +662,8 @@ def _head_problems(data: bytes, options: _Options, whole: bool = True) -> _Outco
             return _Outcome([_empty_file()])
     for signature, what, todo in _BINARY_SIGNATURES:
         if data.startswith(signature):
-            message = f"This looks like {what}, not a CSV file: {todo}, then read that file."
-            return _Outcome([finding("unreadable", message)])
+            problem = f"it looks like {what}, not a CSV file"
+            return _Outcome([finding(Code.UNREADABLE, problem=problem, todo=todo)])
     if options.encoding is not None:
         return None
     for bom, name in _UNICODE_BOMS:
@@ -708,19 +721,16 @@ def _parse(data: bytes, start: int, delimiter: str, max_rows: int) -> _Parsed | 
     prefixed = scan.result()[1]
     headers = [str(value) for value in table.slice(0, 1).to_pylist()[0].values()]
     if all(not header.strip() for header in headers):
-        message = (
-            "Row 1 is blank, but it must be the header row (the column names). Remove the blank "
-            "lines above the header, then read the file again."
+        return finding(
+            Code.UNREADABLE,
+            row=1,
+            problem="row 1 is blank, but it must be the header row (the column names)",
+            todo="remove the blank lines above the header",
         )
-        return finding("unreadable", message, row=1)
     frame, findings = _assemble(table.slice(1), invalid, delimiter)
     if frame.empty:
-        message = (
-            "The file has a header row but no data rows: add one row per credential under it."
-            if records == 1
-            else "The file has a header row but every row under it is blank."
-        )
-        findings.append(finding("no-rows", message, row=2))
+        rows = "no data rows" if records == 1 else "every row under it is blank"
+        findings.append(finding(Code.NO_ROWS, row=2, what="The file", rows=rows))
     if prefixed:
         for position in frame.columns:
             frame[position] = strip_formula_prefix(frame[position])
@@ -850,12 +860,16 @@ def _assemble(
             continue
         if len(fields) > columns:
             extra = len(fields) - columns
-            message = (
-                f"Row {number} has {len(fields)} fields but the header has {columns}; the extra "
-                f"{'field was' if extra == 1 else f'{extra} fields were'} dropped. A value "
-                "probably contains an unquoted delimiter: put that value in double quotes."
+            dropped = "field was" if extra == 1 else f"{extra} fields were"
+            findings.append(
+                finding(
+                    Code.EXTRA_FIELDS,
+                    row=number,
+                    fields=len(fields),
+                    columns=columns,
+                    dropped=dropped,
+                )
             )
-            findings.append(finding("extra-fields", message, row=number))
             fields = fields[:columns]
         repaired[number] = fields + [""] * (columns - len(fields))
     if repaired:
@@ -870,9 +884,7 @@ def _assemble(
     if blank_numbers:
         blank_numbers.sort()
         for number in blank_numbers:
-            findings.append(
-                finding("blank-row", f"Row {number} is blank and was skipped.", row=number)
-            )
+            findings.append(finding(Code.BLANK_ROW, row=number))
         frame = frame.drop(index=blank_numbers, errors="ignore")  # blank invalid rows: not in it
     return frame, findings
 
@@ -1065,12 +1077,13 @@ def _unclosed_quote(
             return None
     except (pa.ArrowException, ValueError):
         return None
-    message = (
-        f'Row {records} opens a quoted value (a field starting with ") that is never closed, so '
-        "the rest of the file would be read as one value. Close the quote or remove it, then "
-        "read the file again."
+    return finding(
+        Code.UNREADABLE,
+        row=records,
+        problem=f'row {records} opens a quoted value (a field starting with ") that is never '
+        "closed, so the rest of the file would be read as one value",
+        todo="close the quote or remove it",
     )
-    return finding("unreadable", message, row=records)
 
 
 def _blank_mask(body: pa.Table) -> np.ndarray | None:
@@ -1181,51 +1194,54 @@ def _codec_name(name: str) -> str:
 def _not_utf8(guess: EncodingGuess, row: int | None) -> dict[str, object]:
     where = f" (the first byte that is not UTF-8 is in row {row})" if row is not None else ""
     if guess.looks_like is None:
-        message = (
-            f"The file is not UTF-8{where}, and its encoding could not be recognised. Re-save it "
-            'as "CSV UTF-8", or read it again naming its encoding, e.g. encoding="cp1252" '
-            "(on the command line --encoding cp1252)."
+        name, looks = (
+            "cp1252",
+            ", and its encoding could not be recognised (cp1252 is the usual one)",
         )
     else:
         name = guess.looks_like
         others = f" (or {', '.join(guess.alternatives)})" if guess.alternatives else ""
-        message = (
-            f"The file is not UTF-8{where}; it looks like {name}{others}. Re-save it as "
-            f'"CSV UTF-8", or read it again naming its encoding: encoding="{name}" '
-            f"(on the command line --encoding {name})."
-        )
-    return finding("not-utf8", message, row=row, value=guess.looks_like)
+        looks = f"; it looks like {name}{others}"
+    return finding(
+        Code.NOT_UTF8, row=row, value=guess.looks_like, where=where, guess=looks, encoding=name
+    )
 
 
 def _file_too_large(size: int, max_rows: int, more: bool = False) -> dict[str, object]:
-    message = (
-        f"The file has {'more than ' if more else ''}{size:,} bytes; credkit reads at most "
-        f"{MAX_FILE_BYTES:,} bytes ({MAX_FILE_BYTES // 2**20} MiB) from one file, far more than "
-        f"{max_rows:,} credential rows need. Check that it is the right file; split a larger "
-        f"one into files of at most {max_rows:,} rows, each with the header row."
+    return finding(
+        Code.FILE_TOO_LARGE,
+        row=1,
+        value=str(size),
+        size=f"{'more than ' if more else ''}{size:,}",
+        max_bytes=MAX_FILE_BYTES,
+        max_mib=MAX_FILE_BYTES // 2**20,
+        max_rows=max_rows,
     )
-    return finding("file-too-large", message, row=1, value=str(size))
 
 
 def _line_too_long(row: int | None, length: int) -> dict[str, object]:
     where = f"Row {row} has" if row is not None else "The file has"
-    message = (
-        f"{where} a line of {length:,} bytes; credkit reads lines of at most "
-        f"{MAX_LINE_BYTES:,} bytes ({MAX_LINE_BYTES // 2**20} MiB), far more than any credential "
-        "row needs. The file is damaged or not a credential file (a value that long is no "
-        "credential): fix or remove that row, then read the file again."
+    return finding(
+        Code.ROW_TOO_LONG,
+        row=row,
+        value=str(length),
+        where=where,
+        length=length,
+        max_bytes=MAX_LINE_BYTES,
+        max_mib=MAX_LINE_BYTES // 2**20,
     )
-    return finding("row-too-long", message, row=row, value=str(length))
 
 
 def _too_many_columns(columns: int, whole: bool) -> dict[str, object]:
     count = f"{columns:,}" if whole else f"more than {columns:,}"
-    message = (
-        f"The header row has {count} columns; credkit reads at most {MAX_COLUMNS:,} (the most "
-        "a spreadsheet has), and a credential file needs 14. Remove the columns that are not "
-        "credential columns (or export only those), then read the file again."
+    return finding(
+        Code.TOO_MANY_COLUMNS,
+        row=1,
+        value=str(columns),
+        count=count,
+        max_columns=MAX_COLUMNS,
+        needed=len(HEADERS),
     )
-    return finding("too-many-columns", message, row=1, value=str(columns))
 
 
 #: The line Excel writes (and reads) first to name a CSV's delimiter: ``sep=,``.
@@ -1236,54 +1252,54 @@ def _excel_sep_line(first_line: str) -> dict[str, object] | None:
     """The finding for a file whose first line is Excel's ``sep=`` line, or None."""
     if _SEP_LINE.fullmatch(first_line) is None:
         return None
-    message = (
-        f"Row 1 is {quoted(first_line)}, a line Excel adds to name the delimiter, not the header "
-        "row. Delete that first line so that the header is row 1 (or save the file again as "
-        '"CSV UTF-8"), then read the file again.'
-    )
-    return finding("excel-sep-line", message, row=1, value=first_line)
+    return finding(Code.EXCEL_SEP_LINE, row=1, value=first_line, line=quoted(first_line))
 
 
 def _empty_file() -> dict[str, object]:
-    message = "The file is empty: it needs a header row and one row per credential."
-    return finding("empty-file", message, row=1)
+    return finding(Code.EMPTY_FILE, row=1, what="The file")
 
 
 def _nul_bytes(row: int | None) -> dict[str, object]:
     where = f" in row {row}" if row is not None else ""
-    message = (
-        f"The file has NUL bytes{where}, so it is not a text CSV file (it may be binary, or "
-        'damaged). Export the data again as "CSV UTF-8" and read that file.'
+    return finding(
+        Code.UNREADABLE,
+        row=row,
+        problem=f"it has NUL bytes{where}, so it is not a text CSV file (it may be binary, or "
+        "damaged)",
+        todo='export the data again as "CSV UTF-8"',
     )
-    return finding("unreadable", message, row=row)
 
 
 def _too_many_rows(max_rows: int) -> dict[str, object]:
-    message = (
-        f"The file has more than {max_rows:,} data rows, the most credkit reads from one file. "
-        f"Split it into files of at most {max_rows:,} rows, each with the header row."
+    return finding(
+        Code.TOO_MANY_ROWS,
+        row=max_rows + 2,
+        what="The file",
+        count=f"more than {max_rows:,}",
+        max_rows=max_rows,
     )
-    return finding("too-many-rows", message, row=max_rows + 2)
 
 
 def _parse_failed(error: Exception) -> dict[str, object]:
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    message = (
-        f"The file cannot be parsed as CSV ({detail}). Check that it is a CSV file; if it is, "
-        'open it in a spreadsheet and save it again as "CSV UTF-8".'
+    return finding(
+        Code.UNREADABLE,
+        problem=f"it cannot be parsed as CSV ({detail})",
+        todo="check that it is a CSV file; if it is, open it in a spreadsheet and save it again "
+        'as "CSV UTF-8"',
     )
-    return finding("unreadable", message)
 
 
 def _unopenable(path: str | os.PathLike[str], error: OSError) -> CsvTable:
     reason = error.strerror or str(error)
     if isinstance(error, FileNotFoundError):
-        message = f"There is no file at {os.fspath(path)!s}: check the path."
+        problem, todo = f"there is no file at {os.fspath(path)!s}", "check the path"
     elif isinstance(error, IsADirectoryError):
-        message = f"{os.fspath(path)!s} is a folder, not a file: name the CSV file in it."
+        problem, todo = f"{os.fspath(path)!s} is a folder, not a file", "name the CSV file in it"
     else:
-        message = f"The file {os.fspath(path)!s} cannot be opened ({reason})."
-    return _Outcome([finding("unreadable", message)]).table("", 0)
+        problem = f"{os.fspath(path)!s} cannot be opened ({reason})"
+        todo = "check that it exists and that you may read it"
+    return _Outcome([finding(Code.UNREADABLE, problem=problem, todo=todo)]).table("", 0)
 
 
 def _refuse_large(

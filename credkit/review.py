@@ -13,7 +13,7 @@ import pandas as pd
 from credkit.columns import HEADERS, ColumnReview, review_columns
 from credkit.defaults import MAX_ROWS
 from credkit.directory import Directory, DirectoryLookup
-from credkit.findings import CATALOGUE, FINDING_COLUMNS, findings_frame
+from credkit.findings import CATALOGUE, FINDING_COLUMNS, Code, findings_frame
 from credkit.privileges import reads_entry_codes
 from credkit.reading import CsvTable, read_csv_bytes, read_csv_file, strip_formula_prefix
 from credkit.rules import (
@@ -160,10 +160,8 @@ class Review:
         if self.entry_codes_withheld:
             found.add(
                 resolved["kind"] == "entry_code",
-                "entry-code-withheld",
+                Code.ENTRY_CODE_WITHHELD,
                 "Entry Code",
-                "The directory withholds entry codes from your login, so whether this one is "
-                "in use, or replaces the user's, was not checked; a manager's import checks it",
             )
         return found.frame()
 

@@ -28,7 +28,7 @@ from credkit.directory import (
     users,
     write_transaction,
 )
-from credkit.findings import finding, findings_frame, quoted
+from credkit.findings import Code, finding, findings_frame, quoted
 from credkit.importer import (
     APPLIED,
     DirectoryChanged,
@@ -227,12 +227,13 @@ def plan_users(directory: Directory, path: str | Path, *, reassign: bool = False
         if user_id and other and other != user_id:
             problems.append(
                 finding(
-                    "keys-disagree",
-                    f"External ID {row['external_id']} and Email {row['email']} belong to "
-                    "different users",
+                    Code.KEYS_DISAGREE,
                     row=row_number,
                     column="Email",
                     value=row["email"],
+                    key="Email",
+                    written=quoted(row["email"]),
+                    chosen="External ID",
                 )
             )
         records.extend(problems)
@@ -596,12 +597,7 @@ def _apply_row(
                 write_planned_rows(conn, run_id, planned)
     except IntegrityError as error:
         if stage == "user":
-            return finding(
-                "user-conflict",
-                "Another user already has this External ID or Email",
-                column="Email",
-                value=user.after["email"],
-            )
+            return finding(Code.USER_CONFLICT, column="Email", value=user.after["email"])
         return _refused(error)
     except (DBAPIError, DirectoryChanged) as error:
         return _refused(error)
@@ -610,10 +606,7 @@ def _apply_row(
 
 def _refused(error: Exception) -> dict[str, object]:
     detail = error.orig if isinstance(error, DBAPIError) else error
-    return finding(
-        "user-conflict",
-        "The directory refused the row (changed since the plan?): " + str(detail).splitlines()[0],
-    )
+    return finding(Code.WRITE_REFUSED, detail=str(detail).splitlines()[0])
 
 
 def _reasons(findings: pd.DataFrame) -> pd.Series:
@@ -642,13 +635,9 @@ def _user_columns(table: CsvTable, records: list[dict[str, object]]) -> pd.DataF
             positions[expected] = position
     for header in ("First Name", "Last Name"):
         if header not in positions:
-            records.append(
-                finding("missing-name-column", f"The file has no {header} column", row=1)
-            )
+            records.append(finding(Code.MISSING_NAME_COLUMN, row=1, header=header))
     if "External ID" not in positions and "Email" not in positions:
-        records.append(
-            finding("missing-key-column", "The file needs an External ID or Email column", row=1)
-        )
+        records.append(finding(Code.MISSING_KEY_COLUMN, row=1, keys="External ID, Email"))
     if any(r["row"] == 1 for r in records):
         return None
     frame = pd.DataFrame(index=table.rows.index)
@@ -674,32 +663,28 @@ def _row_problems(
     for header in ("First Name", "Last Name"):
         if not row[_FIELDS[header]]:
             problems.append(
-                finding("missing-name", f"{header} is empty", row=row_number, column=header)
+                finding(Code.MISSING_NAME, row=row_number, column=header, header=header)
             )
     if row["status"] and row["status"].casefold() not in _STATUSES:
         problems.append(
             finding(
-                "user-status-invalid",
-                f"User Status {quoted(row['status'])} is neither Active nor Suspended",
+                Code.USER_STATUS_INVALID,
                 row=row_number,
                 column=STATUS_HEADER,
                 value=row["status"],
+                written=quoted(row["status"]),
             )
         )
     email = row["email"]
     if email and not _EMAIL.match(email):
         problems.append(
             finding(
-                "email-invalid",
-                f"{quoted(email)} is not an email address",
-                row=row_number,
-                column="Email",
-                value=email,
+                Code.EMAIL_INVALID, row=row_number, column="Email", value=email, email=quoted(email)
             )
         )
     if not email and not row["external_id"]:
         problems.append(
-            finding("missing-key", "The row has neither External ID nor Email", row=row_number)
+            finding(Code.MISSING_KEY, row=row_number)
         )
     for value, seen, header in (
         (email_key(email), seen_emails, "Email"),
@@ -710,11 +695,12 @@ def _row_problems(
         if value in seen:
             problems.append(
                 finding(
-                    "duplicate-in-file",
-                    f"{header} {value} is already on row {seen[value]}",
+                    Code.DUPLICATE_IN_FILE,
                     row=row_number,
                     column=header,
                     value=value,
+                    credential=f"{header} {value}",
+                    first=seen[value],
                 )
             )
         else:
@@ -729,11 +715,11 @@ def _row_warnings(row_number: int, row: pd.Series) -> list[dict[str, object]]:
         return []
     return [
         finding(
-            "email-lookalike",
-            f"Email {quoted(row['email'])} has look-alike characters ({quoted(lookalikes)}); "
-            "it matches only an email written with them",
+            Code.EMAIL_LOOKALIKE,
             row=row_number,
             column="Email",
             value=row["email"],
+            written=quoted(row["email"]),
+            characters=quoted(lookalikes),
         )
     ]

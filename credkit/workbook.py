@@ -17,7 +17,7 @@ import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook
 
 from credkit.defaults import MAX_ROWS
-from credkit.findings import finding, findings_frame, quoted
+from credkit.findings import Code, finding, findings_frame, quoted
 from credkit.reading import CsvTable
 
 #: File name endings read as workbooks rather than CSV.
@@ -71,31 +71,40 @@ def read_workbook(
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        return _refused(name, "unreadable", f"cannot open {quoted(name)}: {error.strerror}", "", 0)
+        refused = finding(
+            Code.UNREADABLE,
+            problem=f"{quoted(name)} cannot be opened ({error.strerror})",
+            todo="check that it exists and that you may read it",
+        )
+        return _refused(refused, "", 0)
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     try:
         with open(path, "rb") as stream:
             workbook = CalamineWorkbook.from_filelike(stream)
             names = list(workbook.sheet_names)
             if sheet is not None and sheet not in names:
-                message = f"the workbook has no sheet {quoted(sheet)}; its sheets are " + ", ".join(
-                    quoted(n) for n in names
-                )
-                return _refused(name, "sheet-not-found", message, digest, size)
+                sheets = ", ".join(quoted(n) for n in names)
+                refused = finding(Code.SHEET_NOT_FOUND, sheet=quoted(sheet), sheets=sheets)
+                return _refused(refused, digest, size)
             if not names:
-                return _refused(name, "empty-file", f"{quoted(name)} has no sheets", digest, size)
+                what = f"The workbook {quoted(name)} (it has no sheets)"
+                return _refused(finding(Code.EMPTY_FILE, what=what), digest, size)
             cells = workbook.get_sheet_by_name(sheet or names[0]).to_python(skip_empty_area=False)
     except (CalamineError, ValueError, OSError) as error:
-        message = f"{quoted(name)} cannot be read as an Excel workbook: {error}"
-        return _refused(name, "unreadable", message, digest, size)
+        refused = finding(
+            Code.UNREADABLE,
+            problem=f"{quoted(name)} is not an Excel workbook credkit can read ({error})",
+            todo='check that it is the right file, or save it again as "CSV UTF-8" and read that',
+        )
+        return _refused(refused, digest, size)
     return _table(cells, digest, size, max_rows)
 
 
-def _refused(name: str, code: str, message: str, digest: str, size: int) -> CsvTable:
+def _refused(refused: dict[str, object], digest: str, size: int) -> CsvTable:
     return CsvTable(
         headers=[],
         rows=pd.DataFrame(),
-        findings=findings_frame([finding(code, message)]),
+        findings=findings_frame([refused]),
         detection=None,
         sha256=digest,
         size=size,
@@ -108,7 +117,7 @@ def _table(cells: list[list[object]], digest: str, size: int, max_rows: int) -> 
     while cells and all(cell_text(value) == "" for value in cells[-1]):
         cells.pop()
     if not cells:
-        return _refused("", "empty-file", "the sheet is empty", digest, size)
+        return _refused(finding(Code.EMPTY_FILE, what="The sheet"), digest, size)
     width = max(len(row) for row in cells)
     while width and all(len(row) < width or cell_text(row[width - 1]) == "" for row in cells):
         width -= 1
@@ -116,10 +125,13 @@ def _table(cells: list[list[object]], digest: str, size: int, max_rows: int) -> 
     headers += [""] * (width - len(headers))
     data = cells[1:]
     if not data:
-        return _refused("", "no-rows", "the sheet has a header but no data rows", digest, size)
+        refused = finding(Code.NO_ROWS, what="The sheet", rows="no data rows")
+        return _refused(refused, digest, size)
     if len(data) > max_rows:
-        message = f"the sheet has {len(data):,} data rows; credkit accepts at most {max_rows:,}"
-        return _refused("", "too-many-rows", message, digest, size)
+        refused = finding(
+            Code.TOO_MANY_ROWS, what="The sheet", count=f"{len(data):,}", max_rows=max_rows
+        )
+        return _refused(refused, digest, size)
     found = []
     numeric_rows: dict[int, list[int]] = {}
     texts = []
@@ -129,7 +141,7 @@ def _table(cells: list[list[object]], digest: str, size: int, max_rows: int) -> 
         values = list(row[:width]) + [None] * (width - len(row))
         text = [cell_text(value) for value in values]
         if all(value == "" for value in text):
-            found.append(finding("blank-row", f"row {number} is blank and was skipped", row=number))
+            found.append(finding(Code.BLANK_ROW, row=number))
             continue
         for position, value in enumerate(values):
             if _is_number(value):
@@ -139,15 +151,7 @@ def _table(cells: list[list[object]], digest: str, size: int, max_rows: int) -> 
     for position, rows in sorted(numeric_rows.items()):
         column = headers[position] or f"column {position + 1}"
         where = f"row {rows[0]}" if len(rows) == 1 else f"{len(rows)} rows, the first row {rows[0]}"
-        found.append(
-            finding(
-                "xlsx-numbers",
-                f"Excel stored {quoted(column)} as numbers ({where}): they are read as plain "
-                "digits, but leading zeros and any digits past the 15th may already be lost; "
-                "format the column as Text in Excel and enter them again",
-                column=column,
-            )
-        )
+        found.append(finding(Code.XLSX_NUMBERS, column=column, written=quoted(column), where=where))
     frame = pd.DataFrame(texts, columns=range(width), index=pd.Index(index, name="row"), dtype=str)
     return CsvTable(
         headers=headers,

@@ -70,7 +70,7 @@ def test_genetec_changes_are_reported_with_their_originals():
     assert "Card format '0' is read as 'Standard 26-bit Wiegand'" in messages
     # Credential card data wins over Facility code and Card number, and says so.
     assert (
-        "Credential card data '40|123456' is used; it overrides Facility code '12' and "
+        "Credential card data '40|123456' is read as the card, over Facility code '12' and "
         "Card number '345'"
     ) in messages
     # Grace's row holds a card and a PIN: two credentials, one source row.
@@ -85,7 +85,7 @@ def test_kantech_hex_facility_codes():
     conversion = convert_table(read_csv_file(SAMPLES / "kantech.csv"), load_profile("kantech"))
     assert conversion.table.loc[3, ["Facility Code", "Card Number"]].tolist() == ["77", "52042"]
     assert (
-        "facility code '4D' is hexadecimal in Kantech EntraPass: 77 in decimal"
+        "facility code '4D' is read as 77: it is hexadecimal in Kantech EntraPass"
         in conversion.findings["message"].tolist()
     )
 
@@ -126,7 +126,7 @@ def test_a_no_card_value_is_skipped_with_the_reason(tmp_path):
     no_card = conversion.findings[conversion.findings["code"] == "profile-no-card"]
     assert no_card["row"].tolist() == [2, 3]
     assert no_card["message"].iloc[0] == (
-        "row 2: card number '0' means no card in AMAG Symmetry; no card is carried over; "
+        "Row 2: card number '0' means no card in AMAG Symmetry; no card is carried over; "
         "the row carries no other credential and is skipped"
     )
 
