@@ -683,9 +683,7 @@ def _row_problems(
             )
         )
     if not email and not row["external_id"]:
-        problems.append(
-            finding(Code.MISSING_KEY, row=row_number)
-        )
+        problems.append(finding(Code.MISSING_KEY, row=row_number))
     for value, seen, header in (
         (email_key(email), seen_emails, "Email"),
         (row["external_id"], seen_external, "External ID"),
