@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +16,6 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from credkit.columns import HEADERS
-from credkit.connection import sqlite_path
 from credkit.defaults import BATCH_SIZE
 from credkit.directory import Directory
 from credkit.reading import FORMULA_TRIGGERS
@@ -43,7 +40,7 @@ def format_modified(moment: datetime) -> str:
 # prefix and the quoting (done on Arrow arrays below): the status capitalised, the time as
 # ISO 8601 in UTC with whole seconds (the stored times are UTC without a zone).
 _COLUMNS = ", ".join(
-    f"coalesce({column}, '')"  # NULL as "", and text in every row (ADBC infers types)
+    f"coalesce({column}, '')"  # NULL as "": every cell is text
     for column in (
         "u.first_name", "u.last_name", "u.user_id", "u.external_id", "u.employee_id",
         "u.email", "c.card_type", "c.facility_code", "c.card_number", "c.card_number_hex",
@@ -118,63 +115,13 @@ def csv_lines(table: pa.Table) -> bytes:
 def iter_export_tables(directory: Directory, batch_size: int = BATCH_SIZE) -> Iterator[pa.Table]:
     """The export as Arrow tables of at most batch_size text rows (see export_table), in
     credential order, read in batches so that memory stays bounded."""
-    batches = _adbc_batches(directory, batch_size)
-    if batches is None:
-        batches = _keyset_batches(directory, batch_size)
-    for batch in batches:
+    # Not through ADBC on SQLite, although it reads faster: adbc-driver-sqlite links its own
+    # copy of SQLite, and two copies in one process release each other's POSIX locks when
+    # either closes the file (sqlite.org/howtocorrupt.html, 2.2.1), which can corrupt a
+    # directory that this process (a notebook's kernel) also writes.
+    for batch in _keyset_batches(directory, batch_size):
         if batch.num_rows:
             yield export_table(batch)
-
-
-def _adbc_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBatch] | None:
-    """The join's record batches straight from SQLite as Arrow, through ADBC (no Python
-    objects per value); None where that path is not available, and the caller falls back."""
-    if directory.engine.dialect.name != "sqlite":
-        return None  # PostgreSQL: ADBC's COPY would need its own login handling; keyset it is
-    path = sqlite_path(directory.engine.url)
-    if path is None:
-        return None
-    try:
-        import adbc_driver_sqlite.dbapi as adbc_sqlite
-    except ImportError:
-        return None
-    database = str(directory.engine.url.database or "")
-    if database.startswith("file:"):  # the engine's own URI (read-only, immutable, ...)
-        uri = (
-            database
-            + ("&" if "?" in database else "?")
-            + urllib.parse.urlencode(
-                {k: v for k, v in directory.engine.url.query.items() if k != "uri"}
-            )
-        )
-    else:  # an export only reads: read-only, so that it never takes a write lock
-        uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-    connection = None
-    try:
-        connection = adbc_sqlite.connect(uri)
-        cursor = connection.cursor()
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(batch_size)})
-        cursor.execute(_join_sql("sqlite") + " ORDER BY c.id")
-        reader = cursor.fetch_record_batch()
-        first = [reader.read_next_batch()]  # the first step is where a bad file fails
-    except StopIteration:
-        first = []
-    except Exception:  # any trouble opening it: the SQLAlchemy path says what is wrong
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.close()
-        return None
-
-    def stream() -> Iterator[pa.RecordBatch]:
-        try:
-            yield from first
-            if first:
-                yield from reader
-        finally:
-            cursor.close()
-            connection.close()
-
-    return stream()
 
 
 def _keyset_batches(directory: Directory, batch_size: int) -> Iterator[pa.RecordBatch]:

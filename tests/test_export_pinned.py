@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,14 +111,6 @@ def test_export_to_a_file_is_the_same_bytes(directory: Directory, tmp_path) -> N
         total = conn.execute(sa.text("SELECT count(*) FROM credentials")).scalar_one()
     assert write_export(directory, path) == total
     assert path.read_bytes() == PINNED.read_bytes()
-
-
-def test_without_adbc_the_export_is_the_same_bytes(
-    directory: Directory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "adbc_driver_sqlite.dbapi", None)  # import fails
-    fill(directory)
-    assert exported(directory, batch_size=11) == PINNED.read_bytes()
 
 
 def test_a_filtered_export_is_the_pinned_rows_that_pass(directory: Directory) -> None:

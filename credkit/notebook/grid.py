@@ -106,13 +106,13 @@ def row_findings(review: Review, row: int) -> pd.DataFrame:
 
 
 #: Pixels per character of the grid's 12px font, the cell padding, and the widths allowed.
-CHARACTER_PX, PADDING_PX = 6.2, 14
+CHARACTER_PX, PADDING_PX = 7.0, 16
 #: A header's text is wider than a value's, and shares its cell with the filter icon.
-HEADER_CHARACTER_PX, HEADER_PADDING_PX = 6.6, 24
+HEADER_CHARACTER_PX, HEADER_PADDING_PX = 7.4, 28
 MIN_WIDTH, MAX_WIDTH = 44, 240
 #: The status marks (✖, ⚠) are drawn about twice as wide as a letter.
 MARK_EXTRA_PX = 7
-ROW_HEADER_WIDTH = 48
+ROW_HEADER_WIDTH = 58
 ROW_PX, GRID_MIN_HEIGHT, GRID_MAX_HEIGHT = 20, 120, 440
 
 
