@@ -341,7 +341,8 @@ def users_import(
 
     if failed_rows is not None:
         check_output(failed_rows, "--failed-rows", inputs=[file], database_url=database_url)
-    directory = Directory(database_url)
+    # A dry run writes nothing, not even a new directory: it needs one that exists.
+    directory = _open(database_url, create=not dry_run)
     _require(directory, "users-import")
     plan = plan_users(directory, file, reassign=reassign)
     if plan.rejected:

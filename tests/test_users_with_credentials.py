@@ -135,6 +135,17 @@ def test_a_dry_run_writes_nothing(directory: Directory, tmp_path: Path) -> None:
     assert list_runs(directory).empty
 
 
+def test_a_dry_run_on_a_missing_directory_makes_no_file(tmp_path: Path) -> None:
+    database = tmp_path / "none.db"
+    result = CliRunner().invoke(
+        main,
+        ["users", "import", str(write(tmp_path, TWO_USERS)), "--dry-run",
+         "--db", f"sqlite:///{database}"],
+    )  # fmt: skip
+    assert result.exit_code == 3 and "no credkit directory at" in result.output
+    assert not database.exists()
+
+
 def test_undo_removes_the_users_and_credentials_the_run_added(
     directory: Directory, tmp_path: Path
 ) -> None:
