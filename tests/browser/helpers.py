@@ -358,3 +358,23 @@ def chromium_page(profile: Path, width: int = 1366, height: int = 768) -> Iterat
             yield page
         finally:
             context.close()
+
+
+def run_all(page: Any, url: str, deadline: Deadline) -> Any:
+    """Open a notebook in JupyterLab, close the file browser (more room for the grid) and run
+    every cell, as an operator does before the first counted action. Returns the status bar's
+    "kernel idle" locator, to wait on after each step."""
+    import re
+
+    page.goto(url, timeout=deadline.ms(60))
+    kernel_idle = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"^Python 3.*\| Idle$"))
+    kernel_idle.wait_for(timeout=deadline.ms(60))
+    if page.locator("#filebrowser").is_visible():
+        page.locator("li[data-id='filebrowser']").click(timeout=deadline.ms(10))
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
+        timeout=deadline.ms(10)
+    )
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
+        timeout=deadline.ms(10)
+    )
+    return kernel_idle

@@ -38,6 +38,7 @@ from tests.browser.helpers import (
     launcher,
     require_chromium,
     require_modules,
+    run_all,
     voila_app,
 )
 from tests.runbooks import NOTEBOOKS, runbook_environment
@@ -106,19 +107,7 @@ def test_an_operator_imports_the_messy_file_in_jupyterlab(tmp_path: Path, demo) 
         shots = Screenshots(page, ARTIFACTS / "lab")
         try:
             # --- open the runbook and run it (before the first action: not counted) ----------
-            page.goto(lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), timeout=deadline.ms(60))
-            kernel_idle = page.locator("#jp-main-statusbar").get_by_text(
-                re.compile(r"^Python 3.*\| Idle$")
-            )
-            kernel_idle.wait_for(timeout=deadline.ms(60))
-            if page.locator("#filebrowser").is_visible():  # more room for the grid
-                page.locator("li[data-id='filebrowser']").click(timeout=deadline.ms(10))
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
-                timeout=deadline.ms(10)
-            )
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
-                timeout=deadline.ms(10)
-            )
+            kernel_idle = run_all(page, lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), deadline)
             wizard = page.locator(".credkit-wizard")
             upload = wizard.locator(".widget-upload")
             upload.wait_for(timeout=deadline.ms(60))

@@ -8,7 +8,6 @@ under CI (CI=true), where it fails.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from credkit.directory import Directory
@@ -21,6 +20,7 @@ from tests.browser.helpers import (
     launcher,
     require_chromium,
     require_modules,
+    run_all,
 )
 from tests.runbooks import NOTEBOOKS, runbook_environment
 
@@ -52,19 +52,7 @@ def test_run_all_plans_and_only_the_import_button_writes(tmp_path: Path) -> None
             chromium_page(tmp_path / "chromium-profile") as page,
         ):
             shots = Screenshots(page, ARTIFACTS / "users")
-            page.goto(lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), timeout=deadline.ms(60))
-            kernel_idle = page.locator("#jp-main-statusbar").get_by_text(
-                re.compile(r"^Python 3.*\| Idle$")
-            )
-            kernel_idle.wait_for(timeout=deadline.ms(60))
-            if page.locator("#filebrowser").is_visible():
-                page.locator("li[data-id='filebrowser']").click(timeout=deadline.ms(10))
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
-                timeout=deadline.ms(10)
-            )
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
-                timeout=deadline.ms(10)
-            )
+            kernel_idle = run_all(page, lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), deadline)
             plan = page.locator(".credkit-users-plan")
             expect(plan).to_contain_text("users create 6", timeout=deadline.ms(60))
             kernel_idle.wait_for(timeout=deadline.ms(30))

@@ -31,6 +31,7 @@ from tests.browser.helpers import (
     launcher,
     require_chromium,
     require_modules,
+    run_all,
 )
 from tests.browser.test_import_runbook import Actions
 from tests.runbooks import NOTEBOOKS, runbook_environment
@@ -79,19 +80,7 @@ def test_an_operator_migrates_a_genetec_export_in_jupyterlab(tmp_path: Path, dem
         shots = Screenshots(page, ARTIFACTS / "migration")
         try:
             # --- open the runbook and run it (not counted) -----------------------------------
-            page.goto(lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), timeout=deadline.ms(60))
-            kernel_idle = page.locator("#jp-main-statusbar").get_by_text(
-                re.compile(r"^Python 3.*\| Idle$")
-            )
-            kernel_idle.wait_for(timeout=deadline.ms(60))
-            if page.locator("#filebrowser").is_visible():
-                page.locator("li[data-id='filebrowser']").click(timeout=deadline.ms(10))
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
-                timeout=deadline.ms(10)
-            )
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
-                timeout=deadline.ms(10)
-            )
+            kernel_idle = run_all(page, lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), deadline)
             wizard = page.locator(".credkit-wizard")
             upload = wizard.locator(".widget-upload")
             upload.wait_for(timeout=deadline.ms(60))

@@ -33,6 +33,7 @@ from tests.browser.helpers import (
     launcher,
     require_chromium,
     require_modules,
+    run_all,
 )
 from tests.browser.test_import_runbook import _accepted_review, _rows_by_code
 from tests.emulators.verkada import CommandEmulator
@@ -102,19 +103,7 @@ def test_an_operator_corrects_the_messy_file_and_pushes_it_to_command(tmp_path: 
     ):
         shots = Shots1366(page, ARTIFACTS / "sync")
         try:
-            page.goto(lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), timeout=deadline.ms(60))
-            kernel_idle = page.locator("#jp-main-statusbar").get_by_text(
-                re.compile(r"^Python 3.*\| Idle$")
-            )
-            kernel_idle.wait_for(timeout=deadline.ms(60))
-            if page.locator("#filebrowser").is_visible():
-                page.locator("li[data-id='filebrowser']").click(timeout=deadline.ms(10))
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
-                timeout=deadline.ms(10)
-            )
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
-                timeout=deadline.ms(10)
-            )
+            kernel_idle = run_all(page, lab.url(f"/lab/tree/my-notebooks/{NOTEBOOK}"), deadline)
             sync = page.locator(".credkit-sync")
             sync.wait_for(timeout=deadline.ms(60))
             kernel_idle.wait_for(timeout=deadline.ms(30))
