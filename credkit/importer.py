@@ -98,14 +98,7 @@ class ImportResult:
 
     def write_failed_rows(self, destination: str | Path | IO[str]) -> int:
         """Write the failed rows as a CSV the operator can fix and import again."""
-        if isinstance(destination, str | Path):
-            with open(destination, "w", encoding="utf-8", newline="") as stream:
-                return self.write_failed_rows(stream)
-        frame = self.failed_rows.astype(str).apply(add_formula_prefix)
-        writer = csv.writer(destination, lineterminator="\r\n")
-        writer.writerow(frame.columns)
-        writer.writerows(frame.itertuples(index=False, name=None))
-        return len(frame)
+        return write_failed_rows_csv(self.failed_rows, destination)
 
 
 def plan_import(review: Review, choices: ImportChoices | None = None) -> Plan:
@@ -509,3 +502,16 @@ def write_planned_rows(conn: sa.Connection, run_id: int, planned: pd.DataFrame) 
     directory no longer holds what the review saw. The user import writes a row's
     credentials with its user this way, in the row's savepoint."""
     _write_rows(conn, run_id, planned)
+
+
+def write_failed_rows_csv(failed_rows: pd.DataFrame, destination: str | Path | IO[str]) -> int:
+    """Write failed rows (Row, the file's columns, Error) as a CSV to fix and import again,
+    with spreadsheet formulas defused; the credential and the user import share it."""
+    if isinstance(destination, str | Path):
+        with open(destination, "w", encoding="utf-8", newline="") as stream:
+            return write_failed_rows_csv(failed_rows, stream)
+    frame = failed_rows.astype(str).apply(add_formula_prefix)
+    writer = csv.writer(destination, lineterminator="\r\n")
+    writer.writerow(frame.columns)
+    writer.writerows(frame.itertuples(index=False, name=None))
+    return len(frame)

@@ -3,7 +3,6 @@ card, license plate and entry code, planned first, applied row by row, with find
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +33,10 @@ from credkit.importer import (
     DirectoryChanged,
     Plan,
     plan_import,
+    write_failed_rows_csv,
     write_planned_rows,
 )
-from credkit.reading import CsvTable, add_formula_prefix, read_csv_file, strip_formula_prefix
+from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
 from credkit.review import ReviewOptions, review_table
 from credkit.rules import stored_length_findings
 
@@ -157,14 +157,7 @@ class UserImportResult:
 
     def write_failed_rows(self, destination: str | Path | IO[str]) -> int:
         """Write the failed rows (Row, the file's columns, Error) as a CSV to fix and import."""
-        if isinstance(destination, str | Path):
-            with open(destination, "w", encoding="utf-8", newline="") as stream:
-                return self.write_failed_rows(stream)
-        frame = self.failed_rows.astype(str).apply(add_formula_prefix)
-        writer = csv.writer(destination, lineterminator="\r\n")
-        writer.writerow(frame.columns)
-        writer.writerows(frame.itertuples(index=False, name=None))
-        return len(frame)
+        return write_failed_rows_csv(self.failed_rows, destination)
 
 
 def import_users(
