@@ -30,6 +30,7 @@ from credkit import generation
 from credkit.connection import sqlite_path
 from credkit.directory import Directory, DirectoryLookup, _present, _raw_frame, credentials, users
 from credkit.privileges import process_login
+from credkit.rules.columnar import is_in
 
 #: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
 #: benchmarks, which must prove a snapshot was used without timing it).
@@ -231,7 +232,7 @@ class SnapshotLookup(DirectoryLookup):
         for name, values in keys.items():
             wanted = _present(values)
             if len(wanted):
-                matches |= everyone[name].isin(wanted)
+                matches |= is_in(everyone[name], wanted)
         return _as_read(everyone[matches].reset_index(drop=True))
 
     def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
@@ -239,16 +240,16 @@ class SnapshotLookup(DirectoryLookup):
         stored = self.snapshot.credentials
         if self.snapshot.hashed:
             as_stored = {self._stored_key(key): key for key in wanted}
-            found = stored[stored["credential_key"].isin(list(as_stored))].copy()
+            found = stored[is_in(stored["credential_key"], list(as_stored))].copy()
             found["credential_key"] = found["credential_key"].map(as_stored)
         else:
-            found = stored[stored["credential_key"].isin(wanted)]
+            found = stored[is_in(stored["credential_key"], wanted)]
         return _as_read(found).set_index("credential_key")
 
     def entry_codes(self, user_ids: pd.Series) -> pd.Series:
         stored = self.snapshot.credentials
         codes = stored[
-            (stored["kind"] == "entry_code") & stored["user_id"].isin(_present(user_ids))
+            (stored["kind"] == "entry_code") & is_in(stored["user_id"], _present(user_ids))
         ]
         current = _as_read(codes).set_index("user_id")["credential_key"]
         if not self.snapshot.hashed:

@@ -29,6 +29,13 @@ def contains(values: pd.Series, pattern: str) -> pd.Series:
     return pd.Series(pc.fill_null(found, False).to_numpy(zero_copy_only=False), index=values.index)
 
 
+def is_in(values: pd.Series, wanted: object) -> pd.Series:
+    """values.isin(wanted) as one Arrow hash lookup (pandas' isin on Arrow strings converts
+    ``wanted`` through a Python list comprehension: seconds at 250,000 values)."""
+    found = pc.is_in(arrow_strings(values), value_set=arrow_strings(np.asarray(wanted, object)))
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
+
+
 def positions(keys: pd.Series | np.ndarray, among: pd.Index | pd.Series) -> np.ndarray:
     """Each key's position in ``among`` (unique values), -1 where it is not there or missing."""
     found = pc.index_in(arrow_strings(keys), value_set=arrow_strings(among))
