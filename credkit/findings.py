@@ -208,6 +208,12 @@ _RULE_TEMPLATES: dict[str, str] = {
     "hex-mismatch:serial": "Card Number Hex is {number} in decimal, not the row's Card Number",
     "hex-byte-order": "Card Number Hex is the Card Number with its bytes in reverse order: the "
     "reader that produced one of them reads the serial number the other way round",
+    "hex-old-form": "Card Number Hex {written} is the Card Number in hexadecimal, the form used "
+    "before credkit knew {format}'s layout; Card Number Hex is now the whole frame: write the "
+    "frame {frame} instead",
+    "hex-old-form:no-frame": "Card Number Hex {written} is the Card Number in hexadecimal, the "
+    "form used before credkit knew {format}'s layout; Card Number Hex is now the whole frame: "
+    "the frame cannot be computed ({reason})",
     # ownership
     "assigned-to-other-user": "{credential} belongs to another user (User ID {owner}); import "
     "with reassign to move it to this row's user",

@@ -15,7 +15,6 @@ import pandas as pd
 import sqlalchemy as sa
 
 from credkit.directory import credentials
-from credkit.findings import quoted
 from credkit.formats import REGISTRY, CardFormat
 
 #: The formats whose Card Number Hex changed meaning when their layout was added.
@@ -39,46 +38,31 @@ def _frame_or_reason(
         return None, str(error)
 
 
-def old_form_findings(
-    card_format: CardFormat,
-    frame: pd.Series,
-    facility: pd.Series,
-    number: pd.Series,
-    candidates: pd.Series,
-) -> tuple[pd.Series, pd.Series]:
-    """Rows whose Card Number Hex is their Card Number in hexadecimal, the form before the
-    format had a layout, and the message for each (with the frame to write instead).
+def old_forms(
+    card_format: CardFormat, frame: pd.Series, facility: pd.Series, number: pd.Series
+) -> pd.DataFrame:
+    """The rows whose Card Number Hex is their Card Number in hexadecimal, the form before the
+    format had a layout: the hex as written, and the frame to write instead (None, with the
+    reason, where it cannot be computed). Indexed like the arguments.
 
-    ``frame``, ``facility`` and ``number`` are the row's values as ints (None where empty);
-    only rows where ``candidates`` is true are considered. Returns (mask, messages).
+    ``frame``, ``facility`` and ``number`` are the row's values as ints (None where empty).
     """
-    mask = pd.Series(False, index=frame.index)
-    messages = pd.Series(None, index=frame.index, dtype=object)
-    if card_format.name not in LAYOUTS_ADDED:
-        return mask, messages
-    both = candidates & frame.notna() & number.notna()
-    for at in both.index[both.to_numpy()]:
-        if int(frame[at]) != int(number[at]):
-            continue
-        facility_code = None if pd.isna(facility[at]) else int(facility[at])
-        if not card_format.has_facility_code:
-            facility_code = None
-        computed, reason = _frame_or_reason(card_format, facility_code, int(number[at]))
-        if computed is not None and int(computed, 16) == int(frame[at]):
-            continue  # the frame and the card number coincide (card number 0): nothing old
-        hex_written = f"{int(frame[at]):X}"
-        fix = (
-            f"write the frame {quoted(computed)} instead"
-            if computed is not None
-            else f"the frame cannot be computed ({reason})"
-        )
-        mask[at] = True
-        messages[at] = (
-            f"Card Number Hex {quoted(hex_written)} is the Card Number in hexadecimal, the form "
-            f"used before credkit knew {card_format.name}'s layout; Card Number Hex is now the "
-            f"whole frame: {fix}"
-        )
-    return mask, messages
+    found: dict[object, dict[str, str | None]] = {}
+    if card_format.name in LAYOUTS_ADDED:
+        both = frame.notna() & number.notna()
+        for at in both.index[both.to_numpy()]:
+            if int(frame[at]) != int(number[at]):
+                continue
+            facility_code = None if pd.isna(facility[at]) else int(facility[at])
+            if not card_format.has_facility_code:
+                facility_code = None
+            computed, reason = _frame_or_reason(card_format, facility_code, int(number[at]))
+            if computed is not None and int(computed, 16) == int(frame[at]):
+                continue  # the frame and the card number coincide (card number 0): nothing old
+            found[at] = {"written": f"{int(frame[at]):X}", "frame": computed, "reason": reason}
+    return pd.DataFrame.from_dict(
+        found, orient="index", columns=["written", "frame", "reason"], dtype=object
+    )
 
 
 @dataclass

@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 from credkit.findings import Code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.frame_hints import frame_hints
-from credkit.layout_migration import old_form_findings
+from credkit.layout_migration import old_forms
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import contains
+from credkit.rules.columnar import arrow_strings, contains
 from credkit.rules.fields import HEX_NOISE, strip_hex_noise
 
 EMPTY_TYPE = template(f"{Code.UNKNOWN_CARD_TYPE}:empty")
@@ -26,6 +26,8 @@ NO_NUMBER = template(f"{Code.NO_CREDENTIAL}:card")
 NO_HEX_DIGITS = template(f"{Code.HEX_INVALID}:no-digits")
 TOO_WIDE = template(f"{Code.HEX_INVALID}:too-wide")
 SERIAL_MISMATCH = template(f"{Code.HEX_MISMATCH}:serial")
+OLD_FORM = template(Code.HEX_OLD_FORM)
+OLD_FORM_NO_FRAME = template(f"{Code.HEX_OLD_FORM}:no-frame")
 
 UINT64_MAX = "18446744073709551615"
 #: Stands for a number past 64 bits where another module wants a Python int: past every range.
@@ -71,13 +73,22 @@ def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBui
         is_card & hex_valid & contains(hex_raw, HEX_NOISE.pattern), Code.HEX_PREFIX, "Card Number Hex",
         written=lambda at: hex_raw[at].map(quoted), cleaned=lambda at: hex_clean[at].map(quoted),
     )  # fmt: skip
-    workable = is_card & canonical.notna() & number_given
-    for name in pd.unique(canonical[workable]):
-        in_format = workable & (canonical == name)
-        card_format = REGISTRY.get(name)
-        cards = FormatCards.parse(card_format, rows[in_format], hex_clean[in_format])
+    workable = (is_card & canonical.notna() & number_given).to_numpy(dtype=bool)
+    texts = CardTexts(
+        arrow_strings(rows["Facility Code"]),
+        arrow_strings(rows["Card Number"]),
+        arrow_strings(hex_clean),
+    )
+    written = CardColumns.empty(len(rows))
+    canonical_names = canonical.to_numpy(dtype=object)
+    for name in pd.unique(canonical_names[workable]):
+        positions = np.flatnonzero(workable & (canonical_names == name))
+        cards = FormatCards.parse(REGISTRY.get(name), rows.index[positions], positions, texts)
         cards.check(found)
-        cards.write(resolved)
+        cards.write(written)
+    for column, values in written.columns.items():
+        # object, as the rest of the resolved frame: pandas would infer its Arrow strings
+        resolved[column] = pd.Series(values, index=resolved.index, dtype=object)
     found.extend(frame_hints(rows, is_card, canonical, hex_clean, found.parts))
 
 
@@ -88,6 +99,28 @@ def _suggestions(name: str) -> str:
     except UnknownCardType as unknown:
         suggestions = unknown.suggestions
     return f"; did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
+
+
+@dataclass(frozen=True)
+class CardTexts:
+    """The whole file's card cells as Arrow strings, hex already without its prefix and spaces."""
+
+    facility: pa.Array
+    number: pa.Array
+    hex: pa.Array
+
+
+@dataclass
+class CardColumns:
+    """The resolved card fields of every row, by position: whole columns written once at the
+    end (writing each format's rows into the resolved frame by label cost more than the rules)."""
+
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def empty(cls, size: int) -> CardColumns:
+        names = ["card_type", "facility_code", "card_number", "card_number_hex", "credential_key"]
+        return cls({name: np.full(size, None, dtype=object) for name in names})
 
 
 @dataclass
@@ -114,12 +147,15 @@ class Number:
 
 @dataclass
 class FormatCards:
-    """The card rows of one format, as numbers, and which of them every rule so far accepts
-    (``ok``); a rule that finds an error rejects the row, so later rules skip it."""
+    """The card rows of one format (their row numbers, ``index``, and their positions in the
+    file), as numbers, and which of them every rule so far accepts (``ok``); a rule that finds
+    an error rejects the row, so later rules skip it."""
 
     card_format: CardFormat
-    rows: pd.DataFrame
-    hex_clean: pd.Series
+    index: pd.Index
+    positions: np.ndarray
+    facility_written: np.ndarray
+    hex_clean: pa.Array
     facility: Number
     number: Number
     frame: Number
@@ -127,20 +163,23 @@ class FormatCards:
 
     @classmethod
     def parse(
-        cls, card_format: CardFormat, rows: pd.DataFrame, hex_clean: pd.Series
+        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, texts: CardTexts
     ) -> FormatCards:
-        facility_text, number_text = rows["Facility Code"], rows["Card Number"]
-        facility_given = _true(facility_text.str.fullmatch("[0-9]+"))
-        number_given = _true(number_text.str.fullmatch("[0-9]+"))
-        hex_given = _true(hex_clean.str.fullmatch("[0-9A-F]+"))
+        at = pa.array(positions)
+        facility_text, number_text = texts.facility.take(at), texts.number.take(at)
+        hex_clean = texts.hex.take(at)
+        facility_given = _matches(facility_text, "^[0-9]+$")
+        number_given = _matches(number_text, "^[0-9]+$")
+        hex_given = _matches(hex_clean, "^[0-9A-F]+$")
+        facility_written = _matches(facility_text, ".")
         # Field errors (not digits, not hex) were reported by the field rules: such rows stop.
         ok = ~(
-            (_true(facility_text != "") & ~facility_given)
-            | (_true(number_text != "") & ~number_given)
-            | (_true(hex_clean != "") & ~hex_given)
+            (facility_written & ~facility_given)
+            | (_matches(number_text, ".") & ~number_given)
+            | (_matches(hex_clean, ".") & ~hex_given)
         )
         return cls(
-            card_format, rows, hex_clean,
+            card_format, index, positions, facility_written, hex_clean,
             facility=_parse(facility_text, facility_given & ok, 10),
             number=_parse(number_text, number_given & ok, 10),
             frame=_parse(hex_clean, hex_given & ok, 16),
@@ -148,7 +187,15 @@ class FormatCards:
         )  # fmt: skip
 
     def flagged(self, mask: np.ndarray) -> pd.Series:
-        return pd.Series(mask, index=self.rows.index)
+        return pd.Series(mask, index=self.index)
+
+    def at(self, values: np.ndarray, rows: pd.Index) -> np.ndarray:
+        """values (one per row of this format) for the rows numbered ``rows``."""
+        return values[self.index.get_indexer(rows)]
+
+    def quoted_hex(self, rows: pd.Index) -> pd.Series:
+        hex_clean = self.hex_clean.take(pa.array(self.index.get_indexer(rows))).to_pylist()
+        return pd.Series([quoted(text) for text in hex_clean], index=rows)
 
     def check(self, found: FindingsBuilder) -> None:
         """Every card rule for these rows, in order."""
@@ -169,14 +216,13 @@ class FormatCards:
             too_wide |= frame.present & ((frame.value >> np.uint64(bits)) != 0)
         # A hex that fits but has more digits than the format's zero-padded width: the extra
         # digits are leading zeros (a tool that pads to its own width), read with a warning.
-        lengths = self.hex_clean.str.len().to_numpy(dtype=np.int64, na_value=0)
+        lengths = pc.fill_null(pc.utf8_length(self.hex_clean), 0).to_numpy(zero_copy_only=False)
         padded = frame.present & ~too_wide & (lengths > width)
         found.add(
             self.flagged(padded), Code.HEX_LEADING_ZEROS, "Card Number Hex",
-            written=lambda at: self.hex_clean[at].map(quoted), format=card_format.name,
-            digits=width, read=lambda at: pd.Series(
-                [quoted(text) for text in _hex_text(frame.value[self.rows.index.get_indexer(at)], width)],
-                index=at,
+            written=self.quoted_hex, format=card_format.name, digits=width,
+            read=lambda at: pd.Series(
+                [quoted(text) for text in _hex_text(self.at(frame.value, at), width)], index=at
             ),
         )  # fmt: skip
         found.add(
@@ -188,7 +234,7 @@ class FormatCards:
 
     def _check_facility_given(self, found: FindingsBuilder) -> None:
         card_format = self.card_format
-        written = _true(self.rows["Facility Code"] != "")
+        written = self.facility_written
         if card_format.has_facility_code:
             found.add(
                 self.flagged(self.ok & ~written & ~self.frame.present),
@@ -209,23 +255,28 @@ class FormatCards:
         )
         if not same.any():
             return
-        at = self.rows.index[same]
+        at = self.index[same]
         facility = pd.Series(self.facility.value[same].astype(object), index=at)
         facility = facility.mask(self.facility.big[same], TOO_LONG)
         facility = facility.where(self.facility.present[same])
-        old_form, old_form_messages = old_form_findings(
+        old_form = old_forms(
             self.card_format,
             pd.Series(frame.value[same].astype(object), index=at),
             facility,
             pd.Series(number.value[same].astype(object), index=at),
-            pd.Series(True, index=at),
         )
-        rejected = self.flagged(False)
-        rejected[old_form.index] = old_form.to_numpy(dtype=bool)
-        found.extend(
-            _finished(rejected, Code.HEX_OLD_FORM, "Card Number Hex", old_form_messages, self.rows)
-        )
-        self.ok &= ~rejected.to_numpy()
+        rejected = self.index.isin(old_form.index)
+        computed = old_form["frame"].notna()
+        for mask, key, extra in (
+            (computed, OLD_FORM, {"frame": lambda at: old_form.loc[at, "frame"].map(quoted)}),
+            (~computed, OLD_FORM_NO_FRAME, {"reason": lambda at: old_form.loc[at, "reason"]}),
+        ):
+            found.add(
+                pd.Series(self.index.isin(old_form.index[mask.to_numpy()]), index=self.index),
+                key, "Card Number Hex", format=self.card_format.name,
+                written=lambda at: old_form.loc[at, "written"].map(quoted), **extra,
+            )  # fmt: skip
+        self.ok &= ~rejected
 
     def _check_frames(self, found: FindingsBuilder) -> None:
         """Wiegand frames: parity, agreement with the decimal fields, and filling them in."""
@@ -250,9 +301,9 @@ class FormatCards:
         mismatch = checked & (facility_mismatch | number.differs(decoded_number))
         found.add(
             self.flagged(mismatch), Code.HEX_MISMATCH, "Card Number Hex",
-            facility=lambda at: _decimals(decoded_facility, self.rows.index, at)
+            facility=lambda at: self.decimals(decoded_facility, at)
             if card_format.has_facility_code else "None",
-            number=lambda at: _decimals(decoded_number, self.rows.index, at),
+            number=lambda at: self.decimals(decoded_number, at),
         )  # fmt: skip
         self.ok &= ~(bad_parity | mismatch)
         if card_format.has_facility_code:
@@ -272,7 +323,7 @@ class FormatCards:
             self.ok &= ~byte_order
         found.add(
             self.flagged(differ), SERIAL_MISMATCH, "Card Number Hex",
-            number=lambda at: _decimals(frame.value, self.rows.index, at),
+            number=lambda at: self.decimals(frame.value, at),
         )  # fmt: skip
         number.fill(self.ok & frame.present, frame.value)
         self.ok &= ~differ
@@ -293,19 +344,23 @@ class FormatCards:
         )  # fmt: skip
         self.ok &= ~(out_of_range | ~number.present)
 
-    def write(self, resolved: pd.DataFrame) -> None:
+    def decimals(self, values: np.ndarray, rows: pd.Index) -> pd.Series:
+        return pd.Series(self.at(values, rows).astype(str), index=rows)
+
+    def write(self, written: CardColumns) -> None:
         """The accepted rows' card fields and credential key, as the import stores them."""
         card_format, good = self.card_format, self.ok
         if not good.any():
             return
-        index = self.rows.index[good]
+        at = self.positions[good]
         numbers = self.number.value[good]
-        number_text = numbers.astype(str).astype(object)
+        number_text = pc.cast(pa.array(numbers), pa.string())
         if card_format.has_facility_code:
             facilities = self.facility.value[good]
-            facility_text = facilities.astype(str).astype(object)
+            facility_text = pc.cast(pa.array(facilities), pa.string())
+            facility_key = facility_text
         else:
-            facilities, facility_text = None, np.full(len(index), None, dtype=object)
+            facilities, facility_text, facility_key = None, None, ""
         if card_format.layout is not None:
             hex_text = _hex_text(
                 card_format.encode_many(facilities, numbers), card_format.hex_digits
@@ -314,25 +369,34 @@ class FormatCards:
             hex_text = _hex_text(
                 numbers, card_format.hex_digits if card_format.serial_number else 1
             )
-        resolved.loc[index, "card_type"] = card_format.name
-        resolved.loc[index, "facility_code"] = facility_text
-        resolved.loc[index, "card_number"] = number_text
-        resolved.loc[index, "card_number_hex"] = hex_text
-        prefix = "card:" + card_format.name + ":"
-        facility_key = np.where(pd.isna(facility_text), "", facility_text).astype(object)
-        resolved.loc[index, "credential_key"] = prefix + facility_key + ":" + number_text
+        key = pc.binary_join_element_wise(
+            "card:" + card_format.name, facility_key, number_text, ":"
+        )
+        columns = written.columns
+        columns["card_type"][at] = card_format.name
+        if facility_text is not None:
+            columns["facility_code"][at] = _objects(facility_text)
+        columns["card_number"][at] = _objects(number_text)
+        columns["card_number_hex"][at] = hex_text
+        columns["credential_key"][at] = _objects(key)
 
 
-def _true(mask: pd.Series) -> np.ndarray:
-    return mask.fillna(False).to_numpy(dtype=bool)
+def _objects(text: pa.Array) -> np.ndarray:
+    return text.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
-def _parse(text: pd.Series, given: np.ndarray, base: int) -> Number:
+def _matches(text: pa.Array, pattern: str) -> np.ndarray:
+    """Which values match a regex (RE2, in C); missing values do not."""
+    found = pc.match_substring_regex(text, pattern)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def _parse(text: pa.Array, given: np.ndarray, base: int) -> Number:
     """Digit strings (decimal or hex, already checked) as uint64 where ``given``."""
     values = np.zeros(len(text), dtype=np.uint64)
     big = np.zeros(len(text), dtype=bool)
     if given.any():
-        digits = pa.array(text[given].to_numpy(dtype=object), type=pa.string())
+        digits = text.filter(pa.array(given))
         significant = pc.utf8_ltrim(digits, characters="0")
         length = pc.utf8_length(significant).to_numpy()
         if base == 10:
@@ -370,27 +434,3 @@ def _hex_text(values: np.ndarray, width: int) -> np.ndarray:
     )
     trimmed = pc.utf8_lpad(pc.utf8_ltrim(padded, characters="0"), width, "0")
     return trimmed.to_numpy(zero_copy_only=False).astype(object)
-
-
-def _decimals(values: np.ndarray, index: pd.Index, at: pd.Index) -> pd.Series:
-    return pd.Series(values[index.get_indexer(at)].astype(str), index=at)
-
-
-def _finished(
-    mask: pd.Series, code: str, column: str, messages: pd.Series, rows: pd.DataFrame
-) -> pd.DataFrame:
-    """Findings whose messages another module has already written (see the report's notes)."""
-    from credkit.findings import CATALOGUE, FINDING_COLUMNS
-
-    index = mask.index[mask.to_numpy()]
-    return pd.DataFrame(
-        {
-            "row": index,
-            "column": column,
-            "value": rows.loc[index, column].to_numpy(dtype=object),
-            "code": code,
-            "severity": CATALOGUE[code].severity,
-            "message": messages.loc[index].to_numpy(dtype=object),
-        },
-        columns=FINDING_COLUMNS,
-    )
