@@ -1278,7 +1278,7 @@ def report(
     repeat: int,
     env: dict[str, str],
     postgres_note: str,
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[str], int]:
     lines = [
         "## Measurements",
         "",
@@ -1341,6 +1341,7 @@ def report(
     rows = targets(m)
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     missed = [name for name, _, _, result in rows if "MISS" in result]
+    unmeasured = sum(result == "n/a" for _, _, _, result in rows)
     if review_runs:
         codes = review_runs[0]["by_code"]
         first = review_runs[0]
@@ -1359,7 +1360,7 @@ def report(
         lines += ["", f"frictionless reported: {errors}."]
     lines += ["", "## Environment", ""]
     lines += [f"- {name}: {value}" for name, value in env.items()]
-    return "\n".join(lines) + "\n", missed
+    return "\n".join(lines) + "\n", missed, unmeasured
 
 
 def environment(data: Data) -> dict[str, str]:
@@ -1483,7 +1484,7 @@ def main(argv: list[str] | None = None) -> int:
                 run_frictionless(measurement, data, log_dir, progress, args.frictionless_limit)
             else:
                 measurement.run(log_dir, progress)
-    text, missed = report(measurements, data, repeat, environment(data), postgres_note)
+    text, missed, unmeasured = report(measurements, data, repeat, environment(data), postgres_note)
     elapsed = time.perf_counter() - started
     text += f"- benchmark wall time: {elapsed:.0f} s\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -1496,6 +1497,8 @@ def main(argv: list[str] | None = None) -> int:
     if missed:
         banner = f"{len(missed)} TARGET(S) MISSED: " + "; ".join(missed)
         print("!" * len(banner) + "\n" + banner + "\n" + "!" * len(banner))
+    elif unmeasured:
+        print(f"The targets measured were met; {unmeasured} not measured in this run (n/a).")
     else:
         print("All targets met.")
     print(f"(written to {args.out})")
