@@ -16,6 +16,7 @@ from credkit.formats import REGISTRY, CardFormat
 from credkit.notebook.outputs import counted
 from credkit.review import Review
 from credkit.schema import normalize_plate, strip_hex_noise
+from credkit.splits import credential_parts
 
 Edits = dict[tuple[int, str], str]
 HEX = "Card Number Hex"
@@ -24,13 +25,15 @@ NOTHING_LEFT = "<p>Nothing left to fix or skip in bulk.</p>"
 
 @dataclass(frozen=True)
 class RowFix:
-    """One way to answer one row's finding: the cells it sets; computed, or only a guess."""
+    """One way to answer one row's finding: the cells it sets, or the row split into one row
+    per credential (Review.split); computed, or only a guess."""
 
     row: int
     code: str
     label: str
     edits: Edits
     computed: bool = True  # False: a suggestion, never applied in bulk
+    split: bool = False  # True: the fix splits the row (edits is empty)
 
 
 def canonical_card_types(card_types: pd.Series) -> pd.Series:
@@ -163,11 +166,32 @@ def fixes_for(review: Review, row: int, code: str) -> list[RowFix]:
         candidates.append(
             ("Entry code with a leading zero (a guess)", {(row, "Entry Code"): padded}, False)
         )
-    return [
+    fixes = [
         RowFix(row, code, label, edits, computed)
         for label, edits, computed in candidates
         if edits and any(table.at[r, h] != v for (r, h), v in edits.items())
     ]
+    if code == "multiple-credentials":
+        fixes += _split_fix(review, row)
+    return fixes
+
+
+def _split_fix(review: Review, row: int) -> list[RowFix]:
+    """The row split into one row per credential it names (computed: nothing is guessed)."""
+    parts = credential_parts(review.table.loc[row].to_dict())
+    if len(parts) < 2:
+        return []
+    named = [_credential_name(part) for part in parts]
+    label = f"Split into {len(parts)} rows: {', '.join(named)}"
+    return [RowFix(row, "multiple-credentials", label, {}, computed=True, split=True)]
+
+
+def _credential_name(part: dict[str, str]) -> str:
+    if part["License Plate"]:
+        return "the License Plate"
+    if part["Entry Code"]:
+        return "the Entry Code"
+    return "the card"
 
 
 def row_fixes(review: Review, row: int) -> list[RowFix]:
@@ -202,6 +226,11 @@ def merged_edits(fixes: list[RowFix]) -> Edits:
     return edits
 
 
+def rows_to_split(fixes: list[RowFix]) -> list[int]:
+    """The rows that several fixes split, in order."""
+    return list(dict.fromkeys(fix.row for fix in fixes if fix.split))
+
+
 def pending_suggestions(review: Review | None) -> dict[str, str]:
     """Header suggestions not accepted yet (header as written -> suggested header)."""
     if review is None or review.column_review is None:
@@ -218,9 +247,11 @@ class BulkFixes:
         self,
         on_edits: Callable[[Edits], object],
         on_skip_failing: Callable[[], object],
+        on_split: Callable[[list[int]], object] | None = None,
     ) -> None:
         self._on_edits = on_edits
         self._on_skip_failing = on_skip_failing
+        self._on_split = on_split
         self.review: Review | None = None
         self.buttons: dict[str, widgets.Button] = {}
         self.message = widgets.HTML()
@@ -264,11 +295,27 @@ class BulkFixes:
         return self._apply(computed_fixes(self.review, code), f"Fix every {code}")
 
     def _apply(self, fixes: list[RowFix], what: str) -> Edits:
+        """The fixes' edits, then the rows they split (after the edits, which name the rows
+        as they were), then the computed fixes of the rows the split made."""
         edits = merged_edits(fixes)
-        rows = len({row for row, _ in edits})
+        split = rows_to_split(fixes) if self._on_split is not None else []
+        edited = {row for row, _ in edits}
         if edits:
             self._on_edits(edits)
-        self.message.value = f"<p>{html.escape(what)}: {counted(rows, 'row')} edited.</p>"
+        if split and self._on_split is not None:
+            self._on_split(split)
+            review = self.review
+            parts = set(review.parts) if review is not None else set()
+            later = [fix for fix in computed_fixes(review) if fix.row in parts and not fix.split]
+            more = merged_edits(later)
+            if more:
+                self._on_edits(more)
+                edits = edits | more
+                edited |= {row for row, _ in more}
+        done = f"{counted(len(edited), 'row')} edited"
+        if split:
+            done += f", {counted(len(split), 'row')} split into one row per credential"
+        self.message.value = f"<p>{html.escape(what)}: {done}.</p>"
         return edits
 
     def _skip_failing(self) -> None:
