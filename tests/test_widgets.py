@@ -139,6 +139,7 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     assert "3 rows edited, 1 row split into one row per credential" in wizard.fixes.message.value
     table = wizard.review.table
     assert wizard.review.row_label(SPLIT_PLATE) == "8, credential 2 of 2"
+    assert "10 rows, 11 credential rows once 1 row is split;" in wizard.reports.summary.value
     assert table.at[TWO_CREDENTIALS, "License Plate"] == ""
     assert table.at[SPLIT_PLATE, "Card Number"] == ""
     assert (
@@ -161,8 +162,8 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     assert list(grid.shown.index) == [4, 6, 9, 10, 11]
     assert grid.view.label == "Rows with errors (5)"
     assert grid.shown.at[FC_300, "Status"] == "\u2716 Facility Code;"
-    assert grid.shown.columns[:6].tolist() == [
-        "Status", "Credential", "External ID", "Card Type", "Facility Code", "Card Number",
+    assert grid.shown.columns[:5].tolist() == [
+        "Status", "External ID", "Card Type", "Facility Code", "Card Number",
     ]  # fmt: skip
     assert grid.shown.at[SHORT_CODE, "Entry Code"].startswith("\u2022")
 
@@ -478,9 +479,38 @@ def test_every_row_with_several_credentials_is_split_by_its_code(demo) -> None:
     assert "multiple-credentials" not in wizard.fixes.buttons
     assert "multiple-credentials" not in set(wizard.review.rows["code"])
     assert wizard.review.parts.keys() == {TWO_CREDENTIALS, SPLIT_PLATE}
-    # The errors view is chosen again: the split row and its part have left it.
+    # The errors view is chosen again: the split row and its part have left it, and with
+    # them the Credential column, shown only on a page with parts of a split row.
     assert TWO_CREDENTIALS not in wizard.grid.shown.index
     assert SPLIT_PLATE not in wizard.grid.shown.index
+    assert "Credential" not in wizard.grid.shown.columns
+
+
+def test_the_browsers_echo_lands_nowhere_once_a_split_adds_a_column(demo) -> None:
+    """The browser names an echoed cell by its column's index; the split's Credential column
+    moves every column one to the right, so the index now names another column."""
+    wizard, _ = _split_ready(demo)
+    grid = wizard.grid
+    grid.view.value = "all"
+    wizard.fixes.buttons["all"].click()
+    assert grid.shown.columns[1] == "Credential"
+    (echo,) = [
+        (position, index, value)
+        for (position, column, value), (_, index, _) in zip(
+            grid._echoes, grid._echo_indices, strict=True
+        )
+        if column == "Card Number Hex"
+    ]
+    position, index, value = echo
+    now_named = grid.grid._column_index_to_name(grid.grid._data, index)
+    assert now_named != "Card Number Hex"  # the index names another column now
+    table_before = wizard.review.table.copy()
+    edits_before = dict(wizard.edits)
+    grid.handle_cell_change(
+        {"row": position, "column": now_named, "column_index": index, "value": value}
+    )
+    assert wizard.review.table.equals(table_before)
+    assert wizard.edits == edits_before
 
 
 def test_a_skipped_row_split_stays_skipped(demo) -> None:

@@ -230,7 +230,10 @@ class RowGrid:
         self._on_select = on_select
         self._describe_row = describe_row  # where a row came from (a converted file's source)
         self._updating = False
-        self._echoes: list[tuple[int, str, Any]] = []  # cells we set, which the browser echoes
+        # Cells we set, which the browser echoes: (position, column, value), and the same
+        # with the column's index, which is how the browser names it.
+        self._echoes: list[tuple[int, str, Any]] = []
+        self._echo_indices: list[tuple[int, Any, Any]] = []
         self.review: Review | None = None
         self.skipped: set[int] = set()
         self.reassigned: set[int] = set()  # rows whose credential the operator reassigned
@@ -291,7 +294,9 @@ class RowGrid:
 
     # --- what is shown -----------------------------------------------------------------------
 
-    def _frame(self, rows: pd.Index | None = None) -> pd.DataFrame:
+    def _frame(self, rows: pd.Index | None = None, page: pd.Index | None = None) -> pd.DataFrame:
+        """The rows as the grid shows them; page (default: rows) is the page they are on,
+        whose rows decide whether the Credential column is shown."""
         review = self.review
         if review is None or review.rejected or rows is None:
             return pd.DataFrame(columns=[STATUS, *HEADERS], dtype=str).rename_axis(ROW_LABEL)
@@ -301,7 +306,9 @@ class RowGrid:
             hidden = ~frame.index.isin(list(self.revealed))
             frame.loc[hidden, ENTRY_CODE] = frame.loc[hidden, ENTRY_CODE].map(mask_entry_code)
         frame.insert(0, STATUS, row_status(review, self.skipped, self.reassigned).loc[rows])
-        if review.parts:  # which credential of a split row each part is
+        on_page = rows if page is None else page
+        if review.parts and on_page.isin(list(review.parts)).any():
+            # Which credential of a split row each part is (only on a page with parts).
             frame.insert(1, PART, [_part_label(review, int(row)) for row in frame.index])
         frame.index = pd.Index(frame.index.astype(int), name=ROW_LABEL)
         return frame
@@ -366,7 +373,7 @@ class RowGrid:
         if self.review is None:
             return
         on_page = self.shown.index.intersection(pd.Index(list(rows)))
-        fresh = self._frame(on_page)
+        fresh = self._frame(on_page, page=self.shown.index)
         if list(fresh.columns) != list(self.shown.columns):
             # The edit filled a column empty until now (hidden) or emptied one: the page is
             # sent again with its columns, once.
@@ -379,9 +386,8 @@ class RowGrid:
                 for column in fresh.columns:
                     value = fresh.at[row, column]
                     if self.shown.at[row, column] != value:
-                        position = self.shown.index.get_loc(row)
-                        self._echoes.append((int(position), column, value))
-                        del self._echoes[:-_ECHOES_KEPT]
+                        # handle_cell_change keeps the echo it will get (set_cell_value
+                        # calls it at once, with the cell's position and column index).
                         self.grid.set_cell_value(column, int(row), value)
                         self.shown.at[row, column] = value
             widths = fitted_widths(self.shown)
@@ -424,13 +430,25 @@ class RowGrid:
     def handle_cell_change(self, cell: Mapping[str, Any]) -> None:
         """DataGrid's on_cell_change: ``cell["row"]`` is the position in the grid's data
         (not the spreadsheet row, and not the position on screen when sorted)."""
-        if self._updating:
-            return  # our own set_cell_value
-        echo = (int(cell["row"]), cell["column"], cell["value"])
-        if echo in self._echoes:
-            # The browser reports our own set_cell_value again, later; by then a view change
-            # may have put another row at that position, which must not receive the value.
-            self._echoes.remove(echo)
+        position, value = int(cell["row"]), cell["value"]
+        by_index = (position, cell.get("column_index"), value)
+        if self._updating:  # our own set_cell_value: the browser will report it again
+            self._echoes.append((position, cell["column"], value))
+            self._echo_indices.append(by_index)
+            del self._echoes[:-_ECHOES_KEPT], self._echo_indices[:-_ECHOES_KEPT]
+            return
+        # The browser reports our own set_cell_value again, later; by then a view change may
+        # have put another row at that position, or another column at that index (a split
+        # adds the Credential column), which must not receive the value. The browser names
+        # the column by its index, so the echo is known by the index where it has one.
+        if cell.get("column_index") is not None and by_index in self._echo_indices:
+            found = self._echo_indices.index(by_index)
+        elif (position, cell["column"], value) in self._echoes:
+            found = self._echoes.index((position, cell["column"], value))
+        else:
+            found = -1
+        if found >= 0:
+            del self._echoes[found], self._echo_indices[found]
             return
         header = cell["column"]
         if header not in HEADERS:

@@ -25,6 +25,16 @@ def summary_text(review: Review) -> str:
             f"{review.file_name}: rejected, nothing can be imported until the file and column "
             f"errors below are resolved ({findings})."
         )
+    if review.parts:  # the rows of the file and the rows they are once split
+        split = len({part.row for part in review.parts.values()})
+        file_rows = counts["rows"] - len(review.parts) + split
+        return (
+            f"{review.file_name}: {counted(file_rows, 'row')}, "
+            f"{counted(counts['rows'], 'credential row')} once {counted(split, 'row')} "
+            f"{'is' if split == 1 else 'are'} split; "
+            f"{counts['rows_with_errors']:,} with errors, {counts['rows_passing']:,} passing "
+            f"({findings})."
+        )
     return (
         f"{review.file_name}: {counted(counts['rows'], 'row')}, "
         f"{counts['rows_with_errors']:,} with errors, {counts['rows_passing']:,} passing "
