@@ -45,8 +45,7 @@ def split_rows(review: Review, rows: int | Iterable[int]) -> pd.DataFrame:
     table = review.table
     next_number = int(max(table.index.max(), max(review.parts, default=0))) + 1
     inserted: dict[int, list[int]] = {}
-    new_cells: dict[int, dict[str, str]] = {}
-    edits: dict[tuple[int, str], str] = {}
+    cells_of: dict[int, dict[str, str]] = {}  # every part's cells, the row's first part too
     for row in chosen:
         if row not in table.index:
             raise KeyError(f"no row {row} to split")
@@ -57,37 +56,57 @@ def split_rows(review: Review, rows: int | Iterable[int]) -> pd.DataFrame:
         numbers = [row, *range(next_number, next_number + len(parts) - 1)]
         next_number += len(parts) - 1
         inserted[row] = numbers[1:]
-        for number, part in zip(numbers, parts, strict=True):
-            if number != row:
-                new_cells[number] = cells  # a copy of the row, until the edit below
-            edits.update({(number, header): part[header] for header in CREDENTIAL_HEADERS})
-    # The new rows start as copies of their row (table and resolved), placed after it.
-    copies = pd.DataFrame.from_dict(new_cells, orient="index", columns=list(table.columns))
-    copies = copies.astype(table.dtypes.to_dict())
+        cells_of.update(zip(numbers, parts, strict=True))
+    # The parts in the table, each placed after the row it comes from (the row itself holds
+    # the first); in resolved, copies of their row's until they are re-reviewed below.
+    parts_frame = pd.DataFrame.from_dict(cells_of, orient="index", columns=list(table.columns))
+    parts_frame = parts_frame.astype(table.dtypes.to_dict())
+    new_numbers = [number for numbers in inserted.values() for number in numbers]
+    kept = table.drop(index=list(inserted))
     order = [r for row in table.index for r in (row, *inserted.get(int(row), ()))]
-    review.table = pd.concat([table, copies]).loc[order]
+    review.table = pd.concat([kept, parts_frame]).loc[order]
     review.table.index.name = table.index.name
     sources = [row for row, numbers in inserted.items() for _ in numbers]
     resolved_copies = review.resolved.loc[sources].copy()
-    resolved_copies.index = pd.Index([n for numbers in inserted.values() for n in numbers])
+    resolved_copies.index = pd.Index(new_numbers)
     review.resolved = pd.concat([review.resolved, resolved_copies]).reindex(review.table.index)
     review.resolved.index.name = table.index.name
     review._sharing = None  # positional over the rows: made again for the new ones
     _number_parts(review, inserted)
-    kept = dict(review.edited_cells)
+    # Re-reviewed as an edit is: one cell of each part, set to what it holds, names the rows.
+    edits = {
+        (number, _credential_header(cells)): cells[_credential_header(cells)]
+        for number, cells in cells_of.items()
+    }
+    edited_before = dict(review.edited_cells)
     try:
         return review.edit(edits)
     finally:
-        review.edited_cells = kept  # a split is recorded as a split, not as edited cells
+        review.edited_cells = edited_before  # a split is recorded as a split, not as edits
+
+
+def _credential_header(cells: Mapping[str, str]) -> str:
+    """The cell that names a part's credential."""
+    if cells["License Plate"]:
+        return "License Plate"
+    if cells["Entry Code"]:
+        return "Entry Code"
+    return next(header for header in CARD_HEADERS if cells[header])
 
 
 def _number_parts(review: Review, inserted: Mapping[int, list[int]]) -> None:
     """Record where every part comes from: part k of n, in the table's order."""
+    siblings: dict[int, set[int]] = {}
+    for number, part in review.parts.items():
+        siblings.setdefault(part.row, set()).add(number)
     for row, numbers in inserted.items():
         source = review.parts[row].row if row in review.parts else row
-        siblings = [r for r, part in review.parts.items() if part.row == source]
-        members = set(siblings) | {row, *numbers}
-        ordered = [int(r) for r in review.table.index[review.table.index.isin(list(members))]]
+        siblings.setdefault(source, set()).update({row, *numbers})
+    index = review.table.index
+    for source in {review.parts[r].row if r in review.parts else r for r in inserted}:
+        members = sorted(siblings[source])
+        positions = index.get_indexer(members)
+        ordered = [member for _, member in sorted(zip(positions, members, strict=True))]
         for part, member in enumerate(ordered, start=1):
             review.parts[member] = SourcePart(source, part, len(ordered))
 
