@@ -513,6 +513,21 @@ def test_the_browsers_echo_lands_nowhere_once_a_split_adds_a_column(demo) -> Non
     assert wizard.edits == edits_before
 
 
+def test_apply_all_fixes_the_parts_of_the_row_it_splits_too(demo) -> None:
+    directory, folder = demo
+    card = next(row for row in csv_rows(folder / CLEAN_FILE) if row["Card Type"] == HID26)
+    two = card | {"Card Type": "HID", "License Plate": "ab-4321"}  # an alias, a plate to fix
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.load_bytes(csv_text([two]).encode(), "two.csv")
+    assert "multiple-credentials" in codes_at(wizard, 2)
+    wizard.apply_all_fixes()
+    table = wizard.review.table
+    assert (table.at[2, "Card Type"], table.at[2, "License Plate"]) == (HID26, "")
+    assert (table.at[3, "Card Type"], table.at[3, "License Plate"]) == ("", "AB4321")
+    assert wizard.review.findings.empty
+    assert wizard.plan.counts()["create"] == 2
+
+
 def test_a_skipped_row_split_stays_skipped(demo) -> None:
     wizard, _ = _split_ready(demo)
     wizard.skip_row(TWO_CREDENTIALS)

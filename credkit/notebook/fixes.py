@@ -4,7 +4,7 @@ and suggestions (guesses) that are only ever applied one row at a time, on a cli
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -200,14 +200,18 @@ def row_fixes(review: Review, row: int) -> list[RowFix]:
     return [fix for code in dict.fromkeys(codes) for fix in fixes_for(review, row, code)]
 
 
-def computed_fixes(review: Review | None, code: str | None = None) -> list[RowFix]:
-    """The first computed fix of every finding (of one code, or of every code): what a bulk
-    fix applies. Suggestions are left out."""
+def computed_fixes(
+    review: Review | None, code: str | None = None, rows: Collection[int] | None = None
+) -> list[RowFix]:
+    """The first computed fix of every finding (of one code, or of every code; of some rows,
+    or of all): what a bulk fix applies. Suggestions are left out."""
     if review is None or review.rejected:
         return []
     findings = review.rows.dropna(subset=["row"])
     if code is not None:
         findings = findings[findings["code"] == code]
+    if rows is not None:
+        findings = findings[findings["row"].isin(list(rows))]
     chosen = []
     for row, finding_code in dict.fromkeys(
         zip(findings["row"].astype(int), findings["code"], strict=True)
@@ -306,7 +310,7 @@ class BulkFixes:
             self._on_split(split)
             review = self.review
             parts = set(review.parts) if review is not None else set()
-            later = [fix for fix in computed_fixes(review) if fix.row in parts and not fix.split]
+            later = [fix for fix in computed_fixes(review, rows=parts) if not fix.split]
             more = merged_edits(later)
             if more:
                 self._on_edits(more)
