@@ -91,6 +91,7 @@ class FileChooser:
             multiple=False,
             description="Upload CSV or Excel",
             button_style="primary",
+            layout=widgets.Layout(width="auto"),  # the description in full
         )
         self.upload.add_class("credkit-upload")
         self.upload.observe(self.handle_upload, names="value")
