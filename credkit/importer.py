@@ -40,6 +40,7 @@ from credkit.directory import (
 from credkit.reading import add_formula_prefix
 from credkit.review import Review
 from credkit.rules import recheck_rows
+from credkit.splits import labelled_text, split_source_rows
 
 OUTCOMES = ("create", "update", "reassign", "unchanged", "fail")
 APPLIED = ("create", "update", "reassign")
@@ -175,6 +176,7 @@ def execute_import(
         return ImportResult(None, rows, failed_rows_frame(review, rows))
     lookup = DirectoryLookup(directory)
     to_apply = rows.index[rows["outcome"].isin(APPLIED).to_numpy()]
+    in_file = file_rows(review)
     done = 0
     # One connection records the run, writes every batch (each in a transaction of its own)
     # and holds the run's liveness mark until the run is finished (see credkit.runs).
@@ -193,8 +195,10 @@ def execute_import(
             for start in range(0, len(to_apply), batch_size):
                 batch = to_apply[start : start + batch_size]
                 planned = review.resolved.loc[batch].assign(outcome=rows.loc[batch, "outcome"])
-                if not _write_as_planned(conn, run_id, planned):
-                    _recheck_and_write(review, rows, batch, conn, lookup, run_id, plan.choices)
+                if not _write_as_planned(conn, run_id, planned, in_file):
+                    _recheck_and_write(
+                        review, rows, batch, conn, lookup, run_id, plan.choices, in_file
+                    )
                 done += len(batch)
                 if progress:
                     progress(done, len(to_apply))
@@ -211,14 +215,21 @@ class RunUndone(SetupError):
     heartbeat had gone stale). Nothing more is written."""
 
 
-def _write_as_planned(conn: sa.Connection, run_id: int, planned: pd.DataFrame) -> bool:
+def file_rows(review: Review) -> dict[int, int]:
+    """The file's row of every part of a split row (its history names the file's row)."""
+    return {number: part.row for number, part in review.parts.items()}
+
+
+def _write_as_planned(
+    conn: sa.Connection, run_id: int, planned: pd.DataFrame, in_file: dict[int, int]
+) -> bool:
     """Write a batch as the review planned it, in one transaction; False, with nothing
     written, when the directory no longer holds what the review saw."""
     transaction = conn.begin()
     try:
         begin_immediate(conn)  # see write_transaction
         _beat(conn, run_id)
-        _write_rows(conn, run_id, planned)
+        _write_rows(conn, run_id, planned, in_file)
     except (DBAPIError, DirectoryChanged):
         transaction.rollback()
         return False
@@ -245,6 +256,7 @@ def _recheck_and_write(
     lookup: DirectoryLookup,
     run_id: int,
     choices: ImportChoices,
+    in_file: dict[int, int],
 ) -> None:
     """Check a batch again against the directory as it is now, write the rows that are still
     valid, and record every row's fresh outcome (and reason) in rows."""
@@ -257,7 +269,7 @@ def _recheck_and_write(
     rows.loc[batch, "outcome"] = fresh_outcome
     rows.loc[now_failing.index, "reason"] = now_failing
     applicable = fresh.assign(outcome=fresh_outcome)[fresh_outcome.isin(APPLIED)]
-    for row, reason in _apply_batch(conn, run_id, applicable).items():
+    for row, reason in _apply_batch(conn, run_id, applicable, in_file).items():
         rows.loc[row, ["outcome", "reason"]] = ["fail", reason]
 
 
@@ -271,10 +283,13 @@ def _recorded_options(review: Review) -> dict[str, Any]:
         "delimiter": options.delimiter,
         "mapping": dict(options.mapping),
         "edited_cells": len(review.edited_cells),
+        "split_rows": split_source_rows(review),
     }
 
 
-def _apply_batch(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> dict[int, str]:
+def _apply_batch(
+    conn: sa.Connection, run_id: int, batch: pd.DataFrame, in_file: dict[int, int]
+) -> dict[int, str]:
     """Write a batch in one transaction; rows the database refuses are retried one by one so
     that only they fail. Returns the refused rows with their reasons."""
     if batch.empty:
@@ -284,14 +299,14 @@ def _apply_batch(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> dict[
         _beat(conn, run_id)
         try:
             with conn.begin_nested():
-                _write_rows(conn, run_id, batch)
+                _write_rows(conn, run_id, batch, in_file)
             return refused
         except (DBAPIError, DirectoryChanged):
             pass  # someone else's change collides with a row here: find which, row by row
         for row in batch.index:
             try:
                 with conn.begin_nested():
-                    _write_rows(conn, run_id, batch.loc[[row]])
+                    _write_rows(conn, run_id, batch.loc[[row]], in_file)
             except DBAPIError as error:
                 refused[row] = (
                     "Row: the directory refused it (changed since the review?): "
@@ -307,10 +322,16 @@ class DirectoryChanged(Exception):
     savepoint to roll it back; never reaches the caller of execute_import)."""
 
 
-def _write_rows(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> None:
+def _write_rows(
+    conn: sa.Connection,
+    run_id: int,
+    batch: pd.DataFrame,
+    in_file: dict[int, int] | None = None,
+) -> None:
     """The statements that apply rows: replaced entry codes out, moves and updates, inserts,
-    then one history row per credential changed. Raises DirectoryChanged (or the database's
-    own error) when the directory no longer holds what the rows were planned against."""
+    then one history row per credential changed (naming the file's row: in_file maps the
+    parts of split rows to it). Raises DirectoryChanged (or the database's own error) when
+    the directory no longer holds what the rows were planned against."""
     now = now_utc()
     user_pks = user_primary_keys(
         conn, pd.concat([batch["user_id"], batch["existing_user_id"].dropna()])
@@ -328,6 +349,8 @@ def _write_rows(conn: sa.Connection, run_id: int, batch: pd.DataFrame) -> None:
     created = batch[batch["existing_id"].isna()]
     if len(created):
         history.extend(_insert_created(conn, run_id, created, user_pks, now, at))
+    if in_file:
+        history = [(run, in_file.get(row, row), *rest) for run, row, *rest in history]
     insert_many(conn, credential_history, HISTORY_COLUMNS, history)
 
 
@@ -486,8 +509,12 @@ def failed_rows_frame(review: Review, rows: pd.DataFrame) -> pd.DataFrame:
     """The failed rows as the operator fixes them: Row, the file's columns, and Error."""
     failed = rows[rows["outcome"] == "fail"]
     frame = review.table.loc[failed.index, HEADERS].copy()
-    frame.insert(0, "Row", failed.index.astype(str))
-    frame["Error"] = failed["reason"]
+    if review.parts:  # "7, credential 2 of 2" for the parts of a split row
+        frame.insert(0, "Row", [review.row_label(row) for row in failed.index])
+        frame["Error"] = [labelled_text(review, str(reason)) for reason in failed["reason"]]
+    else:
+        frame.insert(0, "Row", failed.index.astype(str))
+        frame["Error"] = failed["reason"]
     return frame.reset_index(drop=True)
 
 

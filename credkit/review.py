@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from credkit.rules import (
     resolve_rows,
 )
 from credkit.snapshot import directory_lookup
+
+if TYPE_CHECKING:
+    from credkit.conversion import SourcePart
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Review:
     # could not be checked against it, and say so.
     entry_codes_withheld: bool = False
     _sharing: tuple[ValueCodes, ValueCodes, np.ndarray] | None = field(default=None, repr=False)
+    # Rows split into one row per credential (by split()): each part's row and number.
+    parts: dict[int, SourcePart] = field(default_factory=dict)
 
     @property
     def rejected(self) -> bool:
@@ -153,6 +158,19 @@ class Review:
         changed = findings_frame(pd.concat([findings, duplicates, withheld], ignore_index=True))
         self.rows = findings_frame(pd.concat([self.rows[keep], changed], ignore_index=True))
         return changed
+
+    def split(self, rows: int | Iterable[int]) -> pd.DataFrame:
+        """Split rows that name several credentials into one row per credential and re-review
+        them (see credkit.splits); returns the findings of the rows re-checked."""
+        from credkit.splits import split_rows
+
+        return split_rows(self, rows)
+
+    def row_label(self, row: int) -> str:
+        """A row as the operator reads it: "7", or "7, credential 2 of 2" once split."""
+        from credkit.splits import row_label
+
+        return row_label(self, row)
 
     def _withheld(self, rows: pd.DataFrame, resolved: pd.DataFrame) -> pd.DataFrame:
         """A warning on each entry-code row when the directory withholds entry codes."""

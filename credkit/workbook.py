@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -77,9 +78,16 @@ def read_workbook(
             todo="check that it exists and that you may read it",
         )
         return _refused(refused, "", 0)
+    return read_workbook_bytes(data, name, sheet=sheet, max_rows=max_rows)
+
+
+def read_workbook_bytes(
+    data: bytes, name: str, *, sheet: str | None = None, max_rows: int = MAX_ROWS
+) -> CsvTable:
+    """read_workbook for a workbook held in memory (an upload); name is its file name."""
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     try:
-        with open(path, "rb") as stream:
+        with io.BytesIO(data) as stream:
             workbook = CalamineWorkbook.from_filelike(stream)
             names = list(workbook.sheet_names)
             if sheet is not None and sheet not in names:

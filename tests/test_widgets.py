@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import subprocess
 import sys
@@ -13,13 +14,14 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 pytest.importorskip("ipywidgets")
 pytest.importorskip("ipydatagrid")
 
 from credkit.columns import HEADERS  # noqa: E402
 from credkit.demo import CLEAN_FILE, MESSY_FILE, create_demo  # noqa: E402
-from credkit.directory import Directory  # noqa: E402
+from credkit.directory import Directory, import_runs  # noqa: E402
 from credkit.formats import REGISTRY  # noqa: E402
 from credkit.notebook import ExportFilters, ExportPanel, ImportWizard  # noqa: E402
 from credkit.notebook.charts import findings_by_column_and_code  # noqa: E402
@@ -78,6 +80,8 @@ def shown(widget) -> bool:
 # The demo's messy file, once "Facility Cod" is read as "Facility Code" (credkit.demo.messy_rows).
 ALIAS, FC_300, BAD_PARITY, SHORT_CODE, PLATE, TWO_CREDENTIALS = 3, 4, 5, 6, 7, 8
 UNKNOWN_USER, DUPLICATE, OTHER_USERS_CARD = 9, 10, 11
+#: Row 8's plate, once the row is split: the first number after the file's last row.
+SPLIT_PLATE = 12
 
 
 def select(wizard: ImportWizard, row: int) -> None:
@@ -124,13 +128,23 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     assert "10 rows, 7 with errors, 3 passing" in wizard.reports.summary.value
 
     # Every computed fix at once: canonical card type, normalised plate, the frame computed
-    # from facility code and card number. Guesses (the entry code) are left alone.
+    # from facility code and card number, the row with two credentials split in two.
+    # Guesses (the entry code) are left alone.
     assert set(wizard.fixes.buttons) == {
-        "all", "card-type-alias", "hex-parity", "plate-normalized", "skip-failing",
+        "all", "card-type-alias", "hex-parity", "plate-normalized", "multiple-credentials",
+        "skip-failing",
     }  # fmt: skip
     assert wizard.fixes.message.value == ""  # no "nothing left" beside the buttons
     wizard.fixes.buttons["all"].click()
+    assert "3 rows edited, 1 row split into one row per credential" in wizard.fixes.message.value
     table = wizard.review.table
+    assert wizard.review.row_label(SPLIT_PLATE) == "8, credential 2 of 2"
+    assert "10 rows, 11 credential rows once 1 row is split;" in wizard.reports.summary.value
+    assert table.at[TWO_CREDENTIALS, "License Plate"] == ""
+    assert table.at[SPLIT_PLATE, "Card Number"] == ""
+    assert (
+        table.at[SPLIT_PLATE, "License Plate"] == csv_rows(folder / MESSY_FILE)[6]["License Plate"]
+    )
     assert table.at[ALIAS, "Card Type"] == HID26
     assert re.fullmatch(r"AB[0-9]{4}", table.at[PLATE, "License Plate"])
     hid26 = REGISTRY.get(HID26)
@@ -144,9 +158,9 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
 
     # The grid: the rows with errors, tinted by their status, entry codes masked.
     grid = wizard.grid
-    # A bulk fix chooses the view's rows again: the row it fixed leaves the errors view.
-    assert list(grid.shown.index) == [4, 6, 8, 9, 10, 11]
-    assert grid.view.label == "Rows with errors (6)"
+    # A bulk fix chooses the view's rows again: the rows it fixed leave the errors view.
+    assert list(grid.shown.index) == [4, 6, 9, 10, 11]
+    assert grid.view.label == "Rows with errors (5)"
     assert grid.shown.at[FC_300, "Status"] == "\u2716 Facility Code;"
     assert grid.shown.columns[:5].tolist() == [
         "Status", "External ID", "Card Type", "Facility Code", "Card Number",
@@ -175,10 +189,10 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     assert wizard.plan.rows.at[OTHER_USERS_CARD, "outcome"] == "reassign"
     assert not wizard.choices.reassign.value
 
-    # What still fails (the unknown user, the duplicate, the row with two credentials): skipped.
-    assert wizard.fixes.buttons["skip-failing"].description.endswith("(3)")
+    # What still fails (the unknown user, the duplicate): skipped.
+    assert wizard.fixes.buttons["skip-failing"].description.endswith("(2)")
     wizard.fixes.buttons["skip-failing"].click()
-    assert wizard.skipped == {TWO_CREDENTIALS, UNKNOWN_USER, DUPLICATE}
+    assert wizard.skipped == {UNKNOWN_USER, DUPLICATE}
     assert grid.shown.at[UNKNOWN_USER, "Status"] == "skipped"
     assert "skip-failing" not in wizard.fixes.buttons
 
@@ -186,10 +200,11 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
     assert wizard.step == OPTIONS
     wizard.next_button.click()
     assert wizard.step == PLAN
-    counts = {"create": 5, "update": 1, "reassign": 1, "unchanged": 0, "fail": 3}
+    counts = {"create": 7, "update": 1, "reassign": 1, "unchanged": 0, "fail": 2}
     assert wizard.plan.counts() == counts
     assert "skipped by the operator" in wizard.importer.plan_table.value
-    assert wizard.importer.import_button.description == "Import 7 rows"
+    assert "8, credential 2 of 2" in wizard.importer.plan_table.value
+    assert wizard.importer.import_button.description == "Import 9 rows"
     wizard.importer.import_button.click()
     result = wizard.result
     assert wizard.step == RESULT
@@ -200,7 +215,8 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
 
     # The directory, row by row.
     credentials = directory.credentials_frame()
-    assert len(credentials) == before + 5  # 5 created; a replaced entry code, a moved card
+    # 7 created (row 8's card and plate among them); a replaced entry code, a moved card.
+    assert len(credentials) == before + 7
     cards = credentials[credentials["kind"] == "card"].set_index("card_number")
     assert cards.at[table.at[FC_300, "Card Number"], "facility_code"] == "30"
     assert (
@@ -212,12 +228,16 @@ def test_an_operator_imports_the_messy_file(demo) -> None:
         == (table.at[OTHER_USERS_CARD, "User ID"])
     )
     assert table.at[UNKNOWN_USER, "External ID"] not in set(credentials["external_id"])
+    # Row 8 split: its card and its plate, both the row's user's.
+    owner = table.at[TWO_CREDENTIALS, "User ID"]
+    assert cards.at[table.at[TWO_CREDENTIALS, "Card Number"], "user_id"] == owner
+    plates = credentials.loc[credentials["user_id"] == owner, "license_plate"]
+    assert table.at[SPLIT_PLATE, "License Plate"] in set(plates.dropna())
 
     # The failed rows download: the skipped rows, each "skipped by the operator".
     failed_csv = decode_data_uri(wizard.importer.failed_download.value)
     failed = list(csv.DictReader(io.StringIO(failed_csv.decode())))
     assert [(row["Row"], row["Error"]) for row in failed] == [
-        ("8", "skipped by the operator"),
         ("9", "skipped by the operator"),
         ("10", "skipped by the operator"),
     ]
@@ -386,6 +406,152 @@ def test_hex_prefixes_are_removed_in_bulk(demo) -> None:
     assert all(re.fullmatch(r"[0-9A-F]+", value) for value in edits.values())
 
 
+def _split_ready(demo) -> tuple[ImportWizard, Directory]:
+    directory, folder = demo
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.load_path(folder / MESSY_FILE)
+    wizard.accept_header_suggestions()
+    return wizard, directory
+
+
+def test_a_row_with_two_credentials_is_split_with_one_click(demo) -> None:
+    wizard, directory = _split_ready(demo)
+    card_number = wizard.review.table.at[TWO_CREDENTIALS, "Card Number"]
+    plate = wizard.review.table.at[TWO_CREDENTIALS, "License Plate"]
+    select(wizard, TWO_CREDENTIALS)
+    assert "multiple-credentials" in wizard.grid.findings.value
+    action(wizard, "Split into 2 rows: the card, the License Plate").click()
+
+    # Two rows, each re-reviewed: no finding left on either; the grid shows both, the plate
+    # right after its card, named as the row and the credential they are.
+    assert codes_at(wizard, TWO_CREDENTIALS) == codes_at(wizard, SPLIT_PLATE) == set()
+    grid = wizard.grid
+    grid.view.value = "all"
+    assert list(grid.shown.index) == [2, 3, 4, 5, 6, 7, 8, SPLIT_PLATE, 9, 10, 11]
+    assert grid.shown.at[TWO_CREDENTIALS, "Credential"] == "1 of 2 of row 8"
+    assert grid.shown.at[SPLIT_PLATE, "Credential"] == "2 of 2 of row 8"
+    assert grid.shown.at[3, "Credential"] == ""
+    assert (grid.shown.at[SPLIT_PLATE, "License Plate"], grid.shown.at[8, "Card Number"]) == (
+        plate,
+        card_number,
+    )
+    select(wizard, SPLIT_PLATE)
+    assert "Row 8, credential 2 of 2" in grid.findings.value
+    assert not [b for b in grid.row_actions.children if b.description.startswith("Split")]
+
+    # An edit of a part, then the file reviewed again (an option): split and edit both kept.
+    grid.grid.set_cell_value("License Plate", SPLIT_PLATE, "ab-1234")
+    assert codes_at(wizard, SPLIT_PLATE) == {"plate-normalized"}
+    wizard.choices.overwrite_newer.value = True
+    table = wizard.review.table
+    assert wizard.review.row_label(SPLIT_PLATE) == "8, credential 2 of 2"
+    assert (table.at[SPLIT_PLATE, "License Plate"], table.at[8, "License Plate"]) == (
+        "ab-1234",
+        "",
+    )
+    assert codes_at(wizard, SPLIT_PLATE) == {"plate-normalized"}
+    assert "8, credential 2 of 2" in wizard.reports.row_report.value
+
+    # Imported: the card and the plate, the row's user's; the run records the split.
+    wizard.skip_failing_rows()
+    result = wizard.run_import()
+    assert result.rows.loc[[TWO_CREDENTIALS, SPLIT_PLATE], "outcome"].tolist() == ["create"] * 2
+    owner = table.at[TWO_CREDENTIALS, "User ID"]
+    credentials = directory.credentials_frame()
+    mine = credentials[credentials["user_id"] == owner]
+    assert set(mine["card_number"].dropna()) >= {card_number}
+    assert "AB1234" in set(mine["license_plate"].dropna())
+    with directory.engine.connect() as conn:
+        recorded = conn.execute(
+            sa.select(import_runs.c.options).where(import_runs.c.id == result.run_id)
+        ).scalar_one()
+    options = json.loads(recorded) if isinstance(recorded, str) else recorded
+    assert options["split_rows"] == [TWO_CREDENTIALS]
+
+
+def test_every_row_with_several_credentials_is_split_by_its_code(demo) -> None:
+    wizard, _ = _split_ready(demo)
+    assert wizard.fixes.buttons["multiple-credentials"].description == (
+        "Fix every multiple-credentials (1)"
+    )
+    wizard.fixes.buttons["multiple-credentials"].click()
+    assert "1 row split into one row per credential" in wizard.fixes.message.value
+    assert "multiple-credentials" not in wizard.fixes.buttons
+    assert "multiple-credentials" not in set(wizard.review.rows["code"])
+    assert wizard.review.parts.keys() == {TWO_CREDENTIALS, SPLIT_PLATE}
+    # The errors view is chosen again: the split row and its part have left it, and with
+    # them the Credential column, shown only on a page with parts of a split row.
+    assert TWO_CREDENTIALS not in wizard.grid.shown.index
+    assert SPLIT_PLATE not in wizard.grid.shown.index
+    assert "Credential" not in wizard.grid.shown.columns
+
+
+def test_the_browsers_echo_lands_nowhere_once_a_split_adds_a_column(demo) -> None:
+    """The browser names an echoed cell by its column's index; the split's Credential column
+    moves every column one to the right, so the index now names another column."""
+    wizard, _ = _split_ready(demo)
+    grid = wizard.grid
+    grid.view.value = "all"
+    wizard.fixes.buttons["all"].click()
+    assert grid.shown.columns[1] == "Credential"
+    (echo,) = [
+        (position, index, value)
+        for (position, column, value), (_, index, _) in zip(
+            grid._echoes, grid._echo_indices, strict=True
+        )
+        if column == "Card Number Hex"
+    ]
+    position, index, value = echo
+    now_named = grid.grid._column_index_to_name(grid.grid._data, index)
+    assert now_named != "Card Number Hex"  # the index names another column now
+    table_before = wizard.review.table.copy()
+    edits_before = dict(wizard.edits)
+    grid.handle_cell_change(
+        {"row": position, "column": now_named, "column_index": index, "value": value}
+    )
+    assert wizard.review.table.equals(table_before)
+    assert wizard.edits == edits_before
+
+
+def test_apply_all_fixes_the_parts_of_the_row_it_splits_too(demo) -> None:
+    directory, folder = demo
+    card = next(row for row in csv_rows(folder / CLEAN_FILE) if row["Card Type"] == HID26)
+    two = card | {"Card Type": "HID", "License Plate": "ab-4321"}  # an alias, a plate to fix
+    wizard = ImportWizard(directory, operator="tester")
+    wizard.load_bytes(csv_text([two]).encode(), "two.csv")
+    assert "multiple-credentials" in codes_at(wizard, 2)
+    wizard.apply_all_fixes()
+    table = wizard.review.table
+    assert (table.at[2, "Card Type"], table.at[2, "License Plate"]) == (HID26, "")
+    assert (table.at[3, "Card Type"], table.at[3, "License Plate"]) == ("", "AB4321")
+    assert wizard.review.findings.empty
+    assert wizard.plan.counts()["create"] == 2
+
+
+def test_a_skipped_row_split_stays_skipped(demo) -> None:
+    wizard, _ = _split_ready(demo)
+    wizard.skip_row(TWO_CREDENTIALS)
+    wizard.split_rows([TWO_CREDENTIALS])
+    assert {TWO_CREDENTIALS, SPLIT_PLATE} <= wizard.skipped
+    assert wizard.plan.rows.loc[[TWO_CREDENTIALS, SPLIT_PLATE], "outcome"].tolist() == ["fail"] * 2
+
+
+def test_the_status_of_a_reassigned_row_shows_its_findings_as_they_are(demo) -> None:
+    wizard, _ = _split_ready(demo)
+    grid = wizard.grid
+    assert grid.shown.at[OTHER_USERS_CARD, "Status"] == "\u2716 Card Number;"
+    select(wizard, OTHER_USERS_CARD)
+    action(wizard, "Reassign to this row").click()
+    assert grid.shown.at[OTHER_USERS_CARD, "Status"] == "ok"
+    assert "Reassigned" in grid.findings.value
+    assert "assigned-to-other-user" not in grid.findings.value
+    assert grid.view.label == "Rows with errors (6)"
+    action(wizard, "Reassigned (undo)").click()
+    assert grid.shown.at[OTHER_USERS_CARD, "Status"] == "\u2716 Card Number;"
+    assert "assigned-to-other-user" in grid.findings.value
+    assert grid.view.label == "Rows with errors (7)"
+
+
 # --- choosing and reading the file --------------------------------------------------------------
 
 
@@ -434,6 +600,32 @@ def test_the_path_box_loads_a_file_on_the_server(demo) -> None:
     assert wizard.review.file_name == CLEAN_FILE
     assert wizard.review.findings.empty
     assert wizard.plan.counts()["create"] == 20
+
+
+def test_an_excel_workbook_is_uploaded_and_read_from_its_first_sheet(demo, tmp_path) -> None:
+    from openpyxl import Workbook
+
+    directory, folder = demo
+    rows = csv_rows(folder / CLEAN_FILE)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADERS)
+    for row in rows:
+        sheet.append([row[header] for header in HEADERS])
+    book.create_sheet("Notes").append(["not the credentials"])
+    path = tmp_path / "clean.xlsx"
+    book.save(path)
+    wizard = ImportWizard(directory, operator="tester")
+    assert ".xlsx" in wizard.chooser.upload.accept.split(",")
+    wizard.chooser.upload.value = (upload_entry("clean.xlsx", path.read_bytes()),)
+    review = wizard.review
+    assert review.file_name == "clean.xlsx" and not review.rejected
+    assert review.table["Card Number"].tolist() == [row["Card Number"] for row in rows]
+    assert review.findings.empty
+    assert wizard.plan.counts()["create"] == len(rows)
+    wizard.chooser.upload.value = (upload_entry("broken.xlsx", b"not a workbook"),)
+    assert wizard.review.rejected
+    assert "not an Excel workbook" in wizard.reports.file_report.value
 
 
 def test_the_encoding_choice_reads_a_cp1252_file_again(demo) -> None:

@@ -4,7 +4,7 @@ and suggestions (guesses) that are only ever applied one row at a time, on a cli
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import ipywidgets as widgets
@@ -16,6 +16,7 @@ from credkit.formats import REGISTRY, CardFormat
 from credkit.notebook.outputs import counted
 from credkit.review import Review
 from credkit.schema import normalize_plate, strip_hex_noise
+from credkit.splits import credential_parts
 
 Edits = dict[tuple[int, str], str]
 HEX = "Card Number Hex"
@@ -24,13 +25,15 @@ NOTHING_LEFT = "<p>Nothing left to fix or skip in bulk.</p>"
 
 @dataclass(frozen=True)
 class RowFix:
-    """One way to answer one row's finding: the cells it sets; computed, or only a guess."""
+    """One way to answer one row's finding: the cells it sets, or the row split into one row
+    per credential (Review.split); computed, or only a guess."""
 
     row: int
     code: str
     label: str
     edits: Edits
     computed: bool = True  # False: a suggestion, never applied in bulk
+    split: bool = False  # True: the fix splits the row (edits is empty)
 
 
 def canonical_card_types(card_types: pd.Series) -> pd.Series:
@@ -163,11 +166,32 @@ def fixes_for(review: Review, row: int, code: str) -> list[RowFix]:
         candidates.append(
             ("Entry code with a leading zero (a guess)", {(row, "Entry Code"): padded}, False)
         )
-    return [
+    fixes = [
         RowFix(row, code, label, edits, computed)
         for label, edits, computed in candidates
         if edits and any(table.at[r, h] != v for (r, h), v in edits.items())
     ]
+    if code == "multiple-credentials":
+        fixes += _split_fix(review, row)
+    return fixes
+
+
+def _split_fix(review: Review, row: int) -> list[RowFix]:
+    """The row split into one row per credential it names (computed: nothing is guessed)."""
+    parts = credential_parts(review.table.loc[row].to_dict())
+    if len(parts) < 2:
+        return []
+    named = [_credential_name(part) for part in parts]
+    label = f"Split into {len(parts)} rows: {', '.join(named)}"
+    return [RowFix(row, "multiple-credentials", label, {}, computed=True, split=True)]
+
+
+def _credential_name(part: dict[str, str]) -> str:
+    if part["License Plate"]:
+        return "the License Plate"
+    if part["Entry Code"]:
+        return "the Entry Code"
+    return "the card"
 
 
 def row_fixes(review: Review, row: int) -> list[RowFix]:
@@ -176,14 +200,18 @@ def row_fixes(review: Review, row: int) -> list[RowFix]:
     return [fix for code in dict.fromkeys(codes) for fix in fixes_for(review, row, code)]
 
 
-def computed_fixes(review: Review | None, code: str | None = None) -> list[RowFix]:
-    """The first computed fix of every finding (of one code, or of every code): what a bulk
-    fix applies. Suggestions are left out."""
+def computed_fixes(
+    review: Review | None, code: str | None = None, rows: Collection[int] | None = None
+) -> list[RowFix]:
+    """The first computed fix of every finding (of one code, or of every code; of some rows,
+    or of all): what a bulk fix applies. Suggestions are left out."""
     if review is None or review.rejected:
         return []
     findings = review.rows.dropna(subset=["row"])
     if code is not None:
         findings = findings[findings["code"] == code]
+    if rows is not None:
+        findings = findings[findings["row"].isin(list(rows))]
     chosen = []
     for row, finding_code in dict.fromkeys(
         zip(findings["row"].astype(int), findings["code"], strict=True)
@@ -202,6 +230,11 @@ def merged_edits(fixes: list[RowFix]) -> Edits:
     return edits
 
 
+def rows_to_split(fixes: list[RowFix]) -> list[int]:
+    """The rows that several fixes split, in order."""
+    return list(dict.fromkeys(fix.row for fix in fixes if fix.split))
+
+
 def pending_suggestions(review: Review | None) -> dict[str, str]:
     """Header suggestions not accepted yet (header as written -> suggested header)."""
     if review is None or review.column_review is None:
@@ -218,9 +251,11 @@ class BulkFixes:
         self,
         on_edits: Callable[[Edits], object],
         on_skip_failing: Callable[[], object],
+        on_split: Callable[[list[int]], object] | None = None,
     ) -> None:
         self._on_edits = on_edits
         self._on_skip_failing = on_skip_failing
+        self._on_split = on_split
         self.review: Review | None = None
         self.buttons: dict[str, widgets.Button] = {}
         self.message = widgets.HTML()
@@ -264,11 +299,27 @@ class BulkFixes:
         return self._apply(computed_fixes(self.review, code), f"Fix every {code}")
 
     def _apply(self, fixes: list[RowFix], what: str) -> Edits:
+        """The fixes' edits, then the rows they split (after the edits, which name the rows
+        as they were), then the computed fixes of the rows the split made."""
         edits = merged_edits(fixes)
-        rows = len({row for row, _ in edits})
+        split = rows_to_split(fixes) if self._on_split is not None else []
+        edited = {row for row, _ in edits}
         if edits:
             self._on_edits(edits)
-        self.message.value = f"<p>{html.escape(what)}: {counted(rows, 'row')} edited.</p>"
+        if split and self._on_split is not None:
+            self._on_split(split)
+            review = self.review
+            parts = set(review.parts) if review is not None else set()
+            later = [fix for fix in computed_fixes(review, rows=parts) if not fix.split]
+            more = merged_edits(later)
+            if more:
+                self._on_edits(more)
+                edits = edits | more
+                edited |= {row for row, _ in more}
+        done = f"{counted(len(edited), 'row')} edited"
+        if split:
+            done += f", {counted(len(split), 'row')} split into one row per credential"
+        self.message.value = f"<p>{html.escape(what)}: {done}.</p>"
         return edits
 
     def _skip_failing(self) -> None:

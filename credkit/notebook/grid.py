@@ -12,8 +12,10 @@ import pandas as pd
 from ipydatagrid import DataGrid, TextRenderer, VegaExpr
 
 from credkit.columns import HEADERS
-from credkit.findings import mask_entry_code
+from credkit.findings import FINDING_COLUMNS, mask_entry_code
+from credkit.importer import REASSIGNABLE_CODES
 from credkit.review import Review
+from credkit.splits import labelled_findings
 
 #: Rows on one page of the grid: the browser receives a whole page at every page change.
 PAGE_SIZE = 200
@@ -31,14 +33,33 @@ ERROR_TINT, WARNING_TINT, SKIPPED_TINT = "#f8c9c9", "#fbe7b5", "#e4e4e4"
 CREDENTIAL_COLUMNS = HEADERS[HEADERS.index("Card Type") : HEADERS.index("Modified")]
 KEY_COLUMNS = HEADERS[HEADERS.index("User ID") : HEADERS.index("Card Type")]
 ENTRY_CODE = "Entry Code"
+#: Shown once a row is split: which credential of which file row each part is.
+PART = "Credential"
 
 Edits = dict[tuple[int, str], str]
 
 
-def row_status(review: Review, skipped: set[int] | frozenset[int] = frozenset()) -> pd.Series:
-    """Each row's status text: "ok", "skipped", or "✖ Column;" / "⚠ Column;" per finding."""
+def open_findings(
+    review: Review, reassigned: set[int] | frozenset[int] = frozenset()
+) -> pd.DataFrame:
+    """The row findings still to answer: less those a row's reassign answers (the plan
+    answers them the same way)."""
+    findings = review.rows
+    if not reassigned or findings.empty:
+        return findings
+    answered = findings["code"].isin(REASSIGNABLE_CODES) & findings["row"].isin(list(reassigned))
+    return findings[~answered.fillna(False).astype(bool)]
+
+
+def row_status(
+    review: Review,
+    skipped: set[int] | frozenset[int] = frozenset(),
+    reassigned: set[int] | frozenset[int] = frozenset(),
+) -> pd.Series:
+    """Each row's status text: "ok", "skipped", or "✖ Column;" / "⚠ Column;" per finding
+    (the findings a row's reassign answers left out)."""
     status = pd.Series("ok", index=review.table.index, dtype=object)
-    findings = review.rows.dropna(subset=["row"])
+    findings = open_findings(review, reassigned).dropna(subset=["row"])
     if len(findings):
         # One entry per column, its worst finding's mark, errors first: a column with an error
         # and a warning is named once, so that the status fits its column.
@@ -71,38 +92,62 @@ def grid_columns(review: Review | None, *, show_empty: bool = False) -> list[str
     return [c for c in ordered if table[c].astype(bool).any()]
 
 
-def view_rows(review: Review, view: str) -> pd.Index:
-    """The rows of a view: with errors, with warnings only, all, or "code:<code>"."""
+def view_rows(
+    review: Review, view: str, reassigned: set[int] | frozenset[int] = frozenset()
+) -> pd.Index:
+    """The rows of a view: with errors, with warnings only, all, or "code:<code>"; in the
+    file's order (the parts of a split row after it). A row's errors that its reassign
+    answers do not count."""
     if view == VIEW_ALL:
         return review.table.index
+    rows = open_findings(review, reassigned).dropna(subset=["row"])
+    failing = (
+        review.failing_rows
+        if not reassigned
+        else pd.Index(sorted(set(rows.loc[rows["severity"] == "error", "row"].astype(int))))
+    )
     if view == VIEW_ERRORS:
-        return review.failing_rows
-    rows = review.rows.dropna(subset=["row"])
-    if view == VIEW_WARNINGS:
+        chosen = failing
+    elif view == VIEW_WARNINGS:
         warned = pd.Index(sorted(set(rows.loc[rows["severity"] == "warning", "row"].astype(int))))
-        return warned.difference(review.failing_rows)
-    code = view.removeprefix("code:")
-    return pd.Index(sorted(set(rows.loc[rows["code"] == code, "row"].astype(int))))
+        chosen = warned.difference(failing)
+    else:
+        code = view.removeprefix("code:")
+        chosen = pd.Index(sorted(set(rows.loc[rows["code"] == code, "row"].astype(int))))
+    if review.parts:  # the table's order: a split row's parts follow it
+        return review.table.index[review.table.index.isin(chosen)]
+    return chosen
 
 
-def view_options(review: Review | None) -> list[tuple[str, str]]:
+def view_options(
+    review: Review | None, reassigned: set[int] | frozenset[int] = frozenset()
+) -> list[tuple[str, str]]:
     """The views with their counts, for the dropdown."""
     if review is None or review.rejected:
         return [("Rows with errors (0)", VIEW_ERRORS)]
+    errors = len(view_rows(review, VIEW_ERRORS, reassigned))
+    warnings = len(view_rows(review, VIEW_WARNINGS, reassigned))
     options = [
-        (f"Rows with errors ({len(view_rows(review, VIEW_ERRORS)):,})", VIEW_ERRORS),
-        (f"Rows with warnings only ({len(view_rows(review, VIEW_WARNINGS)):,})", VIEW_WARNINGS),
+        (f"Rows with errors ({errors:,})", VIEW_ERRORS),
+        (f"Rows with warnings only ({warnings:,})", VIEW_WARNINGS),
         (f"All rows ({len(review.table):,})", VIEW_ALL),
     ]
-    codes = review.rows.dropna(subset=["row"]).groupby("code")["row"].nunique()
+    found = open_findings(review, reassigned)
+    codes = found.dropna(subset=["row"]).groupby("code")["row"].nunique()
     options += [(f"Only {code} ({count:,})", f"code:{code}") for code, count in codes.items()]
     return options
 
 
-def row_findings(review: Review, row: int) -> pd.DataFrame:
-    """The findings of one row (entry codes are already masked in them)."""
-    at_row = review.rows["row"].eq(row).fillna(False).astype(bool)
-    return review.rows.loc[at_row, ["column", "code", "severity", "message"]]
+def row_findings(
+    review: Review, row: int, reassigned: set[int] | frozenset[int] = frozenset()
+) -> pd.DataFrame:
+    """The findings of one row still to answer (entry codes are already masked in them),
+    the rows their messages name as the operator reads them."""
+    found = open_findings(review, reassigned)
+    at_row = found["row"].eq(row).fillna(False).astype(bool)
+    return labelled_findings(review, found.loc[at_row, FINDING_COLUMNS])[
+        ["column", "code", "severity", "message"]
+    ]
 
 
 #: Pixels per character of the grid's 12px font, the cell padding, and the widths allowed.
@@ -185,9 +230,13 @@ class RowGrid:
         self._on_select = on_select
         self._describe_row = describe_row  # where a row came from (a converted file's source)
         self._updating = False
-        self._echoes: list[tuple[int, str, Any]] = []  # cells we set, which the browser echoes
+        # Cells we set, which the browser echoes: (position, column, value), and the same
+        # with the column's index, which is how the browser names it.
+        self._echoes: list[tuple[int, str, Any]] = []
+        self._echo_indices: list[tuple[int, Any, Any]] = []
         self.review: Review | None = None
         self.skipped: set[int] = set()
+        self.reassigned: set[int] = set()  # rows whose credential the operator reassigned
         self.revealed: set[int] = set()  # rows whose entry code is shown in clear
         self.selected_row: int | None = None
         self.page = 0
@@ -245,7 +294,9 @@ class RowGrid:
 
     # --- what is shown -----------------------------------------------------------------------
 
-    def _frame(self, rows: pd.Index | None = None) -> pd.DataFrame:
+    def _frame(self, rows: pd.Index | None = None, page: pd.Index | None = None) -> pd.DataFrame:
+        """The rows as the grid shows them; page (default: rows) is the page they are on,
+        whose rows decide whether the Credential column is shown."""
         review = self.review
         if review is None or review.rejected or rows is None:
             return pd.DataFrame(columns=[STATUS, *HEADERS], dtype=str).rename_axis(ROW_LABEL)
@@ -254,7 +305,11 @@ class RowGrid:
         if ENTRY_CODE in frame.columns:
             hidden = ~frame.index.isin(list(self.revealed))
             frame.loc[hidden, ENTRY_CODE] = frame.loc[hidden, ENTRY_CODE].map(mask_entry_code)
-        frame.insert(0, STATUS, row_status(review, self.skipped).loc[rows])
+        frame.insert(0, STATUS, row_status(review, self.skipped, self.reassigned).loc[rows])
+        on_page = rows if page is None else page
+        if review.parts and on_page.isin(list(review.parts)).any():
+            # Which credential of a split row each part is (only on a page with parts).
+            frame.insert(1, PART, [_part_label(review, int(row)) for row in frame.index])
         frame.index = pd.Index(frame.index.astype(int), name=ROW_LABEL)
         return frame
 
@@ -276,7 +331,7 @@ class RowGrid:
     def _set_view_options(self) -> None:
         """The views with their current counts, keeping the chosen one (rows not re-sent)."""
         chosen = self.view.value
-        options = view_options(self.review)
+        options = view_options(self.review, self.reassigned)
         self.view.unobserve(self._handle_view, names="value")
         self.view.options = options
         self.view.value = chosen if chosen in [value for _, value in options] else VIEW_ERRORS
@@ -289,7 +344,7 @@ class RowGrid:
         """Send one page of the view's rows to the grid, and describe them."""
         review = self.review
         self.rows = (
-            view_rows(review, self.view.value)
+            view_rows(review, self.view.value, self.reassigned)
             if review is not None and not review.rejected
             else pd.Index([], dtype=int)
         )
@@ -318,7 +373,7 @@ class RowGrid:
         if self.review is None:
             return
         on_page = self.shown.index.intersection(pd.Index(list(rows)))
-        fresh = self._frame(on_page)
+        fresh = self._frame(on_page, page=self.shown.index)
         if list(fresh.columns) != list(self.shown.columns):
             # The edit filled a column empty until now (hidden) or emptied one: the page is
             # sent again with its columns, once.
@@ -331,9 +386,8 @@ class RowGrid:
                 for column in fresh.columns:
                     value = fresh.at[row, column]
                     if self.shown.at[row, column] != value:
-                        position = self.shown.index.get_loc(row)
-                        self._echoes.append((int(position), column, value))
-                        del self._echoes[:-_ECHOES_KEPT]
+                        # handle_cell_change keeps the echo it will get (set_cell_value
+                        # calls it at once, with the cell's position and column index).
                         self.grid.set_cell_value(column, int(row), value)
                         self.shown.at[row, column] = value
             widths = fitted_widths(self.shown)
@@ -358,7 +412,7 @@ class RowGrid:
         if not len(self.rows):
             shown = "no rows in this view"
         # Rows edited in place stay on the page (it does not move); say which left the view.
-        left = self.shown.index.difference(view_rows(review, self.view.value))
+        left = self.shown.index.difference(view_rows(review, self.view.value, self.reassigned))
         if len(left):
             listed = ", ".join(str(row) for row in left[:10])
             shown += (
@@ -376,13 +430,25 @@ class RowGrid:
     def handle_cell_change(self, cell: Mapping[str, Any]) -> None:
         """DataGrid's on_cell_change: ``cell["row"]`` is the position in the grid's data
         (not the spreadsheet row, and not the position on screen when sorted)."""
-        if self._updating:
-            return  # our own set_cell_value
-        echo = (int(cell["row"]), cell["column"], cell["value"])
-        if echo in self._echoes:
-            # The browser reports our own set_cell_value again, later; by then a view change
-            # may have put another row at that position, which must not receive the value.
-            self._echoes.remove(echo)
+        position, value = int(cell["row"]), cell["value"]
+        by_index = (position, cell.get("column_index"), value)
+        if self._updating:  # our own set_cell_value: the browser will report it again
+            self._echoes.append((position, cell["column"], value))
+            self._echo_indices.append(by_index)
+            del self._echoes[:-_ECHOES_KEPT], self._echo_indices[:-_ECHOES_KEPT]
+            return
+        # The browser reports our own set_cell_value again, later; by then a view change may
+        # have put another row at that position, or another column at that index (a split
+        # adds the Credential column), which must not receive the value. The browser names
+        # the column by its index, so the echo is known by the index where it has one.
+        if cell.get("column_index") is not None and by_index in self._echo_indices:
+            found = self._echo_indices.index(by_index)
+        elif (position, cell["column"], value) in self._echoes:
+            found = self._echoes.index((position, cell["column"], value))
+        else:
+            found = -1
+        if found >= 0:
+            del self._echoes[found], self._echo_indices[found]
             return
         header = cell["column"]
         if header not in HEADERS:
@@ -409,13 +475,18 @@ class RowGrid:
         if self.review is None or row is None:
             self.findings.value = "<p><i>Select a cell to see its row's findings here.</i></p>"
         else:
-            found = row_findings(self.review, row)
+            found = row_findings(self.review, row, self.reassigned)
             origin = self._describe_row(row) if self._describe_row is not None else ""
-            title = f"<h4>Row {row}</h4>"
+            title = f"<h4>Row {html.escape(self.review.row_label(row))}</h4>"
             if origin:
                 title += f"<p><small>From {html.escape(origin)}.</small></p>"
             if row in self.skipped:
                 title += "<p><b>Skipped</b>: this row will not be imported.</p>"
+            if row in self.reassigned:
+                title += (
+                    "<p><b>Reassigned</b>: its credential moves to this row's user at the "
+                    "import.</p>"
+                )
             if found.empty:
                 self.findings.value = title + "<p>No findings: this row can be imported.</p>"
             else:
@@ -431,6 +502,12 @@ class RowGrid:
 
 #: The cells set in place whose echo from the browser is still awaited, at most.
 _ECHOES_KEPT = 1_000
+
+
+def _part_label(review: Review, row: int) -> str:
+    """A split row's part as the Credential column shows it ("2 of 2 of row 7"); "" else."""
+    part = review.parts.get(row)
+    return "" if part is None else f"{part.part} of {part.parts} of row {part.row}"
 
 
 def _masked(grid: RowGrid, row: int) -> str:

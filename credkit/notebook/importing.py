@@ -23,6 +23,7 @@ from credkit.importer import (
 from credkit.notebook.downloads import csv_download_html
 from credkit.notebook.outputs import counted, frame_html, hide
 from credkit.review import Review
+from credkit.splits import labelled_text
 
 OUTCOME_LABELS = {
     "create": "created",
@@ -50,6 +51,15 @@ PLAN_ROWS_SHOWN = 200
 def plan_table(plan: Plan, limit: int = PLAN_ROWS_SHOWN) -> pd.DataFrame:
     """The rows that fail or change, as the operator reads them: Row, Outcome, Reason."""
     changing = plan.rows[plan.rows["outcome"] != "unchanged"].head(limit)
+    review = plan.review
+    if review.parts:  # a split row's parts as "7, credential 2 of 2", in messages too
+        return pd.DataFrame(
+            {
+                "Row": [review.row_label(int(row)) for row in changing.index],
+                "Outcome": changing["outcome"].to_numpy(),
+                "Reason": [labelled_text(review, str(text)) for text in changing["reason"]],
+            }
+        )
     return pd.DataFrame(
         {
             "Row": changing.index.astype(int),

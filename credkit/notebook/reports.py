@@ -10,6 +10,7 @@ import pandas as pd
 from credkit.notebook.charts import findings_by_column_and_code, findings_chart
 from credkit.notebook.outputs import counted, frame_html, hide
 from credkit.review import Review
+from credkit.splits import labelled_findings
 
 #: Report rows shown at most (the chart counts them all).
 REPORT_ROWS_SHOWN = 200
@@ -23,6 +24,16 @@ def summary_text(review: Review) -> str:
         return (
             f"{review.file_name}: rejected, nothing can be imported until the file and column "
             f"errors below are resolved ({findings})."
+        )
+    if review.parts:  # the rows of the file and the rows they are once split
+        split = len({part.row for part in review.parts.values()})
+        file_rows = counts["rows"] - len(review.parts) + split
+        return (
+            f"{review.file_name}: {counted(file_rows, 'row')}, "
+            f"{counted(counts['rows'], 'credential row')} once {counted(split, 'row')} "
+            f"{'is' if split == 1 else 'are'} split; "
+            f"{counts['rows_with_errors']:,} with errors, {counts['rows_passing']:,} passing "
+            f"({findings})."
         )
     return (
         f"{review.file_name}: {counted(counts['rows'], 'row')}, "
@@ -38,7 +49,8 @@ def report_html(findings: pd.DataFrame, empty: str, limit: int = REPORT_ROWS_SHO
         return f"<p>{html.escape(empty)}</p>"
     shown = findings.head(limit)[["row", "column", "value", "code", "severity", "message"]]
     shown = shown.astype(object).where(shown.notna(), "")
-    shown["row"] = shown["row"].map(lambda row: "" if row == "" else str(int(row)))
+    # A number, or a split row's part as its label gives it ("7, credential 2 of 2").
+    shown["row"] = shown["row"].map(lambda row: row if isinstance(row, str) else str(int(row)))
     table = frame_html(shown.rename(columns=str.capitalize), index=False)
     more = len(findings) - len(shown)
     return table + (f"<p><small>and {more:,} more.</small></p>" if more > 0 else "")
@@ -89,7 +101,9 @@ class ReportsPanel:
         hide(self._file_section, review.file.empty)
         self.file_report.value = report_html(review.file, "No file findings.")
         self.column_report.value = report_html(review.columns, "No column findings.")
-        self.row_report.value = report_html(review.rows, "No row findings.")
+        self.row_report.value = report_html(
+            labelled_findings(review, review.rows), "No row findings."
+        )
         self._findings = review.findings
         self._draw_chart()
 

@@ -12,11 +12,14 @@ from typing import Any
 import ipywidgets as widgets
 
 from credkit.notebook.runbook import BASE_DIR_ENV, resolve_path
+from credkit.workbook import WORKBOOK_SUFFIXES
 
 #: Jupyter Server's default ``websocket_max_message_size``: larger uploads never reach the kernel.
 DEFAULT_UPLOAD_LIMIT_MIB = 10
 #: What ``make lab`` allows (jupyter_server_config.py).
 MAKE_LAB_UPLOAD_LIMIT_MIB = 100
+#: The files the upload offers: a CSV, or an Excel workbook (its first sheet is read).
+UPLOAD_ACCEPTS = ",".join((".csv", *WORKBOOK_SUFFIXES))
 #: Set by ``make lab`` and ``make app`` to the limit their server allows.
 UPLOAD_LIMIT_ENV = "CREDKIT_UPLOAD_LIMIT_MIB"
 
@@ -84,7 +87,11 @@ class FileChooser:
         self._on_path = on_path
         self.upload_limit_mib = upload_limit_mib
         self.upload = widgets.FileUpload(
-            accept=".csv", multiple=False, description="Upload CSV", button_style="primary"
+            accept=UPLOAD_ACCEPTS,
+            multiple=False,
+            description="Upload CSV or Excel",
+            button_style="primary",
+            layout=widgets.Layout(width="auto"),  # the description in full
         )
         self.upload.add_class("credkit-upload")
         self.upload.observe(self.handle_upload, names="value")

@@ -22,8 +22,10 @@ from credkit.notebook.outputs import hide
 from credkit.notebook.reports import ReportsPanel
 from credkit.notebook.source_panel import CanonicalFile, SourcePanel
 from credkit.notebook.upload import FileChooser, configured_upload_limit_mib
-from credkit.reading import read_csv_bytes
-from credkit.review import Review, review_bytes, review_file
+from credkit.reading import CsvTable, read_csv_bytes
+from credkit.review import Review, ReviewOptions, review_file, review_table
+from credkit.splits import credential_parts
+from credkit.workbook import is_workbook, read_workbook_bytes
 
 STEPS = (
     "Choose the file",
@@ -34,6 +36,28 @@ STEPS = (
     "Result",
 )
 FILE, COLUMNS, ROWS, OPTIONS, PLAN, RESULT = range(len(STEPS))
+
+
+@dataclass(frozen=True)
+class Split:
+    """Rows split into one row per credential, as the wizard's journal keeps them."""
+
+    rows: tuple[int, ...]
+
+
+def read_upload(data: bytes, name: str, options: ReviewOptions) -> CsvTable:
+    """An uploaded file as credkit reads it: an Excel workbook (by its name's ending) from its
+    first sheet, anything else as a CSV."""
+    if is_workbook(name):
+        return read_workbook_bytes(data, name, sheet=options.sheet, max_rows=options.max_rows)
+    return read_csv_bytes(
+        data, encoding=options.encoding, delimiter=options.delimiter, max_rows=options.max_rows
+    )
+
+
+def _names_several(review: Review, row: int) -> bool:
+    """Whether a row of the review names more than one credential (so that it can be split)."""
+    return row in review.table.index and len(credential_parts(review.table.loc[row].to_dict())) > 1
 
 
 @dataclass(frozen=True)
@@ -70,6 +94,9 @@ class ImportWizard:
         self.operator = operator or getpass.getuser()
         self.review: Review | None = None
         self.edits: Edits = {}
+        # The edits and splits in the order they were made, to make them again on a new
+        # review of the file (a split changes which row a later edit means).
+        self.journal: list[Edits | Split] = []
         self.skipped: set[int] = set()
         self.reassigned: set[int] = set()
         self.step = FILE
@@ -91,7 +118,9 @@ class ImportWizard:
         self.accept_button.on_click(lambda _button: self.accept_header_suggestions())
         self.columns_note = widgets.HTML()
         self.fixes = BulkFixes(
-            on_edits=self._apply_bulk_edits, on_skip_failing=self.skip_failing_rows
+            on_edits=self._apply_bulk_edits,
+            on_skip_failing=self.skip_failing_rows,
+            on_split=self.split_rows,
         )
         self.grid = RowGrid(
             on_edits=self._apply_grid_edits,
@@ -226,7 +255,7 @@ class ImportWizard:
 
     def _load(self, source: _Source) -> Review:
         self._source = source
-        self.edits = {}
+        self.edits, self.journal = {}, []
         self.skipped, self.reassigned = set(), set()
         self.grid.selected_row = None  # a row of the previous file means nothing here
         self.grid.revealed = set()
@@ -255,26 +284,41 @@ class ImportWizard:
             review = self._review_converted(source, options)
         elif source.data is not None:
             self.source.profile_for(())
-            review = review_bytes(source.data, self.directory, options, file_name=source.name)
+            table = read_upload(source.data, source.name, options)
+            review = review_table(table, self.directory, options, file_name=source.name)
         else:
             self.source.profile_for(())
             review = review_file(str(source.path), self.directory, options)
         if not review.rejected:
-            kept = {(r, h): v for (r, h), v in self.edits.items() if r in review.table.index}
+            self._make_again(review)
+        return review
+
+    def _make_again(self, review: Review) -> None:
+        """The edits and splits made so far, made again on a new review of the file, in
+        their order (consecutive edits as one Review.edit)."""
+        pending: Edits = {}
+
+        def flush() -> None:
+            kept = {(r, h): v for (r, h), v in pending.items() if r in review.table.index}
             if kept:
                 review.edit(kept)
-        return review
+            pending.clear()
+
+        for entry in self.journal:
+            if isinstance(entry, Split):
+                flush()
+                rows = [row for row in entry.rows if _names_several(review, row)]
+                if rows:
+                    review.split(rows)
+            else:
+                pending.update(entry)
+        flush()
 
     def _review_converted(self, source: _Source, options: Any) -> Review:
         """The file read as the source system writes it, converted by its profile (with the
         operator's settings), then reviewed."""
         if source.data is not None:
-            table = read_csv_bytes(
-                source.data,
-                encoding=options.encoding,
-                delimiter=options.delimiter,
-                max_rows=options.max_rows,
-            )
+            table = read_upload(source.data, source.name, options)
         else:
             table = read_source(
                 str(source.path), encoding=options.encoding, delimiter=options.delimiter
@@ -291,7 +335,7 @@ class ImportWizard:
         and reassigns made so far go; the file is converted and reviewed again."""
         if self._source is None:
             return
-        self.edits = {}
+        self.edits, self.journal = {}, []
         self.skipped, self.reassigned = set(), set()
         self.grid.selected_row = None
         self.review_again()
@@ -301,6 +345,9 @@ class ImportWizard:
     def source_row(self, row: int) -> str:
         """Where a row of the converted file came from ("" without a profile)."""
         conversion = self.conversion
+        split = self.review.parts.get(row) if self.review is not None else None
+        if split is not None:  # a part of a split row: where that row came from
+            row = split.row
         part = conversion.sources.get(row) if conversion is not None else None
         if part is None:
             return ""
@@ -312,6 +359,7 @@ class ImportWizard:
         self.source.refresh(self.conversion, review.options.mapping)
         self.choices.refresh(review)
         self.reports.refresh(review)
+        self.grid.reassigned = self.reassigned
         self.grid.refresh(review, self.skipped)
         self._refresh_plan(new_file=new_file)
         self._refresh_navigation()
@@ -383,6 +431,7 @@ class ImportWizard:
         if not changes:
             return None
         self.edits.update(changes)
+        self.journal.append(changes)
         return review.edit(changes)
 
     def _editable_review(self) -> Review:
@@ -400,7 +449,29 @@ class ImportWizard:
 
     def apply_row_fix(self, fix: RowFix) -> None:
         """One row's fix (computed, or a suggestion the operator chose)."""
-        self.apply_edits(fix.edits)
+        if fix.split:
+            self.split_rows([fix.row])
+        else:
+            self.apply_edits(fix.edits)
+
+    def split_rows(self, rows: list[int]) -> pd.DataFrame:
+        """Split rows that name several credentials into one row per credential
+        (Review.split), then show them: the grid chooses its rows again. A skipped row's
+        parts are skipped too. Returns the findings of the rows re-checked."""
+        review = self._editable_review()
+        rows = [row for row in dict.fromkeys(rows) if _names_several(review, row)]
+        if not rows:
+            return review.rows.iloc[:0]
+        before = set(review.parts)
+        changed = review.split(rows)
+        self.journal.append(Split(tuple(rows)))
+        for number in set(review.parts) - before:
+            if review.parts[number].row in self.skipped:
+                self.skipped.add(number)
+        self.reports.refresh(review)
+        self.grid.refresh(review, self.skipped)
+        self._refresh_plan()
+        return changed
 
     def accept_header_suggestions(self) -> Review | None:
         """Accept every header suggestion and review again."""
@@ -434,6 +505,8 @@ class ImportWizard:
             self.reassigned.add(row)
         else:
             self.reassigned.discard(row)
+        self.grid.reassigned = self.reassigned
+        self.grid.update_rows([row])  # its status: the findings the reassign answers go
         self._refresh_plan()
 
     def _show_row_actions(self, row: int | None) -> None:

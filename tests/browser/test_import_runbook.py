@@ -168,9 +168,14 @@ def test_an_operator_imports_the_messy_file_in_jupyterlab(tmp_path: Path, demo) 
             expect(
                 wizard.get_by_text(re.compile(r"^All computed fixes: 3 rows edited"))
             ).to_be_visible(timeout=deadline.ms(30))
-            # A bulk fix chooses the view's rows again: the frame it fixed leaves the errors
-            # view (edits made in the grid afterwards keep their rows in place).
-            rows = [row for row in rows if row not in by_code["hex-parity"]]
+            # The row with two credentials is split in two by the same click.
+            expect(
+                wizard.get_by_text(re.compile(r"1 row split into one row per credential"))
+            ).to_be_visible(timeout=deadline.ms(10))
+            # A bulk fix chooses the view's rows again: the frame it fixed and the split row
+            # leave the errors view (edits made in the grid afterwards keep their rows in place).
+            fixed = by_code["hex-parity"] + by_code["multiple-credentials"]
+            rows = [row for row in rows if row not in fixed]
             expect(
                 wizard.get_by_text(f"rows 1-{len(rows)} of {len(rows)} in this view")
             ).to_be_visible(timeout=deadline.ms(10))
@@ -217,11 +222,11 @@ def test_an_operator_imports_the_messy_file_in_jupyterlab(tmp_path: Path, demo) 
             # --- 5. the plan, then Import -----------------------------------------------------
             plan = wizard.locator(".credkit-plan")
             expect(plan).to_contain_text("nothing written yet", timeout=deadline.ms(20))
-            skipped = sorted(by_code["unknown-user"] + by_code["duplicate-in-file"]
-                             + by_code["multiple-credentials"])  # fmt: skip
+            skipped = sorted(by_code["unknown-user"] + by_code["duplicate-in-file"])
             expect(plan).to_contain_text(f"fail {len(skipped)}", timeout=deadline.ms(10))
             expect(plan).to_contain_text("reassign 1", timeout=deadline.ms(10))
-            to_apply = len(expected.table) - len(skipped)
+            # The split row is imported as its two credentials: one row more to apply.
+            to_apply = len(expected.table) + 1 - len(skipped)
             import_button = wizard.get_by_role(
                 "button", name=re.compile(rf"Import {to_apply} rows$")
             )
@@ -392,7 +397,10 @@ def _check_directory(
     assert table.at[unknown, "External ID"] not in set(credentials["external_id"])
     (duplicate,) = by_code["duplicate-in-file"]
     assert len(card(duplicate)) == 1  # its first occurrence, once
+    # Split: the row's card and its plate, both the row's user's.
     (two,) = by_code["multiple-credentials"]
-    assert card(two).empty
-    created = 1 + 1 + 1 + 1 + 1  # the good row, alias, parity, plate, corrected
+    assert list(card(two)["user_id"]) == [table.at[two, "User ID"]]
+    plates = credentials.loc[credentials["user_id"] == table.at[two, "User ID"], "license_plate"]
+    assert table.at[two, "License Plate"] in set(plates.dropna())
+    created = 1 + 1 + 1 + 1 + 1 + 2  # the good row, alias, parity, plate, corrected, split
     assert len(credentials) == before + created  # the entry code replaced one, the move none
