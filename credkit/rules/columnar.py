@@ -61,3 +61,45 @@ def first_positions(keys: pd.Series) -> np.ndarray:
     present = codes[::-1] >= 0
     first[codes[::-1][present]] = order[present]  # the last write, the first row, wins
     return np.where(codes >= 0, first[np.maximum(codes, 0)] if len(first) else -1, -1)
+
+
+def matches(values: pa.Array, pattern: str) -> np.ndarray:
+    """RE2 search of pattern in each value, as a numpy bool array; missing values do not match."""
+    found = pc.match_substring_regex(values, pattern)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def truth(values: pa.Array | pa.ChunkedArray, missing: bool = False) -> np.ndarray:
+    """An Arrow boolean array as numpy, ``missing`` where it is null."""
+    return pc.fill_null(values, missing).to_numpy(zero_copy_only=False)
+
+
+class KeyIndex:
+    """A hash index of one column of keys (text, None where missing): the position of each key's
+    first row in the column, built once and asked many times. A few keys are looked up in a
+    Python dict (built on first use), so that asking for one key costs nothing like a pass over
+    the whole column; many keys in one Arrow index_in. Missing and empty keys match nothing."""
+
+    FEW = 512
+
+    def __init__(self, column: pa.Array) -> None:
+        self.column = column
+        self._first: dict[str, int] | None = None
+
+    def positions(self, keys: pa.Array) -> np.ndarray:
+        """Each key's row in the column, -1 where it has none."""
+        if len(keys) <= self.FEW:
+            if self._first is None:
+                first: dict[str, int] = {}
+                for at, key in enumerate(self.column.to_pylist()):
+                    if key is not None:
+                        first.setdefault(key, at)
+                self._first = first
+            found = self._first
+            return np.array(
+                [-1 if not key else found.get(key, -1) for key in keys.to_pylist()], dtype=np.int64
+            )
+        at = pc.index_in(keys, value_set=self.column, skip_nulls=True)
+        at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        at[truth(pc.equal(keys, ""))] = -1
+        return at
