@@ -15,8 +15,8 @@ def arrow_strings(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
         converted = pa.array(array, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         converted = pa.array(np.asarray(array, dtype=object), from_pandas=True, type=pa.string())
-    if isinstance(converted, pa.ChunkedArray):
-        converted = converted.combine_chunks()
+    if isinstance(converted, pa.ChunkedArray):  # one chunk (as pandas' Arrow text mostly is)
+        converted = converted.chunk(0) if converted.num_chunks == 1 else converted.combine_chunks()
     if converted.type != pa.string():
         converted = converted.cast(pa.string())
     return converted
@@ -89,12 +89,11 @@ class KeyIndex:
     def positions(self, keys: pa.Array) -> np.ndarray:
         """Each key's row in the column, -1 where it has none."""
         if len(keys) <= self.FEW:
-            if self._first is None:
-                first: dict[str, int] = {}
-                for at, key in enumerate(self.column.to_pylist()):
-                    if key is not None:
-                        first.setdefault(key, at)
-                self._first = first
+            if self._first is None:  # written last to first, so that the first row stays
+                column = self.column.to_pylist()
+                self._first = dict(
+                    zip(reversed(column), range(len(column) - 1, -1, -1), strict=True)
+                )
             found = self._first
             return np.array(
                 [-1 if not key else found.get(key, -1) for key in keys.to_pylist()], dtype=np.int64
