@@ -84,7 +84,10 @@ def parse_modified(values: pd.Series) -> pd.Series:
         parsed = parsed.where(
             ~missing, pd.to_datetime(text[missing], format=excel_format, utc=True, errors="coerce")
         )
-    return parsed if everything else parsed.reindex(values.index)
+    if everything:
+        return parsed
+    at = np.where(given.to_numpy(dtype=bool), np.cumsum(given.to_numpy(dtype=bool)) - 1, -1)
+    return pd.Series(parsed.array.take(at, allow_fill=True), index=values.index, name=values.name)
 
 
 def digits_only(values: pd.Series) -> pd.Series:
@@ -223,15 +226,37 @@ def _ascii_digits(text: pyarrow.Array) -> np.ndarray:
 def _hex_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    return {"hex_digits": ~matches(arrow_strings(strip_hex_noise(values)), r"^(?:[0-9A-F]*)$")}
+    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, HEX_DIGITS)}
 
 
 def _plate_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    plates = arrow_strings(normalize_plate(values))
-    empty = truth(pc.equal(text, ""))
-    return {"license_plate": ~(empty | matches(plates, r"^(?:[A-Z0-9]{2,10})$"))}
+    empty = truth(pc.equal(text, ""))  # no plate: valid as it is
+    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, PLATE, empty)}
+
+
+HEX_DIGITS = r"^(?:[0-9A-F]*)$"
+PLATE = r"^(?:[A-Z0-9]{2,10})$"
+
+
+def _valid_once_rewritten(
+    values: pd.Series,
+    text: pyarrow.Array,
+    rewrite: Callable[[pd.Series], pd.Series],
+    pattern: str,
+    valid_anyway: np.ndarray | None = None,
+) -> np.ndarray:
+    """Whether rewrite(values) matches pattern (or valid_anyway holds): a value that matches as
+    written has nothing to rewrite (the pattern admits no character a rewrite removes or
+    changes), so only the others are rewritten and matched again."""
+    valid = matches(text, pattern)
+    if valid_anyway is not None:
+        valid |= valid_anyway
+    others = ~valid & ~text.is_null().to_numpy(zero_copy_only=False)
+    if others.any():
+        valid[others] = matches(arrow_strings(rewrite(values[others])), pattern)
+    return valid
 
 
 def _entry_code_failures(
