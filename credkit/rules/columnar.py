@@ -89,6 +89,9 @@ class KeyIndex:
     def positions(self, keys: pa.Array) -> np.ndarray:
         """Each key's row in the column, -1 where it has none."""
         if len(keys) <= self.FEW:
+            wanted = keys.to_pylist()
+            if not any(wanted):
+                return np.full(len(wanted), -1, dtype=np.int64)
             if self._first is None:  # written last to first, so that the first row stays
                 column = self.column.to_pylist()
                 self._first = dict(
@@ -96,7 +99,7 @@ class KeyIndex:
                 )
             found = self._first
             return np.array(
-                [-1 if not key else found.get(key, -1) for key in keys.to_pylist()], dtype=np.int64
+                [-1 if not key else found.get(key, -1) for key in wanted], dtype=np.int64
             )
         at = pc.index_in(keys, value_set=self.column, skip_nulls=True)
         at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)

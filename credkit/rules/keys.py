@@ -29,7 +29,6 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
         "Email": email_keys(rows["Email"]),
     }
     known, at = lookup.user_rows({KEY_COLUMNS[header]: values for header, values in keys.items()})
-    user_ids = arrow_strings(known["user_id"])
     # A key is given unless it is empty text (a missing value counts as given, as it did in
     # pandas, and then names nobody).
     given = {header: truth(pc.not_equal(arrow_strings(keys[header]), ""), True) for header in keys}
@@ -41,7 +40,7 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
     for rank, header in enumerate(KEY_COLUMNS):
         position = np.where(chosen == rank, matched[header], position)
     decided = position >= 0
-    user_id = _taken(user_ids, position)
+    user_id = _taken(known["user_id"], position)
     index = rows.index
     found.add(pd.Series(chosen < 0, index=index), Code.MISSING_KEY, None, value=None)
     chosen_header = lambda at: pd.Series(  # noqa: E731
@@ -58,8 +57,8 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
         hit = matched[header] >= 0
         disagrees = other & hit & (matched[header] != position)
         if disagrees.any():  # another position: another user, unless known lists one twice
-            theirs = user_ids.take(pa.array(matched[header][disagrees]))
-            ours = user_ids.take(pa.array(position[disagrees]))
+            theirs = _taken(known["user_id"], matched[header][disagrees])
+            ours = _taken(known["user_id"], position[disagrees])
             disagrees[disagrees] = truth(pc.not_equal(theirs, ours))
         found.add(
             pd.Series(disagrees, index=index),
@@ -74,9 +73,20 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
     return pd.Series(user_id.to_numpy(zero_copy_only=False), index=index, dtype=object)
 
 
-def _taken(values: pa.Array, at: np.ndarray) -> pa.Array:
-    """values[at], null where at is -1."""
-    return values.take(pa.array(at, mask=at < 0))
+def _taken(column: pd.Series, at: np.ndarray) -> pa.Array:
+    """column[at] as Arrow text, null where at is -1: only the rows taken are converted (the
+    column may be a whole snapshot's)."""
+    missing = at < 0
+    if len(column) == 0:
+        return pa.nulls(len(at), pa.string())
+    if hasattr(column.array, "__arrow_array__"):  # Arrow text already: take in Arrow
+        taken = pa.array(column.array).take(pa.array(at, mask=missing))
+        if isinstance(taken, pa.ChunkedArray):
+            taken = taken.combine_chunks()
+        return taken.cast(pa.string())
+    values = np.asarray(column, dtype=object)[np.where(missing, 0, at)]
+    values[missing] = None
+    return arrow_strings(values)
 
 
 def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
@@ -101,7 +111,7 @@ def _check_names(
     """name-mismatch: a name the row gives that is not its user's (case alone is no mismatch)."""
     decided = position >= 0
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
-        directory_name = pc.fill_null(_taken(arrow_strings(known[field_name]), position), "")
+        directory_name = pc.fill_null(_taken(known[field_name], position), "")
         written = rows[header]
         text = arrow_strings(written)
         differs = decided & truth(pc.not_equal(text, ""), True)
