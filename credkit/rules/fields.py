@@ -379,6 +379,11 @@ def stored_length_findings(rows: pd.DataFrame, stored: dict[str, sa.Column]) -> 
         limit = column.type.length
         if limit is None or header not in rows:
             continue
+        # A value has no more characters than bytes: when no value has more bytes than the
+        # limit (nearly always), none is too long, and no character is counted.
+        longest = pc.max(pc.binary_length(arrow_strings(rows[header]))).as_py()
+        if longest is None or longest <= limit:
+            continue
         lengths = rows[header].str.len()
         found.add(
             lengths > limit, Code.FIELD_TOO_LONG, header, header=header,
