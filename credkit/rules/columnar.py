@@ -85,6 +85,7 @@ class KeyIndex:
     def __init__(self, column: pa.Array) -> None:
         self.column = column
         self._first: dict[str, int] | None = None
+        self._has_empty: bool | None = None
 
     def positions(self, keys: pa.Array) -> np.ndarray:
         """Each key's row in the column, -1 where it has none."""
@@ -103,5 +104,8 @@ class KeyIndex:
             )
         at = pc.index_in(keys, value_set=self.column, skip_nulls=True)
         at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        at[truth(pc.equal(keys, ""))] = -1
+        if self._has_empty is None:
+            self._has_empty = bool(pc.any(pc.equal(self.column, "")).as_py())
+        if self._has_empty:  # an empty key names nobody, even where the column holds one
+            at[truth(pc.equal(keys, ""))] = -1
         return at
