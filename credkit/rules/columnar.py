@@ -76,32 +76,45 @@ def truth(values: pa.Array | pa.ChunkedArray, missing: bool = False) -> np.ndarr
 
 class KeyIndex:
     """A hash index of one column of keys (text, None where missing): the position of each key's
-    first row in the column, built once and asked many times. A few keys are looked up in a
-    Python dict (built on first use), so that asking for one key costs nothing like a pass over
-    the whole column; many keys in one Arrow index_in. Missing and empty keys match nothing."""
+    first row in the column, built once and asked many times. Many keys are looked up in one
+    Arrow index_in; a few keys (a re-review of one edited row) in a Python dict of the column,
+    built the second time a few are asked (the first time, one pass over the column finds
+    them), so that from then on asking costs nothing like a pass over the whole column. Missing
+    and empty keys match nothing."""
 
     FEW = 512
 
     def __init__(self, column: pa.Array) -> None:
         self.column = column
         self._first: dict[str, int] | None = None
+        self._asked_few = 0
         self._has_empty: bool | None = None
 
     def positions(self, keys: pa.Array) -> np.ndarray:
         """Each key's row in the column, -1 where it has none."""
-        if len(keys) <= self.FEW:
-            wanted = keys.to_pylist()
-            if not any(wanted):
-                return np.full(len(wanted), -1, dtype=np.int64)
-            if self._first is None:  # written last to first, so that the first row stays
-                column = self.column.to_pylist()
-                self._first = dict(
-                    zip(reversed(column), range(len(column) - 1, -1, -1), strict=True)
-                )
-            found = self._first
-            return np.array(
-                [-1 if not key else found.get(key, -1) for key in wanted], dtype=np.int64
-            )
+        if len(keys) > self.FEW:
+            return self._many(keys)
+        wanted = keys.to_pylist()
+        if not any(wanted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        self._asked_few += 1
+        if self._first is not None or self._asked_few > 1:
+            found = self._index()
+        else:  # the rows that hold any of these keys, by one pass; the first of each stays
+            given = pa.array([key for key in wanted if key], pa.string())
+            hits = np.flatnonzero(truth(pc.is_in(self.column, value_set=given)))
+            found = {}
+            for at, key in zip(hits.tolist(), self.column.take(hits).to_pylist(), strict=True):
+                found.setdefault(key, at)
+        return np.array([found.get(key, -1) if key else -1 for key in wanted], dtype=np.int64)
+
+    def _index(self) -> dict[str, int]:
+        if self._first is None:  # written last to first, so that the first row stays
+            column = self.column.to_pylist()
+            self._first = dict(zip(reversed(column), range(len(column) - 1, -1, -1), strict=True))
+        return self._first
+
+    def _many(self, keys: pa.Array) -> np.ndarray:
         at = pc.index_in(keys, value_set=self.column, skip_nulls=True)
         at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         if self._has_empty is None:
