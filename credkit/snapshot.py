@@ -32,7 +32,7 @@ from credkit import generation
 from credkit.connection import sqlite_path
 from credkit.directory import Directory, DirectoryLookup, _present, _raw_frame, credentials, users
 from credkit.privileges import process_login
-from credkit.rules.columnar import KeyIndex, arrow_strings, is_in
+from credkit.rules.columnar import KeyIndex, arrow_text, is_in
 
 #: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
 #: benchmarks, which must prove a snapshot was used without timing it).
@@ -239,7 +239,7 @@ class SnapshotLookup(DirectoryLookup):
         """Every user of the snapshot, and each key's position among them: one lookup per key
         column in the snapshot's own index of that column (built once per snapshot)."""
         return self.snapshot.users, {
-            name: _user_index(self.snapshot, name).positions(arrow_strings(values))
+            name: _user_index(self.snapshot, name).positions(arrow_text(values))
             for name, values in keys.items()
         }
 
@@ -289,7 +289,10 @@ def _user_index(snapshot: Snapshot, name: str) -> KeyIndex:
         indexes = _USER_INDEXES[id(snapshot)] = {}
         weakref.finalize(snapshot, _USER_INDEXES.pop, id(snapshot), None)
     if name not in indexes:
-        indexes[name] = KeyIndex(arrow_strings(snapshot.users[name]))
+        column = arrow_text(snapshot.users[name])
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        indexes[name] = KeyIndex(column)
     return indexes[name]
 
 

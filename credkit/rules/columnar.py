@@ -22,6 +22,18 @@ def arrow_strings(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
     return converted
 
 
+def arrow_text(values: pd.Series | pd.Index | np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """arrow_strings without the copies: pandas' own Arrow text is handed over as it is stored
+    (large_string, in the chunks the reader made); Arrow's kernels take either width, and
+    chunks. Anything else as arrow_strings converts it."""
+    array = getattr(values, "array", values)
+    if hasattr(array, "__arrow_array__"):
+        converted = pa.array(array)
+        if pa.types.is_string(converted.type) or pa.types.is_large_string(converted.type):
+            return converted
+    return arrow_strings(values)
+
+
 def contains(values: pd.Series, pattern: str) -> pd.Series:
     """values.str.contains(pattern) through RE2 (pandas falls back to one Python re.search per
     value for some patterns on Arrow strings); missing values do not match."""

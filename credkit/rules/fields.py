@@ -20,7 +20,7 @@ from pandera.typing import Series
 from credkit.directory import users
 from credkit.findings import TEMPLATES, Code, findings_frame, mask_entry_code, quoted
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.columnar import arrow_strings, contains, matches, truth
+from credkit.rules.columnar import arrow_text, contains, matches, truth
 
 # Every check is vectorised (a whole column at once): at 250,000 rows an element-wise
 # check costs seconds. Empty cells pass every check here; which fields a row needs is a
@@ -198,7 +198,7 @@ def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.
         if not names:
             continue
         values = rows[column]
-        text = arrow_strings(values)
+        text = arrow_text(values)
         given = ~text.is_null().to_numpy(zero_copy_only=False)  # pandera's ignore_na
         failed = _FIELD_FAILURES[column](values, text, modified)
         for name in names:
@@ -255,7 +255,7 @@ def _valid_once_rewritten(
         valid |= valid_anyway
     others = ~valid & ~text.is_null().to_numpy(zero_copy_only=False)
     if others.any():
-        valid[others] = matches(arrow_strings(rewrite(values[others])), pattern)
+        valid[others] = matches(arrow_text(rewrite(values[others])), pattern)
     return valid
 
 
@@ -381,7 +381,7 @@ def stored_length_findings(rows: pd.DataFrame, stored: dict[str, sa.Column]) -> 
             continue
         # A value has no more characters than bytes: when no value has more bytes than the
         # limit (nearly always), none is too long, and no character is counted.
-        longest = pc.max(pc.binary_length(arrow_strings(rows[header]))).as_py()
+        longest = pc.max(pc.binary_length(arrow_text(rows[header]))).as_py()
         if longest is None or longest <= limit:
             continue
         lengths = rows[header].str.len()

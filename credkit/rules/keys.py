@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from credkit.directory import DirectoryLookup, email_keys, email_lookalikes
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.columnar import arrow_strings, truth
+from credkit.rules.columnar import arrow_strings, arrow_text, truth
 
 #: The key columns in rank order, and the directory column each one is looked up in.
 KEY_COLUMNS = {"User ID": "user_id", "External ID": "external_id", "Email": "email_key"}
@@ -31,7 +31,7 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
     known, at = lookup.user_rows({KEY_COLUMNS[header]: values for header, values in keys.items()})
     # A key is given unless it is empty text (a missing value counts as given, as it did in
     # pandas, and then names nobody).
-    given = {header: truth(pc.not_equal(arrow_strings(keys[header]), ""), True) for header in keys}
+    given = {header: truth(pc.not_equal(arrow_text(keys[header]), ""), True) for header in keys}
     matched = {header: at[KEY_COLUMNS[header]] for header in keys}
     chosen = np.full(len(rows), -1, dtype=np.int64)  # the rank of the key that decides
     for rank, header in reversed(list(enumerate(KEY_COLUMNS))):  # the highest rank wins
@@ -73,17 +73,14 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
     return pd.Series(user_id.to_numpy(zero_copy_only=False), index=index, dtype=object)
 
 
-def _taken(column: pd.Series, at: np.ndarray) -> pa.Array:
+def _taken(column: pd.Series, at: np.ndarray) -> pa.Array | pa.ChunkedArray:
     """column[at] as Arrow text, null where at is -1: only the rows taken are converted (the
     column may be a whole snapshot's)."""
     missing = at < 0
     if len(column) == 0:
         return pa.nulls(len(at), pa.string())
     if hasattr(column.array, "__arrow_array__"):  # Arrow text already: take in Arrow
-        taken = pa.array(column.array).take(pa.array(at, mask=missing))
-        if isinstance(taken, pa.ChunkedArray):
-            taken = taken.combine_chunks()
-        return taken.cast(pa.string())
+        return pa.array(column.array).take(pa.array(at, mask=missing))
     values = np.asarray(column, dtype=object)[np.where(missing, 0, at)]
     values[missing] = None
     return arrow_strings(values)
@@ -92,7 +89,7 @@ def _taken(column: pd.Series, at: np.ndarray) -> pa.Array:
 def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
     """email-lookalike: an email with characters that only compatibility folding would match
     (see email_key), so it finds only an email written with those same characters."""
-    unicode = ~truth(pc.string_is_ascii(arrow_strings(emails)), True)
+    unicode = ~truth(pc.string_is_ascii(arrow_text(emails)), True)
     if not unicode.any():
         return
     lookalikes = emails[unicode].map(email_lookalikes)
@@ -113,7 +110,7 @@ def _check_names(
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
         directory_name = pc.fill_null(_taken(known[field_name], position), "")
         written = rows[header]
-        text = arrow_strings(written)
+        text = arrow_text(written)
         differs = decided & truth(pc.not_equal(text, ""), True)
         differs &= truth(pc.not_equal(text, directory_name), True)
         if not differs.any():
