@@ -712,6 +712,18 @@ class DirectoryLookup:
                 return pd.DataFrame(columns=columns, dtype=object)
             return _raw_frame(conn, query.where(sa.or_(*conditions)), columns)
 
+    def user_rows(self, keys: dict[str, pd.Series]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """Users (as users gives them: user_id, external_id, email_key, first_name, last_name)
+        and, for each key column, the position in them of the user each value names (-1 for
+        none): one hash lookup per key column. The frame may hold users no key names."""
+        from credkit.rules.columnar import KeyIndex, arrow_strings  # credkit.rules imports this
+
+        found = self.users(keys)
+        return found, {
+            name: KeyIndex(arrow_strings(found[name])).positions(arrow_strings(values))
+            for name, values in keys.items()
+        }
+
     def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
         """The directory's credentials with these keys, with their owner, indexed by key."""
         query = sa.select(
@@ -773,7 +785,18 @@ def one_of(conn: Connection, column: sa.Column, values: Sequence[str]) -> sa.Col
 
 
 def _present(values: pd.Series | np.ndarray) -> np.ndarray:
-    """The distinct non-empty values."""
+    """The distinct non-empty values, in the order they first appear (text in one Arrow hash
+    pass; anything else through pandas)."""
+    try:
+        array = pa.array(getattr(values, "array", values), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = None
+    if array is not None and (
+        pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
+    ):
+        distinct = pc.unique(pc.drop_null(array))
+        distinct = distinct.filter(pc.not_equal(distinct, ""))
+        return np.asarray(distinct.to_numpy(zero_copy_only=False), dtype=object)
     values = pd.Series(values, dtype=object)
     return pd.unique(values[values.notna() & (values != "")])
 

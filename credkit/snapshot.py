@@ -17,11 +17,13 @@ import hashlib
 import hmac
 import os
 import tempfile
+import weakref
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
@@ -30,7 +32,7 @@ from credkit import generation
 from credkit.connection import sqlite_path
 from credkit.directory import Directory, DirectoryLookup, _present, _raw_frame, credentials, users
 from credkit.privileges import process_login
-from credkit.rules.columnar import is_in
+from credkit.rules.columnar import KeyIndex, arrow_text, is_in
 
 #: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
 #: benchmarks, which must prove a snapshot was used without timing it).
@@ -228,12 +230,18 @@ class SnapshotLookup(DirectoryLookup):
 
     def users(self, keys: dict[str, pd.Series]) -> pd.DataFrame:
         everyone = self.snapshot.users
-        matches = pd.Series(False, index=everyone.index)
-        for name, values in keys.items():
-            wanted = _present(values)
-            if len(wanted):
-                matches |= is_in(everyone[name], wanted)
+        matches = np.zeros(len(everyone), dtype=bool)
+        for found in self.user_rows(keys)[1].values():
+            matches[found[found >= 0]] = True
         return _as_read(everyone[matches].reset_index(drop=True))
+
+    def user_rows(self, keys: dict[str, pd.Series]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """Every user of the snapshot, and each key's position among them: one lookup per key
+        column in the snapshot's own index of that column (built once per snapshot)."""
+        return self.snapshot.users, {
+            name: _user_index(self.snapshot, name).positions(arrow_text(values))
+            for name, values in keys.items()
+        }
 
     def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
         wanted = [str(key) for key in _present(credential_keys)]
@@ -268,6 +276,24 @@ class SnapshotLookup(DirectoryLookup):
         hashed = self.snapshot.hash_key(key)
         self._plain[hashed] = key
         return hashed
+
+
+#: Each snapshot's hash index of each users' key column (by id; dropped with the snapshot).
+_USER_INDEXES: dict[int, dict[str, KeyIndex]] = {}
+
+
+def _user_index(snapshot: Snapshot, name: str) -> KeyIndex:
+    """The snapshot's index of one users' key column, built on first use."""
+    indexes = _USER_INDEXES.get(id(snapshot))
+    if indexes is None:
+        indexes = _USER_INDEXES[id(snapshot)] = {}
+        weakref.finalize(snapshot, _USER_INDEXES.pop, id(snapshot), None)
+    if name not in indexes:
+        column = arrow_text(snapshot.users[name])
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        indexes[name] = KeyIndex(column)
+    return indexes[name]
 
 
 def _place(directory: Directory, login: str) -> Path | None:

@@ -15,11 +15,23 @@ def arrow_strings(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
         converted = pa.array(array, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         converted = pa.array(np.asarray(array, dtype=object), from_pandas=True, type=pa.string())
-    if isinstance(converted, pa.ChunkedArray):
-        converted = converted.combine_chunks()
+    if isinstance(converted, pa.ChunkedArray):  # one chunk (as pandas' Arrow text mostly is)
+        converted = converted.chunk(0) if converted.num_chunks == 1 else converted.combine_chunks()
     if converted.type != pa.string():
         converted = converted.cast(pa.string())
     return converted
+
+
+def arrow_text(values: pd.Series | pd.Index | np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """arrow_strings without the copies: pandas' own Arrow text is handed over as it is stored
+    (large_string, in the chunks the reader made); Arrow's kernels take either width, and
+    chunks. Anything else as arrow_strings converts it."""
+    array = getattr(values, "array", values)
+    if hasattr(array, "__arrow_array__"):
+        converted = pa.array(array)
+        if pa.types.is_string(converted.type) or pa.types.is_large_string(converted.type):
+            return converted
+    return arrow_strings(values)
 
 
 def contains(values: pd.Series, pattern: str) -> pd.Series:
@@ -61,3 +73,64 @@ def first_positions(keys: pd.Series) -> np.ndarray:
     present = codes[::-1] >= 0
     first[codes[::-1][present]] = order[present]  # the last write, the first row, wins
     return np.where(codes >= 0, first[np.maximum(codes, 0)] if len(first) else -1, -1)
+
+
+def matches(values: pa.Array, pattern: str) -> np.ndarray:
+    """RE2 search of pattern in each value, as a numpy bool array; missing values do not match."""
+    found = pc.match_substring_regex(values, pattern)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def truth(values: pa.Array | pa.ChunkedArray, missing: bool = False) -> np.ndarray:
+    """An Arrow boolean array as numpy, ``missing`` where it is null."""
+    return pc.fill_null(values, missing).to_numpy(zero_copy_only=False)
+
+
+class KeyIndex:
+    """A hash index of one column of keys (text, None where missing): the position of each key's
+    first row in the column, built once and asked many times. Many keys are looked up in one
+    Arrow index_in; a few keys (a re-review of one edited row) in a Python dict of the column,
+    built the second time a few are asked (the first time, one pass over the column finds
+    them), so that from then on asking costs nothing like a pass over the whole column. Missing
+    and empty keys match nothing."""
+
+    FEW = 512
+
+    def __init__(self, column: pa.Array) -> None:
+        self.column = column
+        self._first: dict[str, int] | None = None
+        self._asked_few = 0
+        self._has_empty: bool | None = None
+
+    def positions(self, keys: pa.Array) -> np.ndarray:
+        """Each key's row in the column, -1 where it has none."""
+        if len(keys) > self.FEW:
+            return self._many(keys)
+        wanted = keys.to_pylist()
+        if not any(wanted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        self._asked_few += 1
+        if self._first is not None or self._asked_few > 1:
+            found = self._index()
+        else:  # the rows that hold any of these keys, by one pass; the first of each stays
+            given = pa.array([key for key in wanted if key], pa.string())
+            hits = np.flatnonzero(truth(pc.is_in(self.column, value_set=given)))
+            found = {}
+            for at, key in zip(hits.tolist(), self.column.take(hits).to_pylist(), strict=True):
+                found.setdefault(key, at)
+        return np.array([found.get(key, -1) if key else -1 for key in wanted], dtype=np.int64)
+
+    def _index(self) -> dict[str, int]:
+        if self._first is None:  # written last to first, so that the first row stays
+            column = self.column.to_pylist()
+            self._first = dict(zip(reversed(column), range(len(column) - 1, -1, -1), strict=True))
+        return self._first
+
+    def _many(self, keys: pa.Array) -> np.ndarray:
+        at = pc.index_in(keys, value_set=self.column, skip_nulls=True)
+        at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if self._has_empty is None:
+            self._has_empty = bool(pc.any(pc.equal(self.column, "")).as_py())
+        if self._has_empty:  # an empty key names nobody, even where the column holds one
+            at[truth(pc.equal(keys, ""))] = -1
+        return at

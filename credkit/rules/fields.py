@@ -8,8 +8,11 @@ import functools
 import re
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from pandera.extensions import register_check_method
 from pandera.typing import Series
@@ -17,7 +20,7 @@ from pandera.typing import Series
 from credkit.directory import users
 from credkit.findings import TEMPLATES, Code, findings_frame, mask_entry_code, quoted
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.columnar import contains
+from credkit.rules.columnar import arrow_text, contains, matches, truth
 
 # Every check is vectorised (a whole column at once): at 250,000 rows an element-wise
 # check costs seconds. Empty cells pass every check here; which fields a row needs is a
@@ -69,6 +72,10 @@ def parse_modified(values: pd.Series) -> pd.Series:
     ISO 8601 first (no offset means UTC), then the forms Excel writes (``MM/DD/YYYY HH:MM``).
     """
     text = values.str.strip()
+    given = text != ""
+    everything = bool(given.all())
+    if not everything:  # only the cells that hold something are parsed (an empty one is NaT)
+        text = text[given]
     parsed = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     for excel_format in MODIFIED_FORMATS:
         missing = parsed.isna() & (text != "")
@@ -77,7 +84,10 @@ def parse_modified(values: pd.Series) -> pd.Series:
         parsed = parsed.where(
             ~missing, pd.to_datetime(text[missing], format=excel_format, utc=True, errors="coerce")
         )
-    return parsed
+    if everything:
+        return parsed
+    at = np.where(given.to_numpy(dtype=bool), np.cumsum(given.to_numpy(dtype=bool)) - 1, -1)
+    return pd.Series(parsed.array.take(at, allow_fill=True), index=values.index, name=values.name)
 
 
 def digits_only(values: pd.Series) -> pd.Series:
@@ -171,31 +181,145 @@ CHECK_FINDINGS = {
 }
 
 
-def field_findings(rows: pd.DataFrame) -> pd.DataFrame:
+def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.DataFrame:
     """Check rows (all 14 columns, text) against CredentialRow's per-field rules; each failing
-    cell becomes a finding at the row's number.
+    cell becomes a finding at the row's number. ``modified``: parse_modified of the rows'
+    Modified, when the caller has it already (the normalisers run once).
 
-    The checks are CredentialRow's own, run straight on the columns, column by column in the
-    model's order: pandera's validation adds about a second at 250,000 rows of bookkeeping
-    (and failure cases several times the file's size) that the review does not use.
+    The checks are CredentialRow's own, column by column in the model's order, but run as Arrow
+    kernels (RE2 regexes on the columns' Arrow text, the same patterns pandas runs there), each
+    column's patterns once for all its checks: pandera's validation adds about a second at
+    250,000 rows of bookkeeping (and failure cases several times the file's size) that the
+    review does not use. Messages are built only for the failing cells.
     """
     _check_shape(rows)
-    checks = {check.__name__: check for check in FIELD_CHECKS}
     parts = []
     for column, names in _model_checks().items():
+        if not names:
+            continue
         values = rows[column]
+        text = arrow_text(values)
+        given = ~text.is_null().to_numpy(zero_copy_only=False)  # pandera's ignore_na
+        failed = _FIELD_FAILURES[column](values, text, modified)
         for name in names:
-            failed = ~checks[name](values).fillna(True).to_numpy(dtype=bool)
-            failed &= values.notna().to_numpy(dtype=bool)  # pandera's ignore_na
-            if failed.any():
-                cases = values[failed]
-                parts.append(
-                    pd.DataFrame({"check": name, "column": column, "index": cases.index,
-                                  "failure_case": cases.to_numpy(dtype=object)})
-                )  # fmt: skip
-    if not parts:
-        return findings_frame()
-    return _failure_findings(pd.concat(parts, ignore_index=True))
+            at = failed[name] & given
+            if at.any():
+                parts.append(_failure_part(name, column, values[at]))
+    return findings_frame(pd.concat(parts, ignore_index=True) if parts else None)
+
+
+def _digits_failures(
+    values: pd.Series, text: pyarrow.Array, modified: object
+) -> dict[str, np.ndarray]:
+    # ^[0-9]*$ without a regex (ASCII digits, or empty); SCIENTIFIC only on what is left.
+    digits = _ascii_digits(text) | truth(pc.equal(pc.binary_length(text), 0))
+    scientific = np.zeros(len(text), dtype=bool)
+    scientific[~digits] = matches(text.filter(pyarrow.array(~digits)), SCIENTIFIC)
+    return {"digits_only": ~(digits | scientific), "not_scientific": scientific}
+
+
+def _ascii_digits(text: pyarrow.Array) -> np.ndarray:
+    """Non-empty and only the digits 0-9 (what [0-9]+ matches)."""
+    return truth(pc.ascii_is_decimal(text))
+
+
+def _hex_failures(
+    values: pd.Series, text: pyarrow.Array, modified: object
+) -> dict[str, np.ndarray]:
+    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, HEX_DIGITS)}
+
+
+def _plate_failures(
+    values: pd.Series, text: pyarrow.Array, modified: object
+) -> dict[str, np.ndarray]:
+    empty = truth(pc.equal(text, ""))  # no plate: valid as it is
+    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, PLATE, empty)}
+
+
+HEX_DIGITS = r"^(?:[0-9A-F]*)$"
+PLATE = r"^(?:[A-Z0-9]{2,10})$"
+
+
+def _valid_once_rewritten(
+    values: pd.Series,
+    text: pyarrow.Array,
+    rewrite: Callable[[pd.Series], pd.Series],
+    pattern: str,
+    valid_anyway: np.ndarray | None = None,
+) -> np.ndarray:
+    """Whether rewrite(values) matches pattern (or valid_anyway holds): a value that matches as
+    written has nothing to rewrite (the pattern admits no character a rewrite removes or
+    changes), so only the others are rewritten and matched again."""
+    valid = matches(text, pattern)
+    if valid_anyway is not None:
+        valid |= valid_anyway
+    others = ~valid & ~text.is_null().to_numpy(zero_copy_only=False)
+    if others.any():
+        valid[others] = matches(arrow_text(rewrite(values[others])), pattern)
+    return valid
+
+
+def _entry_code_failures(
+    values: pd.Series, text: pyarrow.Array, modified: object
+) -> dict[str, np.ndarray]:
+    # [0-9]{1,3} and ([0-9]{4,16})? without a regex: digits are one byte each.
+    digits = _ascii_digits(text)
+    length = pc.binary_length(text).to_numpy(zero_copy_only=False)
+    short = digits & (length <= 3)
+    valid = (digits & (length >= 4) & (length <= 16)) | (length == 0)
+    return {"entry_code": ~(valid | short), "entry_code_length": short}
+
+
+def _status_failures(
+    values: pd.Series, text: pyarrow.Array, modified: object
+) -> dict[str, np.ndarray]:
+    known = pc.is_in(pc.utf8_lower(text), value_set=pyarrow.array(["", "active", "inactive"]))
+    return {"credential_status": ~truth(known)}
+
+
+def _modified_failures(
+    values: pd.Series, text: pyarrow.Array, modified: pd.Series | None
+) -> dict[str, np.ndarray]:
+    if modified is None:
+        modified = parse_modified(values)
+    empty = truth(pc.equal(pc.utf8_trim_whitespace(text), ""))
+    return {"modified_time": ~(empty | modified.notna().to_numpy(dtype=bool))}
+
+
+#: Each checked column's checks as Arrow kernels: which of its cells fail each check (the same
+#: answers as FIELD_CHECKS, which CredentialRow runs in pandas).
+_FIELD_FAILURES = {
+    "Facility Code": _digits_failures,
+    "Card Number": _digits_failures,
+    "Card Number Hex": _hex_failures,
+    "License Plate": _plate_failures,
+    "Entry Code": _entry_code_failures,
+    "Credential Status": _status_failures,
+    "Modified": _modified_failures,
+}
+
+
+def _failure_part(check: str, column: str, cases: pd.Series) -> pd.DataFrame:
+    """The findings of one check's failing cells of one column (message from the template)."""
+    code = CHECK_FINDINGS[check]
+    values = cases.astype(str)
+    if column == "Entry Code":
+        values = values.map(mask_entry_code)
+        in_message = values
+    else:
+        in_message = values.map(quoted)
+    # The template filled in once, the values joined in as whole columns.
+    before, after = TEMPLATES[code].format(column=column, value="\0").split("\0")
+    return pd.DataFrame(
+        {
+            "row": cases.index.to_numpy(),
+            "column": column,
+            "value": values.to_numpy(dtype=object),
+            "code": code,
+            "severity": "error",
+            "message": (before + in_message + after).to_numpy(dtype=object),
+        }
+    )
 
 
 @functools.cache
@@ -220,38 +344,6 @@ def _check_shape(rows: pd.DataFrame) -> None:
             "rows do not fit the credential schema: expected the text columns "
             f"{sorted(expected)}, got {dict(rows.dtypes.astype(str))}"
         )
-
-
-def _failure_findings(failure_cases: pd.DataFrame) -> pd.DataFrame:
-    """pandera's failure cases as findings, built a whole (check, column) group at a time:
-    a file where every row fails has hundreds of thousands of them."""
-    known = failure_cases["check"].isin(CHECK_FINDINGS)
-    if not known.all():  # a dtype or column failure: the caller passed a malformed frame
-        raise ValueError(f"rows do not fit the credential schema:\n{failure_cases[~known]}")
-    parts = []
-    for (check, column), cases in failure_cases.groupby(["check", "column"], sort=False):
-        code = CHECK_FINDINGS[check]
-        values = cases["failure_case"].astype(str)
-        if column == "Entry Code":
-            values = values.map(mask_entry_code)
-            in_message = values
-        else:
-            in_message = values.map(quoted)
-        # The template filled in once, the values joined in as whole columns.
-        before, after = TEMPLATES[code].format(column=column, value="\0").split("\0")
-        parts.append(
-            pd.DataFrame(
-                {
-                    "row": cases["index"].to_numpy(),
-                    "column": column,
-                    "value": values.to_numpy(dtype=object),
-                    "code": code,
-                    "severity": "error",
-                    "message": (before + in_message + after).to_numpy(dtype=object),
-                }
-            )
-        )
-    return findings_frame(pd.concat(parts, ignore_index=True) if parts else None)
 
 
 def future_modified_findings(rows: pd.DataFrame, modified: pd.Series) -> pd.DataFrame:
@@ -286,6 +378,11 @@ def stored_length_findings(rows: pd.DataFrame, stored: dict[str, sa.Column]) -> 
     for header, column in stored.items():
         limit = column.type.length
         if limit is None or header not in rows:
+            continue
+        # A value has no more characters than bytes: when no value has more bytes than the
+        # limit (nearly always), none is too long, and no character is counted.
+        longest = pc.max(pc.binary_length(arrow_text(rows[header]))).as_py()
+        if longest is None or longest <= limit:
             continue
         lengths = rows[header].str.len()
         found.add(

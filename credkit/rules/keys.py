@@ -3,67 +3,95 @@ name-mismatch, email-lookalike."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from credkit.directory import DirectoryLookup, email_keys, email_lookalikes
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.columnar import positions, taken
+from credkit.rules.columnar import arrow_strings, arrow_text, truth
 
 #: The key columns in rank order, and the directory column each one is looked up in.
 KEY_COLUMNS = {"User ID": "user_id", "External ID": "external_id", "Email": "email_key"}
 
 
 def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBuilder) -> pd.Series:
-    """The user each row picks: its highest-ranked non-empty key decides (SPEC: Key)."""
+    """The user each row picks: its highest-ranked non-empty key decides (SPEC: Key).
+
+    Each key column is looked up once (lookup.user_rows: a hash lookup per column); the rest
+    is numpy on those positions, and text is built only for the rows that have a finding.
+    """
     keys = {
         "User ID": rows["User ID"],
         "External ID": rows["External ID"],
         "Email": email_keys(rows["Email"]),
     }
-    known = lookup.users({KEY_COLUMNS[header]: values for header, values in keys.items()})
-    matches = {
-        header: _matched(values, _index_by(known, KEY_COLUMNS[header])["user_id"])
-        for header, values in keys.items()
-    }
-    chosen = pd.Series(None, index=rows.index, dtype=object)
-    user_id = pd.Series(None, index=rows.index, dtype=object)
-    for header in reversed(KEY_COLUMNS):  # the highest rank is written last and so wins
-        present = keys[header] != ""
-        chosen = chosen.mask(present, header)
-        user_id = user_id.mask(present, matches[header])
-    found.add(chosen.isna(), Code.MISSING_KEY, None, value=None)
-    decided = user_id.notna()
-    for header in KEY_COLUMNS:
-        key, written = keys[header], rows[header]  # messages quote the value as written
+    known, at = lookup.user_rows({KEY_COLUMNS[header]: values for header, values in keys.items()})
+    # A key is given unless it is empty text (a missing value counts as given, as it did in
+    # pandas, and then names nobody).
+    given = {header: truth(pc.not_equal(arrow_text(keys[header]), ""), True) for header in keys}
+    matched = {header: at[KEY_COLUMNS[header]] for header in keys}
+    chosen = np.full(len(rows), -1, dtype=np.int64)  # the rank of the key that decides
+    for rank, header in reversed(list(enumerate(KEY_COLUMNS))):  # the highest rank wins
+        chosen[given[header]] = rank
+    position = np.full(len(rows), -1, dtype=np.int64)  # the decided user, among known
+    for rank, header in enumerate(KEY_COLUMNS):
+        position = np.where(chosen == rank, matched[header], position)
+    decided = position >= 0
+    user_id = _taken(known["user_id"], position)
+    index = rows.index
+    found.add(pd.Series(chosen < 0, index=index), Code.MISSING_KEY, None, value=None)
+    chosen_header = lambda at: pd.Series(  # noqa: E731
+        np.asarray(list(KEY_COLUMNS), dtype=object)[chosen[index.get_indexer(at)]], index=at
+    )
+    for rank, header in enumerate(KEY_COLUMNS):
+        written = rows[header]  # messages quote the value as written
         quoted_key = lambda at, written=written: written[at].map(quoted)  # noqa: E731
         found.add(
-            (chosen == header) & ~decided, Code.UNKNOWN_USER, header, key=header, written=quoted_key
-        )
-        other = decided & (chosen != header) & (key != "")
+            pd.Series((chosen == rank) & ~decided, index=index),
+            Code.UNKNOWN_USER, header, key=header, written=quoted_key,
+        )  # fmt: skip
+        other = decided & (chosen != rank) & given[header]
+        hit = matched[header] >= 0
+        disagrees = other & hit & (matched[header] != position)
+        if disagrees.any():  # another position: another user, unless known lists one twice
+            theirs = _taken(known["user_id"], matched[header][disagrees])
+            ours = _taken(known["user_id"], position[disagrees])
+            disagrees[disagrees] = truth(pc.not_equal(theirs, ours))
         found.add(
-            other & matches[header].notna() & (matches[header] != user_id),
-            Code.KEYS_DISAGREE, header, key=header, written=quoted_key, chosen=chosen,
+            pd.Series(disagrees, index=index),
+            Code.KEYS_DISAGREE, header, key=header, written=quoted_key, chosen=chosen_header,
         )  # fmt: skip
         found.add(
-            other & matches[header].isna(),
-            Code.KEY_UNMATCHED, header, key=header, written=quoted_key, chosen=chosen,
+            pd.Series(other & ~hit, index=index),
+            Code.KEY_UNMATCHED, header, key=header, written=quoted_key, chosen=chosen_header,
         )  # fmt: skip
     _warn_email_lookalikes(rows["Email"], found)
-    _check_names(rows, user_id, _index_by(known, "user_id"), found)
-    return user_id
+    _check_names(rows, known, position, found)
+    return pd.Series(user_id.to_numpy(zero_copy_only=False), index=index, dtype=object)
 
 
-def _matched(values: pd.Series, user_by_key: pd.Series) -> pd.Series:
-    """The user each key names (None where no user has it): one hash lookup per row."""
-    matched = taken(user_by_key, positions(values, user_by_key.index))
-    return pd.Series(matched, index=values.index, dtype=object)
+def _taken(column: pd.Series, at: np.ndarray) -> pa.Array | pa.ChunkedArray:
+    """column[at] as Arrow text, null where at is -1: only the rows taken are converted (the
+    column may be a whole snapshot's)."""
+    missing = at < 0
+    if len(column) == 0:
+        return pa.nulls(len(at), pa.string())
+    if hasattr(column.array, "__arrow_array__"):  # Arrow text already: take in Arrow
+        return pa.array(column.array).take(pa.array(at, mask=missing))
+    values = np.asarray(column, dtype=object)[np.where(missing, 0, at)]
+    values[missing] = None
+    return arrow_strings(values)
 
 
 def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
     """email-lookalike: an email with characters that only compatibility folding would match
     (see email_key), so it finds only an email written with those same characters."""
-    unicode = ~emails.map(str.isascii, na_action="ignore").fillna(True).astype(bool)
+    unicode = ~truth(pc.string_is_ascii(arrow_text(emails)), True)
+    if not unicode.any():
+        return
     lookalikes = emails[unicode].map(email_lookalikes)
     lookalikes = lookalikes[lookalikes != ""]
     found.add(
@@ -74,27 +102,29 @@ def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
     )  # fmt: skip
 
 
-def _index_by(users: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Users indexed by one key column (rows without that key left out)."""
-    present = users[users[column].notna()]
-    return present.drop_duplicates(column).set_index(column, drop=False)
-
-
 def _check_names(
-    rows: pd.DataFrame, user_id: pd.Series, known: pd.DataFrame, found: FindingsBuilder
+    rows: pd.DataFrame, known: pd.DataFrame, position: np.ndarray, found: FindingsBuilder
 ) -> None:
-    # One hash lookup per row for both names, then each name taken by position.
-    position = positions(user_id, known.index)
+    """name-mismatch: a name the row gives that is not its user's (case alone is no mismatch)."""
+    decided = position >= 0
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
-        directory_name = taken(known[field_name], position)
-        directory_name[position < 0] = ""
-        directory_name = pd.Series(directory_name, index=user_id.index, dtype="str").fillna("")
+        directory_name = pc.fill_null(_taken(known[field_name], position), "")
         written = rows[header]
-        differs = user_id.notna() & (written != "") & (written != directory_name)
-        # Case alone is no mismatch; casefold only the few rows that differ at all.
-        differs[differs] = written[differs].str.casefold() != directory_name[differs].str.casefold()
+        text = arrow_text(written)
+        differs = decided & truth(pc.not_equal(text, ""), True)
+        differs &= truth(pc.not_equal(text, directory_name), True)
+        if not differs.any():
+            continue
+        # Casefold only the few rows that differ at all.
+        names = pd.Series(
+            directory_name.filter(pa.array(differs)).to_numpy(zero_copy_only=False),
+            index=rows.index[differs],
+            dtype=object,
+        )
+        folded = written[differs].str.casefold().to_numpy(dtype=object)
+        differs[differs] = folded != names.str.casefold().to_numpy(dtype=object)
         found.add(
-            differs, Code.NAME_MISMATCH, header, header=header,
+            pd.Series(differs, index=rows.index), Code.NAME_MISMATCH, header, header=header,
             written=lambda at, written=written: written[at].map(quoted),
-            directory=lambda at, directory_name=directory_name: directory_name[at].map(quoted),
+            directory=lambda at, names=names: names[at].map(quoted),
         )  # fmt: skip

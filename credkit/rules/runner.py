@@ -54,7 +54,8 @@ def resolve_rows(
     duplicate_findings, which needs the whole file.
     """
     found = FindingsBuilder(rows)
-    found.extend(field_findings(rows))
+    modified = parse_modified(rows["Modified"])  # parsed once: the field rule and the resolved row
+    found.extend(field_findings(rows, modified))
     resolved = pd.DataFrame(index=rows.index, columns=RESOLVED_COLUMNS, dtype=object)
     resolved["user_id"] = resolve_users(rows, lookup, found)
     resolved["kind"] = credential_kinds(rows, found)
@@ -63,7 +64,7 @@ def resolve_rows(
     resolve_entry_codes(rows, resolved)
     status = rows["Credential Status"].str.lower()
     resolved["status"] = status.where(status.isin(["active", "inactive"]), None)
-    resolved["modified"] = parse_modified(rows["Modified"])
+    resolved["modified"] = modified
     found.extend(future_modified_findings(rows, resolved["modified"]))
     found.extend(stored_length_findings(rows, CREDENTIAL_CSV_STORED))
     check_against_directory(resolved, lookup, options.reassign, options.overwrite_newer, found)
