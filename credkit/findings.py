@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from credkit.defaults import MASK_CHARACTER, MASK_VISIBLE_DIGITS
@@ -343,12 +344,57 @@ def findings_frame(
 ) -> pd.DataFrame:
     """A findings DataFrame with the standard columns and types, sorted by row."""
     frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records or ()))
-    frame = frame.reindex(columns=FINDING_COLUMNS)
-    frame["row"] = pd.array(frame["row"], dtype="Int64")
-    frame["value"] = frame["value"].map(shortened, na_action="ignore")
-    for name in ("column", "value", "code", "severity", "message"):
-        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    return frame.sort_values("row", kind="stable", na_position="first").reset_index(drop=True)
+    size = len(frame)
+    row = frame["row"] if "row" in frame.columns else [None] * size
+    columns: dict[str, object] = {"row": pd.array(row, dtype="Int64")}
+    for name in FINDING_COLUMNS[1:]:
+        columns[name] = _texts(frame[name] if name in frame.columns else None, size)
+    columns["value"] = _shortened_values(columns["value"])
+    return _sorted_by_row(object_frame(columns))
+
+
+def object_frame(columns: dict[str, object]) -> pd.DataFrame:
+    """A DataFrame of these columns, object arrays kept as object (not inferred as str)."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object, copy=False)
+            if isinstance(values, np.ndarray) and values.dtype == object
+            else values
+            for name, values in columns.items()
+        },
+        columns=list(columns),
+    )
+
+
+def _texts(column: pd.Series | None, size: int) -> np.ndarray:
+    """A column as an object array, None wherever a value is missing."""
+    if column is None:
+        return np.full(size, None, dtype=object)
+    values = column.to_numpy(dtype=object, copy=True)
+    missing = pd.isna(values)
+    if missing.any():
+        values[missing] = None
+    return values
+
+
+def _shortened_values(values: np.ndarray) -> np.ndarray:
+    """shortened() on each value, touching only the strings over the limit."""
+    long = [
+        at
+        for at, value in enumerate(values.tolist())
+        if isinstance(value, str) and len(value) > VALUE_LENGTH
+    ]
+    for at in long:
+        values[at] = shortened(values[at])
+    return values
+
+
+def _sorted_by_row(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by row (stable, missing rows first), as sort_values sorts, on a new RangeIndex."""
+    keys = frame["row"].to_numpy(dtype="float64", na_value=-np.inf)
+    if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
+        frame = frame.take(np.argsort(keys, kind="stable"))
+    return frame.reset_index(drop=True)
 
 
 #: How much of a value a message quotes, and how much the value column keeps.

@@ -7,7 +7,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from credkit.findings import CATALOGUE, FINDING_COLUMNS, TEMPLATES, findings_frame, mask_entry_code
+from credkit.findings import (
+    CATALOGUE,
+    FINDING_COLUMNS,
+    TEMPLATES,
+    findings_frame,
+    mask_entry_code,
+    object_frame,
+)
 
 #: A message value: one for every row (a scalar), per row (a Series on the rows' index), or
 #: per flagged row (a function of the flagged rows' index, so that text such as a quoted cell
@@ -28,7 +35,7 @@ class FindingsBuilder:
 
     def __init__(self, rows: pd.DataFrame) -> None:
         self.rows = rows
-        self.parts: list[pd.DataFrame] = []
+        self._parts: list[dict[str, object] | pd.DataFrame] = []  # columns, or findings frames
 
     def add(
         self,
@@ -52,28 +59,54 @@ class FindingsBuilder:
             value = value.loc[index]
         if column == "Entry Code" and value is not None:
             value = value.map(mask_entry_code)
-        self.parts.append(
-            pd.DataFrame(
-                {
-                    "row": index,
-                    "column": column,
-                    "value": None if value is None else np.asarray(value, dtype=object),
-                    "code": code,
-                    "severity": CATALOGUE[code].severity,
-                    "message": messages(key, index, fields),
-                },
-                columns=FINDING_COLUMNS,
-            )
+        self._parts.append(
+            {
+                "row": index.to_numpy(dtype=object),
+                "column": column,
+                "value": None if value is None else np.asarray(value, dtype=object),
+                "code": code,
+                "severity": CATALOGUE[code].severity,
+                "message": messages(key, index, fields),
+            }
         )
 
     def extend(self, findings: pd.DataFrame) -> None:
         if len(findings):
-            self.parts.append(findings)
+            self._parts.append(findings)
+
+    @property
+    def parts(self) -> list[pd.DataFrame]:
+        """The findings so far, as findings frames (for a rule that reads earlier findings)."""
+        return [self.frame()] if self._parts else []
 
     def frame(self) -> pd.DataFrame:
-        if not self.parts:
+        """The findings collected, as one findings frame: each part's columns are joined as
+        arrays, and the frame is built once (a DataFrame per part and a concat of them cost
+        more than the rules themselves on the one row an edit re-checks)."""
+        if not self._parts:
             return findings_frame()
-        return findings_frame(pd.concat(self.parts, ignore_index=True))
+        sizes = [len(part["row"]) for part in self._parts]
+        columns = {
+            name: np.concatenate(
+                [_column(part, name, size) for part, size in zip(self._parts, sizes, strict=True)]
+            )
+            for name in FINDING_COLUMNS
+        }
+        return findings_frame(object_frame(columns))
+
+
+def _column(part: dict[str, object] | pd.DataFrame, name: str, size: int) -> np.ndarray:
+    """One column of a part as an object array of size values (a scalar repeated)."""
+    if isinstance(part, pd.DataFrame):
+        if name not in part.columns:
+            return np.full(size, None, dtype=object)
+        return part[name].to_numpy(dtype=object)
+    values = part[name]
+    if isinstance(values, np.ndarray):
+        return values.astype(object, copy=False)
+    column = np.empty(size, dtype=object)
+    column[:] = [values] * size if isinstance(values, (list, tuple)) else values
+    return column
 
 
 def messages(key: str, index: pd.Index, fields: dict[str, Field]) -> str | np.ndarray:
