@@ -11,6 +11,7 @@ from credkit.findings import (
     CATALOGUE,
     FINDING_COLUMNS,
     TEMPLATES,
+    arrow_texts,
     findings_frame,
     mask_entry_code,
     object_frame,
@@ -76,37 +77,49 @@ class FindingsBuilder:
 
     @property
     def parts(self) -> list[pd.DataFrame]:
-        """The findings so far, as findings frames (for a rule that reads earlier findings)."""
-        return [self.frame()] if self._parts else []
+        """The findings so far, one frame for each rule's findings (not yet findings_frame's
+        types), for a rule that reads earlier findings."""
+        return [
+            part
+            if isinstance(part, pd.DataFrame)
+            else object_frame({name: _column(part, name) for name in FINDING_COLUMNS})
+            for part in self._parts
+        ]
 
     def frame(self) -> pd.DataFrame:
         """The findings collected, as one findings frame: each part's columns are joined as
         arrays, and the frame is built once (a DataFrame per part and a concat of them cost
-        more than the rules themselves on the one row an edit re-checks)."""
+        more than the rules themselves on the one row an edit re-checks). Values and messages
+        stay Arrow strings where a part holds them so."""
         if not self._parts:
             return findings_frame()
-        sizes = [len(part["row"]) for part in self._parts]
-        columns = {
-            name: np.concatenate(
-                [_column(part, name, size) for part, size in zip(self._parts, sizes, strict=True)]
-            )
-            for name in FINDING_COLUMNS
-        }
+        columns: dict[str, object] = {}
+        for name in FINDING_COLUMNS:
+            pieces = [_column(part, name) for part in self._parts]
+            texts = arrow_texts(pieces) if name in ("value", "message") else None
+            if texts is not None:
+                columns[name] = pd.array(texts, dtype="str")
+            else:
+                columns[name] = np.concatenate([_objects(piece) for piece in pieces])
         return findings_frame(object_frame(columns))
 
 
-def _column(part: dict[str, object] | pd.DataFrame, name: str, size: int) -> np.ndarray:
-    """One column of a part as an object array of size values (a scalar repeated)."""
+def _column(part: dict[str, object] | pd.DataFrame, name: str) -> object:
+    """One column of a part: its Series, or an object array (a scalar repeated)."""
     if isinstance(part, pd.DataFrame):
         if name not in part.columns:
-            return np.full(size, None, dtype=object)
-        return part[name].to_numpy(dtype=object)
+            return np.full(len(part), None, dtype=object)
+        return part[name]
     values = part[name]
     if isinstance(values, np.ndarray):
         return values.astype(object, copy=False)
-    column = np.empty(size, dtype=object)
-    column[:] = [values] * size if isinstance(values, (list, tuple)) else values
+    column = np.empty(len(part["row"]), dtype=object)
+    column[:] = values
     return column
+
+
+def _objects(piece: object) -> np.ndarray:
+    return piece.to_numpy(dtype=object) if isinstance(piece, pd.Series) else piece
 
 
 def messages(key: str, index: pd.Index, fields: dict[str, Field]) -> str | np.ndarray:
