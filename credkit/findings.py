@@ -419,17 +419,30 @@ def arrow_texts(pieces: list[object]) -> pa.ChunkedArray | None:
     return pa.chunked_array(arrays, pa.string())
 
 
+_FINDING_LABELS = pd.Index(FINDING_COLUMNS)  # immutable, so shared by every findings frame
+
+
 def object_frame(columns: dict[str, object]) -> pd.DataFrame:
-    """A DataFrame of these columns, object arrays kept as object (not inferred as str)."""
-    return pd.DataFrame(
-        {
-            name: pd.Series(values, dtype=object, copy=False)
-            if isinstance(values, np.ndarray) and values.dtype == object
-            else values
-            for name, values in columns.items()
-        },
-        columns=list(columns),
-    )
+    """A DataFrame of these columns (equally long arrays), object arrays kept as object (not
+    inferred as str).
+
+    The object columns are laid out as one block and the others set into it: a DataFrame built
+    from a dict of Series cost half a millisecond, most of an edit's findings_frame.
+    """
+    names = list(columns)
+    size = len(next(iter(columns.values()))) if columns else 0
+    block = np.empty((size, len(names)), dtype=object)
+    others = {}
+    for at, (name, values) in enumerate(columns.items()):
+        if isinstance(values, np.ndarray) and values.dtype == object:
+            block[:, at] = values
+        else:
+            others[name] = values
+    labels = _FINDING_LABELS if names == FINDING_COLUMNS else pd.Index(names)
+    frame = pd.DataFrame(block, columns=labels, dtype=object, copy=False)
+    for name, values in others.items():
+        frame[name] = values
+    return frame
 
 
 def _texts(column: pd.Series | None, size: int) -> np.ndarray:

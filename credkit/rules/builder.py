@@ -49,11 +49,11 @@ class FindingsBuilder:
         """One finding for each row where mask is true, its message the template ``code`` (a
         code, or ``code:variant``) filled with ``fields``; ``value`` is the cell's own value
         ("column"), a Series, or None."""
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
+        flagged = mask.to_numpy(dtype=bool, na_value=False)  # missing: not flagged
+        if not flagged.any():
             return
         key, code = code, code.split(":", 1)[0]
-        index = mask.index[mask.to_numpy()]
+        index = mask.index[flagged]
         if isinstance(value, str):  # "column": the cell's own value
             value = self.rows.loc[index, column] if column else None
         elif value is not None:
