@@ -320,15 +320,6 @@ def test_250000_rows_of_long_values_are_reviewed_in_seconds(long_values_review) 
     assert long_values_review["seconds"] < HANG_SECONDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="250,000 rows that each fail (61 MB) peak at 920-960 MB, over the benchmarks' 800 MB. "
-    "Measured: 170-180 MB of it is the 250,000 findings that pandera's failure cases become "
-    "(object columns of Python strings: a shortened value and a message each); the rest is "
-    "the table, the resolved rows, and allocator fragmentation (RSS stays ~200 MB above the "
-    "live objects; ARROW_DEFAULT_MEMORY_POOL=jemalloc gives 851 MB). Keeping findings as "
-    "Arrow strings is the likely fix",
-)
 def test_250000_rows_of_long_values_are_reviewed_in_bounded_memory(long_values_review) -> None:
     assert long_values_review["peak_mb"] < REVIEW_RSS_MB, long_values_review
 

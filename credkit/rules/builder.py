@@ -7,7 +7,15 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from credkit.findings import CATALOGUE, FINDING_COLUMNS, TEMPLATES, findings_frame, mask_entry_code
+from credkit.findings import (
+    CATALOGUE,
+    FINDING_COLUMNS,
+    TEMPLATES,
+    arrow_texts,
+    findings_frame,
+    mask_entry_code,
+    object_frame,
+)
 
 #: A message value: one for every row (a scalar), per row (a Series on the rows' index), or
 #: per flagged row (a function of the flagged rows' index, so that text such as a quoted cell
@@ -28,7 +36,7 @@ class FindingsBuilder:
 
     def __init__(self, rows: pd.DataFrame) -> None:
         self.rows = rows
-        self.parts: list[pd.DataFrame] = []
+        self._parts: list[dict[str, object] | pd.DataFrame] = []  # columns, or findings frames
 
     def add(
         self,
@@ -41,39 +49,77 @@ class FindingsBuilder:
         """One finding for each row where mask is true, its message the template ``code`` (a
         code, or ``code:variant``) filled with ``fields``; ``value`` is the cell's own value
         ("column"), a Series, or None."""
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
+        flagged = mask.to_numpy(dtype=bool, na_value=False)  # missing: not flagged
+        if not flagged.any():
             return
         key, code = code, code.split(":", 1)[0]
-        index = mask.index[mask.to_numpy()]
+        index = mask.index[flagged]
         if isinstance(value, str):  # "column": the cell's own value
             value = self.rows.loc[index, column] if column else None
         elif value is not None:
             value = value.loc[index]
         if column == "Entry Code" and value is not None:
             value = value.map(mask_entry_code)
-        self.parts.append(
-            pd.DataFrame(
-                {
-                    "row": index,
-                    "column": column,
-                    "value": None if value is None else np.asarray(value, dtype=object),
-                    "code": code,
-                    "severity": CATALOGUE[code].severity,
-                    "message": messages(key, index, fields),
-                },
-                columns=FINDING_COLUMNS,
-            )
+        self._parts.append(
+            {
+                "row": index.to_numpy(dtype=object),
+                "column": column,
+                "value": None if value is None else np.asarray(value, dtype=object),
+                "code": code,
+                "severity": CATALOGUE[code].severity,
+                "message": messages(key, index, fields),
+            }
         )
 
     def extend(self, findings: pd.DataFrame) -> None:
         if len(findings):
-            self.parts.append(findings)
+            self._parts.append(findings)
+
+    @property
+    def parts(self) -> list[pd.DataFrame]:
+        """The findings so far, one frame for each rule's findings (not yet findings_frame's
+        types), for a rule that reads earlier findings."""
+        return [
+            part
+            if isinstance(part, pd.DataFrame)
+            else object_frame({name: _column(part, name) for name in FINDING_COLUMNS})
+            for part in self._parts
+        ]
 
     def frame(self) -> pd.DataFrame:
-        if not self.parts:
+        """The findings collected, as one findings frame: each part's columns are joined as
+        arrays, and the frame is built once (a DataFrame per part and a concat of them cost
+        more than the rules themselves on the one row an edit re-checks). Values and messages
+        stay Arrow strings where a part holds them so."""
+        if not self._parts:
             return findings_frame()
-        return findings_frame(pd.concat(self.parts, ignore_index=True))
+        columns: dict[str, object] = {}
+        for name in FINDING_COLUMNS:
+            pieces = [_column(part, name) for part in self._parts]
+            texts = arrow_texts(pieces) if name in ("value", "message") else None
+            if texts is not None:
+                columns[name] = pd.array(texts, dtype="str")
+            else:
+                columns[name] = np.concatenate([_objects(piece) for piece in pieces])
+        return findings_frame(object_frame(columns))
+
+
+def _column(part: dict[str, object] | pd.DataFrame, name: str) -> object:
+    """One column of a part: its Series, or an object array (a scalar repeated)."""
+    if isinstance(part, pd.DataFrame):
+        if name not in part.columns:
+            return np.full(len(part), None, dtype=object)
+        return part[name]
+    values = part[name]
+    if isinstance(values, np.ndarray):
+        return values.astype(object, copy=False)
+    column = np.empty(len(part["row"]), dtype=object)
+    column[:] = values
+    return column
+
+
+def _objects(piece: object) -> np.ndarray:
+    return piece.to_numpy(dtype=object) if isinstance(piece, pd.Series) else piece
 
 
 def messages(key: str, index: pd.Index, fields: dict[str, Field]) -> str | np.ndarray:
