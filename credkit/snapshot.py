@@ -32,7 +32,7 @@ from credkit import generation
 from credkit.connection import sqlite_path
 from credkit.directory import Directory, DirectoryLookup, _present, _raw_frame, credentials, users
 from credkit.privileges import process_login
-from credkit.rules.columnar import KeyIndex, arrow_strings, is_in
+from credkit.rules.columnar import KeyIndex, is_in, text_array
 
 #: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
 #: benchmarks, which must prove a snapshot was used without timing it).
@@ -57,6 +57,7 @@ _CREDENTIALS_SQL = (
     "FROM credentials c JOIN users u ON c.user_pk = u.id ORDER BY c.id"
 )
 _HASHED_PREFIX = "entry_code#"
+_HASHES_KEPT = 1_000_000  # entry codes' keys whose hash a snapshot remembers
 _ENTRY_CODE_PREFIX = "entry_code:"  # how an entry code's credential key starts
 
 _MEMORY: dict[str, Snapshot] = {}
@@ -78,16 +79,27 @@ class Snapshot:
 
     def hash_keys(self, keys: list[str]) -> list[str]:
         """hash_key of each key: HMAC (RFC 2104) from the two padded key states, hashed once
-        per snapshot (hmac.new per key costs twice as much)."""
+        per snapshot (hmac.new per key costs twice as much), and each key hashed once (a
+        re-review names the same keys again)."""
         inner, outer = self._hmac_states
+        memo = self._hashed
+        if len(memo) > _HASHES_KEPT:
+            memo.clear()
         hashed = []
         for key in keys:
-            digest = inner.copy()
-            digest.update(key.encode())
-            final = outer.copy()
-            final.update(digest.digest())
-            hashed.append(_HASHED_PREFIX + final.hexdigest())
+            value = memo.get(key)
+            if value is None:
+                digest = inner.copy()
+                digest.update(key.encode())
+                final = outer.copy()
+                final.update(digest.digest())
+                value = memo[key] = _HASHED_PREFIX + final.hexdigest()
+            hashed.append(value)
         return hashed
+
+    @cached_property
+    def _hashed(self) -> dict[str, str]:
+        return {}
 
     @cached_property
     def _hmac_states(self) -> tuple[hashlib._Hash, hashlib._Hash]:
@@ -295,7 +307,7 @@ class SnapshotLookup(DirectoryLookup):
         """DirectoryLookup.credentials from the snapshot, its columns left in Arrow: a whole
         file's keys are looked up in one Arrow hash pass, and only entry codes' keys hashed."""
         index = self.snapshot.credential_index
-        keys = _present_strings(credential_keys)
+        keys = text_array(credential_keys)  # missing and empty keys match nothing
         at = index.by_key.positions(self._stored_keys(keys))
         hit = at >= 0
         at, first = np.unique(at[hit], return_index=True)  # each credential once
@@ -305,24 +317,26 @@ class SnapshotLookup(DirectoryLookup):
 
     def entry_codes(self, user_ids: pd.Series) -> pd.Series:
         index = self.snapshot.credential_index
-        owners = pc.unique(_present_strings(user_ids))
+        owners = pc.unique(text_array(user_ids))
         at = index.by_code_owner.positions(owners)
         hit = at >= 0
+        owners = owners.filter(pa.array(hit)).to_pylist()
+        keys = index.code_keys.take(pa.array(at[hit], pa.int64())).to_pylist()
+        if self.snapshot.hashed:
+            keys = [self._plain.get(key) for key in keys]
+            # A code no file row named: its key is read from the directory itself.
+            unknown = [owner for owner, key in zip(owners, keys, strict=True) if key is None]
+            if unknown:
+                live = DirectoryLookup.entry_codes(self, pd.Series(unknown, dtype=object))
+                keys = [
+                    live.get(owner) if key is None else key
+                    for owner, key in zip(owners, keys, strict=True)
+                ]
         current = pd.Series(
-            index.code_keys.take(pa.array(at[hit], pa.int64())).to_pylist(),
-            index=pd.Index(owners.filter(pa.array(hit)).to_pylist(), dtype=object, name="user_id"),
-            dtype=object,
+            keys, index=pd.Index(owners, dtype=object, name="user_id"), dtype=object,
             name="credential_key",
-        )
-        if not self.snapshot.hashed:
-            return current
-        plain = current.map(self._plain)
-        # A code no file row named: its key is read from the directory itself, for those users.
-        unknown = plain.isna()
-        if unknown.any():
-            live = DirectoryLookup.entry_codes(self, pd.Series(plain.index[unknown]))
-            plain[unknown] = plain.index[unknown].map(live)
-        return plain.dropna()
+        )  # fmt: skip
+        return current.dropna()
 
     def _stored_keys(self, keys: pa.Array) -> pa.Array:
         """The keys as the snapshot holds them: entry codes' hashed where it was read from
@@ -336,12 +350,6 @@ class SnapshotLookup(DirectoryLookup):
         hashed = self.snapshot.hash_keys(plain)
         self._plain.update(zip(hashed, plain, strict=True))
         return pc.replace_with_mask(keys, codes, pa.array(hashed, pa.string()))
-
-
-def _present_strings(values: pd.Series) -> pa.Array:
-    """The non-empty values, as Arrow text."""
-    array = arrow_strings(values)
-    return array.filter(pc.fill_null(pc.not_equal(array, ""), False))
 
 
 def _place(directory: Directory, login: str) -> Path | None:

