@@ -130,7 +130,7 @@ class CredentialIndex:
         self.table = table.combine_chunks()
         self.by_key = KeyIndex(_strings(self.table.column("credential_key")))
         is_code = pc.fill_null(pc.equal(self.table.column("kind"), "entry_code"), False)
-        codes = self.table.filter(is_code)
+        codes = self.table.select(["credential_key", "user_id"]).filter(is_code)
         self.code_keys = _strings(codes.column("credential_key"))
         self.by_code_owner = KeyIndex(_strings(codes.column("user_id")))
 
@@ -272,8 +272,8 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """A column as one Arrow string array."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+    if isinstance(column, pa.ChunkedArray):  # combine_chunks copies even a single chunk
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     return column if column.type == pa.string() else column.cast(pa.string())
 
 
