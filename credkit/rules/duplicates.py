@@ -82,8 +82,8 @@ def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
         & keys.is_valid().to_numpy(zero_copy_only=False)
     )
     code_owner = np.full(len(resolved), -1, dtype=np.int64)
-    owners = text_array(resolved["user_id"].iloc[codes])
-    code_owner[codes] = np.where((first := first_occurrences(owners)) >= 0, codes[first], -1)
+    first_code = first_occurrences(text_array(resolved["user_id"].iloc[codes]))
+    code_owner[codes] = np.where(first_code >= 0, codes[first_code], -1)
     return pd.DataFrame(
         {
             "credential": _rows_at(resolved.index, first_occurrences(keys)),
