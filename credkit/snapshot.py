@@ -14,25 +14,26 @@ gets no file.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import tempfile
 import weakref
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from credkit import generation
 from credkit.connection import sqlite_path
-from credkit.directory import Directory, DirectoryLookup, _present, _raw_frame, credentials, users
+from credkit.directory import Directory, DirectoryLookup, _raw_frame, credentials, users
 from credkit.privileges import process_login
-from credkit.rules.columnar import KeyIndex, arrow_text, is_in
+from credkit.rules.columnar import KeyIndex, arrow_strings, arrow_text
 
 #: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
 #: benchmarks, which must prove a snapshot was used without timing it).
@@ -57,6 +58,8 @@ _CREDENTIALS_SQL = (
     "FROM credentials c JOIN users u ON c.user_pk = u.id ORDER BY c.id"
 )
 _HASHED_PREFIX = "entry_code#"
+_HASHES_KEPT = 1_000_000  # entry codes' keys whose hash a snapshot remembers
+_ENTRY_CODE_PREFIX = "entry_code:"  # how an entry code's credential key starts
 
 _MEMORY: dict[str, Snapshot] = {}
 
@@ -72,8 +75,65 @@ class Snapshot:
     hashed: bool  # whether entry codes' keys are hashed (read from disk)
 
     def hash_key(self, key: str) -> str:
-        digest = hmac.new(self.secret, key.encode(), hashlib.sha256).hexdigest()
-        return _HASHED_PREFIX + digest
+        """What stands for an entry code's credential key on disk: its HMAC-SHA256."""
+        return self.hash_keys([key])[0]
+
+    def hash_keys(self, keys: list[str]) -> list[str]:
+        """hash_key of each key: HMAC (RFC 2104) from the two padded key states, hashed once
+        per snapshot (hmac.new per key costs twice as much), and each key hashed once (a
+        re-review names the same keys again)."""
+        inner, outer = self._hmac_states
+        memo = self._hashed
+        if len(memo) > _HASHES_KEPT:
+            memo.clear()
+        hashed = []
+        for key in keys:
+            value = memo.get(key)
+            if value is None:
+                digest = inner.copy()
+                digest.update(key.encode())
+                final = outer.copy()
+                final.update(digest.digest())
+                value = memo[key] = _HASHED_PREFIX + final.hexdigest()
+            hashed.append(value)
+        return hashed
+
+    @cached_property
+    def _hashed(self) -> dict[str, str]:
+        return {}
+
+    @cached_property
+    def _hmac_states(self) -> tuple[hashlib._Hash, hashlib._Hash]:
+        block = hashlib.sha256().block_size
+        secret = self.secret if len(self.secret) <= block else hashlib.sha256(self.secret).digest()
+        secret = secret.ljust(block, b"\0")
+        return (
+            hashlib.sha256(bytes(byte ^ 0x36 for byte in secret)),
+            hashlib.sha256(bytes(byte ^ 0x5C for byte in secret)),
+        )
+
+    @cached_property
+    def credential_index(self) -> CredentialIndex:
+        """The credentials in Arrow with their lookups, built on first use and kept."""
+        return CredentialIndex(self.credentials)
+
+
+class CredentialIndex:
+    """A snapshot's credentials as one Arrow table, looked up by key and by entry-code owner;
+    built once per snapshot, so that a review or an edit hashes only its own keys."""
+
+    def __init__(self, credentials: pd.DataFrame | pa.Table) -> None:
+        table = (
+            credentials
+            if isinstance(credentials, pa.Table)
+            else pa.Table.from_pandas(credentials, preserve_index=False)
+        )
+        self.table = table.combine_chunks()
+        self.by_key = KeyIndex(_strings(self.table.column("credential_key")))
+        is_code = pc.fill_null(pc.equal(self.table.column("kind"), "entry_code"), False)
+        codes = self.table.select(["credential_key", "user_id"]).filter(is_code)
+        self.code_keys = _strings(codes.column("credential_key"))
+        self.by_code_owner = KeyIndex(_strings(codes.column("user_id")))
 
 
 def directory_lookup(directory: Directory) -> DirectoryLookup:
@@ -211,6 +271,13 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(raw, index=frame.index)
 
 
+def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """A column as one Arrow string array."""
+    if isinstance(column, pa.ChunkedArray):  # combine_chunks copies even a single chunk
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column if column.type == pa.string() else column.cast(pa.string())
+
+
 def _with_times(table: pa.Table) -> pa.Table:
     """modified as UTC timestamps: SQLite holds text, PostgreSQL timestamps (read as text)."""
     if pa.types.is_timestamp(table.schema.field("modified").type):
@@ -244,38 +311,52 @@ class SnapshotLookup(DirectoryLookup):
         }
 
     def credentials(self, credential_keys: pd.Series) -> pd.DataFrame:
-        wanted = [str(key) for key in _present(credential_keys)]
-        stored = self.snapshot.credentials
-        if self.snapshot.hashed:
-            as_stored = {self._stored_key(key): key for key in wanted}
-            found = stored[is_in(stored["credential_key"], list(as_stored))].copy()
-            found["credential_key"] = found["credential_key"].map(as_stored)
-        else:
-            found = stored[is_in(stored["credential_key"], wanted)]
-        return _as_read(found).set_index("credential_key")
+        """DirectoryLookup.credentials from the snapshot, its columns left in Arrow: a whole
+        file's keys are looked up in one Arrow hash pass, and only entry codes' keys hashed."""
+        index = self.snapshot.credential_index
+        keys = arrow_strings(credential_keys)  # missing and empty keys match nothing
+        at = index.by_key.positions(self._stored_keys(keys))
+        hit = at >= 0
+        at, first = np.unique(at[hit], return_index=True)  # each credential once
+        found = index.table.select(CREDENTIAL_COLUMNS).take(pa.array(at, pa.int64()))
+        found = found.set_column(0, "credential_key", keys.filter(pa.array(hit)).take(first))
+        return found.to_pandas(types_mapper=pd.ArrowDtype).set_index("credential_key")
 
     def entry_codes(self, user_ids: pd.Series) -> pd.Series:
-        stored = self.snapshot.credentials
-        codes = stored[
-            (stored["kind"] == "entry_code") & is_in(stored["user_id"], _present(user_ids))
-        ]
-        current = _as_read(codes).set_index("user_id")["credential_key"]
-        if not self.snapshot.hashed:
-            return current
-        plain = current.map(self._plain)
-        # A code no file row named: its key is read from the directory itself, for those users.
-        unknown = plain.isna()
-        if unknown.any():
-            live = DirectoryLookup.entry_codes(self, pd.Series(plain.index[unknown]))
-            plain[unknown] = plain.index[unknown].map(live)
-        return plain.dropna()
+        index = self.snapshot.credential_index
+        owners = pc.unique(arrow_strings(user_ids))
+        at = index.by_code_owner.positions(owners)
+        hit = at >= 0
+        owners = owners.filter(pa.array(hit)).to_pylist()
+        keys = index.code_keys.take(pa.array(at[hit], pa.int64())).to_pylist()
+        if self.snapshot.hashed:
+            keys = [self._plain.get(key) for key in keys]
+            # A code no file row named: its key is read from the directory itself.
+            unknown = [owner for owner, key in zip(owners, keys, strict=True) if key is None]
+            if unknown:
+                live = DirectoryLookup.entry_codes(self, pd.Series(unknown, dtype=object))
+                keys = [
+                    live.get(owner) if key is None else key
+                    for owner, key in zip(owners, keys, strict=True)
+                ]
+        current = pd.Series(
+            keys, index=pd.Index(owners, dtype=object, name="user_id"), dtype=object,
+            name="credential_key",
+        )  # fmt: skip
+        return current.dropna()
 
-    def _stored_key(self, key: str) -> str:
-        if not key.startswith("entry_code:"):
-            return key
-        hashed = self.snapshot.hash_key(key)
-        self._plain[hashed] = key
-        return hashed
+    def _stored_keys(self, keys: pa.Array) -> pa.Array:
+        """The keys as the snapshot holds them: entry codes' hashed where it was read from
+        disk (and remembered, to give back the key a file named)."""
+        if not self.snapshot.hashed:
+            return keys
+        codes = pc.fill_null(pc.starts_with(keys, _ENTRY_CODE_PREFIX), False)
+        if not pc.any(codes).as_py():
+            return keys
+        plain = keys.filter(codes).to_pylist()
+        hashed = self.snapshot.hash_keys(plain)
+        self._plain.update(zip(hashed, plain, strict=True))
+        return pc.replace_with_mask(keys, codes, pa.array(hashed, pa.string()))
 
 
 #: Each snapshot's hash index of each users' key column (by id; dropped with the snapshot).

@@ -10,6 +10,8 @@ import pyarrow.compute as pc
 
 def arrow_strings(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
     """A column of text (None or NaN where missing) as an Arrow string array."""
+    if isinstance(values, pd.Series | pd.Index) and values.dtype == object:
+        values = values.to_numpy()  # straight from NumPy: twice as fast as through pandas
     array = getattr(values, "array", values)
     try:
         converted = pa.array(array, from_pandas=True)
@@ -39,13 +41,6 @@ def contains(values: pd.Series, pattern: str) -> pd.Series:
     value for some patterns on Arrow strings); missing values do not match."""
     found = pc.match_substring_regex(arrow_strings(values), pattern)
     return pd.Series(pc.fill_null(found, False).to_numpy(zero_copy_only=False), index=values.index)
-
-
-def is_in(values: pd.Series, wanted: object) -> pd.Series:
-    """values.isin(wanted) as one Arrow hash lookup (pandas' isin on Arrow strings converts
-    ``wanted`` through a Python list comprehension: seconds at 250,000 values)."""
-    found = pc.is_in(arrow_strings(values), value_set=arrow_strings(np.asarray(wanted, object)))
-    return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
 
 
 def positions(keys: pd.Series | np.ndarray, among: pd.Index | pd.Series) -> np.ndarray:
@@ -102,6 +97,9 @@ class KeyIndex:
         self._asked_few = 0
         self._has_empty: bool | None = None
 
+    def __len__(self) -> int:
+        return len(self.column)
+
     def positions(self, keys: pa.Array) -> np.ndarray:
         """Each key's row in the column, -1 where it has none."""
         if len(keys) > self.FEW:
@@ -134,3 +132,16 @@ class KeyIndex:
         if self._has_empty:  # an empty key names nobody, even where the column holds one
             at[truth(pc.equal(keys, ""))] = -1
         return at
+
+
+def first_occurrences(values: pa.Array) -> np.ndarray:
+    """For each value, the position of the first element equal to it; -1 where it is missing.
+    One Arrow hash pass (dictionary_encode), then integers only."""
+    codes = pc.fill_null(pc.dictionary_encode(values).indices, -1).to_numpy(zero_copy_only=False)
+    codes = codes.astype(np.int64, copy=False)
+    present = codes >= 0
+    if not present.any():
+        return np.full(len(codes), -1, dtype=np.int64)
+    first = np.full(int(codes.max()) + 1, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[present], np.flatnonzero(present))
+    return np.where(present, first[np.maximum(codes, 0)], -1)

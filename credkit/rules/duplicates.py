@@ -7,7 +7,7 @@ import pandas as pd
 
 from credkit.findings import Code, mask_entry_code
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import first_positions
+from credkit.rules.columnar import arrow_strings, first_occurrences
 from credkit.rules.credentials import CREDENTIAL_COLUMN
 
 SECOND_ENTRY_CODE = template(f"{Code.DUPLICATE_IN_FILE}:entry-code")
@@ -17,18 +17,26 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
     """duplicate-in-file for each row whose credential, or whose user's entry code, is on an
     earlier row; first_rows gives, per row, the first row of its credential_key and of its
     user's entry codes (columns "credential", "user_entry_code")."""
-    found = FindingsBuilder(pd.DataFrame(index=resolved.index))
-    column = resolved["kind"].map(CREDENTIAL_COLUMN)
-    row = resolved.index.to_series()
-    first = first_rows["credential"]
-    repeated = first.notna() & (first != row)
-    first_code = first_rows["user_entry_code"]
-    second_code = ~repeated & first_code.notna() & (first_code != row)
-    shown = _shown_values(resolved[repeated | second_code]).reindex(resolved.index)
+    row = resolved.index.to_numpy()
+    first = first_rows["credential"].to_numpy(dtype=float, na_value=np.nan)
+    first_code = first_rows["user_entry_code"].to_numpy(dtype=float, na_value=np.nan)
+    repeated = ~np.isnan(first) & (first != row)
+    second_code = ~repeated & ~np.isnan(first_code) & (first_code != row)
+    # Only the flagged rows are looked at again, in the file's order (as the findings were).
+    flagged = resolved[repeated | second_code]
+    found = FindingsBuilder(pd.DataFrame(index=flagged.index))
+    if flagged.empty:
+        return found.frame()
+    repeated = pd.Series(repeated, index=resolved.index)[flagged.index]
+    second_code = pd.Series(second_code, index=resolved.index)[flagged.index]
+    first = first_rows["credential"][flagged.index]
+    first_code = first_rows["user_entry_code"][flagged.index]
+    column = flagged["kind"].map(CREDENTIAL_COLUMN)
+    shown = _shown_values(flagged)
     for header in CREDENTIAL_COLUMN.values():
         found.add(
             repeated & (column == header), Code.DUPLICATE_IN_FILE, header, value=shown,
-            credential=lambda at: _describe(resolved.loc[at]), first=lambda at: _numbers(first[at]),
+            credential=lambda at: _describe(flagged.loc[at]), first=lambda at: _numbers(first[at]),
         )  # fmt: skip
     found.add(
         second_code, SECOND_ENTRY_CODE, "Entry Code", value=shown,
@@ -68,18 +76,23 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
     """For each row of a whole file, the first row with its credential and its user's entry code."""
-    codes = resolved["kind"] == "entry_code"
-    code_owner = resolved["user_id"].where(codes & resolved["credential_key"].notna())
+    keys = arrow_strings(resolved["credential_key"])
+    codes = np.flatnonzero(
+        (resolved["kind"].to_numpy(dtype=object) == "entry_code")
+        & keys.is_valid().to_numpy(zero_copy_only=False)
+    )
+    code_owner = np.full(len(resolved), -1, dtype=np.int64)
+    first_code = first_occurrences(arrow_strings(resolved["user_id"].iloc[codes]))
+    code_owner[codes] = np.where(first_code >= 0, codes[first_code], -1)
     return pd.DataFrame(
         {
-            "credential": _first_row_of(resolved["credential_key"]),
-            "user_entry_code": _first_row_of(code_owner),
+            "credential": _rows_at(resolved.index, first_occurrences(keys)),
+            "user_entry_code": _rows_at(resolved.index, code_owner),
         }
     )
 
 
-def _first_row_of(keys: pd.Series) -> pd.Series:
-    """For each row, the first row (in the frame's order) with the same key; NaN where no key."""
-    first = first_positions(keys)
-    rows = pd.Series(keys.index.to_numpy()[np.maximum(first, 0)], index=keys.index)
+def _rows_at(index: pd.Index, first: np.ndarray) -> pd.Series:
+    """The row number at each position (in the frame's order); NaN where the position is -1."""
+    rows = pd.Series(index.to_numpy()[np.maximum(first, 0)], index=index)
     return rows.where(first >= 0)
