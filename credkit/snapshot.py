@@ -396,13 +396,12 @@ def _place(directory: Directory, login: str) -> Path | None:
 
 def _save(place: Path, snapshot: Snapshot, users_table: pa.Table, creds: pa.Table) -> None:
     """Write the file atomically, mode 0600, entry codes' keys hashed; nothing on any error."""
-    keys = creds.column("credential_key").to_pylist()
-    kinds = creds.column("kind").to_pylist()
-    hashed = [
-        snapshot.hash_key(key) if kind == "entry_code" else key
-        for key, kind in zip(keys, kinds, strict=True)
-    ]
-    creds = creds.set_column(0, "credential_key", pa.array(hashed, pa.string()))
+    keys = creds.column("credential_key").combine_chunks()
+    codes = pc.fill_null(pc.equal(creds.column("kind").combine_chunks(), "entry_code"), False)
+    if pc.any(codes).as_py():
+        hashed = snapshot.hash_keys(keys.filter(codes).to_pylist())
+        keys = pc.replace_with_mask(keys, codes, pa.array(hashed, pa.string()))
+    creds = creds.set_column(0, "credential_key", keys)
     metadata = {"format": FORMAT, "key": snapshot.digest}
     try:
         place.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
