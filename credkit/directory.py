@@ -804,6 +804,11 @@ def _present(values: pd.Series | np.ndarray) -> np.ndarray:
 def _raw_frame(conn: Connection, query: sa.Select, names: list[str]) -> pd.DataFrame:
     """Run a query on the driver's own cursor: SQLAlchemy's per-row result objects cost more
     than the query itself when a review reads a whole table."""
+    return pd.DataFrame(raw_rows(conn, query), columns=names, dtype=object)
+
+
+def raw_rows(conn: Connection, query: sa.Select) -> list[tuple]:
+    """A query's rows as the driver's own cursor returns them (see _raw_frame)."""
     compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
     parameters = compiled.construct_params()
     if compiled.positional:
@@ -811,6 +816,6 @@ def _raw_frame(conn: Connection, query: sa.Select, names: list[str]) -> pd.DataF
     cursor = conn.connection.driver_connection.cursor()
     try:
         cursor.execute(str(compiled), parameters)
-        return pd.DataFrame(cursor.fetchall(), columns=names, dtype=object)
+        return cursor.fetchall()
     finally:
         cursor.close()

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from credkit import generation
 from credkit.connection import sqlite_path
-from credkit.directory import Directory, DirectoryLookup, _raw_frame, credentials, users
+from credkit.directory import Directory, DirectoryLookup, credentials, raw_rows, users
 from credkit.privileges import process_login
 from credkit.rules.columnar import KeyIndex, arrow_strings, arrow_text
 
@@ -48,6 +48,10 @@ _USERS_SCHEMA = pa.schema([(name, pa.string()) for name in USER_COLUMNS])
 _CREDENTIALS_SCHEMA = pa.schema(
     [(name, pa.int64() if name == "id" else pa.string()) for name in CREDENTIAL_COLUMNS[:-1]]
     + [("modified", pa.timestamp("us", tz="UTC"))]
+)
+#: The credentials as read, before modified is parsed (SQLite holds text; PostgreSQL's is cast).
+_CREDENTIALS_READ_SCHEMA = _CREDENTIALS_SCHEMA.set(
+    len(CREDENTIAL_COLUMNS) - 1, pa.field("modified", pa.string())
 )
 _USERS_SQL = (
     "SELECT user_id, external_id, email_key, first_name, last_name FROM users "
@@ -245,12 +249,15 @@ def _read_sqlalchemy(directory: Directory) -> tuple[pa.Table, pa.Table]:
         .order_by(credentials.c.id)
     )
     with directory.engine.connect() as conn:
-        user_rows = _raw_frame(conn, users_query, USER_COLUMNS)
-        credential_rows = _raw_frame(conn, credentials_query, CREDENTIAL_COLUMNS)
-    return (
-        pa.Table.from_pandas(user_rows, schema=_USERS_SCHEMA, preserve_index=False),
-        pa.Table.from_pandas(credential_rows.astype({"modified": str}), preserve_index=False),
-    )
+        users_table = _table(raw_rows(conn, users_query), _USERS_SCHEMA)
+        credentials_table = _table(raw_rows(conn, credentials_query), _CREDENTIALS_READ_SCHEMA)
+    return users_table, credentials_table
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """The driver's rows as an Arrow table: Arrow converts the tuples itself (a pandas frame of
+    them first, then Arrow, took twice as long)."""
+    return pa.Table.from_struct_array(pa.array(rows, type=pa.struct(schema)))
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
