@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from credkit.columns import HEADERS
-from credkit.directory import Directory, NewUser, card_key, entry_code_key, plate_key
+from credkit.directory import (
+    Directory,
+    NewUser,
+    card_key,
+    entry_code_key,
+    import_runs,
+    plate_key,
+)
 from credkit.formats import REGISTRY
 
 ADA = "11111111-1111-4111-8111-111111111111"
@@ -68,3 +78,12 @@ def csv_bytes(rows: list[dict[str, str]], headers: list[str] = HEADERS) -> bytes
     writer.writeheader()
     writer.writerows(rows)
     return stream.getvalue().encode()
+
+
+def run_options(directory: Directory, run_id: int) -> dict:
+    """The options a run's record keeps (its choices: skips, reassigns, splits, edits)."""
+    with directory.engine.connect() as conn:
+        recorded = conn.execute(
+            sa.select(import_runs.c.options).where(import_runs.c.id == run_id)
+        ).scalar_one()
+    return json.loads(recorded) if isinstance(recorded, str) else recorded

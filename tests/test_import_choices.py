@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-
-import sqlalchemy as sa
 
 from credkit.demo import MESSY_FILE, create_demo
-from credkit.directory import Directory, import_runs
+from credkit.directory import Directory
 from credkit.importer import SKIPPED_REASON, ImportChoices, execute_import, plan_import
 from credkit.review import ReviewOptions, review_file
+from tests.support import run_options
 
 UNKNOWN_USER, DUPLICATE, OTHER_USERS_CARD = 9, 10, 11  # credkit.demo.messy_rows
 
@@ -49,11 +47,7 @@ def test_skipped_rows_fail_as_skipped_and_one_row_is_reassigned(directory, tmp_p
         .at[table.at[OTHER_USERS_CARD, "Card Number"], "user_id"]
     )
     assert owner == table.at[OTHER_USERS_CARD, "User ID"]
-    with directory.engine.connect() as conn:
-        recorded = conn.execute(
-            sa.select(import_runs.c.options).where(import_runs.c.id == result.run_id)
-        ).scalar_one()
-    options = json.loads(recorded) if isinstance(recorded, str) else recorded
+    options = run_options(directory, result.run_id)
     assert options["skipped_rows"] == [UNKNOWN_USER, DUPLICATE]
     assert options["reassigned_rows"] == [OTHER_USERS_CARD]
 

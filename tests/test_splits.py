@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
-import sqlalchemy as sa
 
-from credkit.directory import Directory, import_runs
+from credkit.directory import Directory
 from credkit.importer import ImportChoices, execute_import, plan_import
 from credkit.review import Review, ReviewOptions, review_bytes
 from credkit.runs import run_changes, undo_run
 from credkit.splits import credential_parts, labelled_findings
-from tests.support import ADA, ADA_USER, ALAN, ALAN_USER, HID26, csv_bytes
+from tests.support import ADA, ADA_USER, ALAN, ALAN_USER, HID26, csv_bytes, run_options
 
 ADA_KEYS = {
     "First Name": "Ada",
@@ -132,11 +130,7 @@ def test_a_split_row_is_imported_as_its_credentials_and_undone(staffed) -> None:
     # The run: its history names the file's row for each part; its record, the split row.
     changes = run_changes(staffed, result.run_id)
     assert sorted(changes["row"]) == [2, 3, 3, 3]
-    with staffed.engine.connect() as conn:
-        recorded = conn.execute(
-            sa.select(import_runs.c.options).where(import_runs.c.id == result.run_id)
-        ).scalar_one()
-    options = json.loads(recorded) if isinstance(recorded, str) else recorded
+    options = run_options(staffed, result.run_id)
     assert options["split_rows"] == [SPLIT]
     assert options["edited_cells"] == 0
 

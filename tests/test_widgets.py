@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import subprocess
 import sys
@@ -14,14 +13,13 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 pytest.importorskip("ipywidgets")
 pytest.importorskip("ipydatagrid")
 
 from credkit.columns import HEADERS  # noqa: E402
 from credkit.demo import CLEAN_FILE, MESSY_FILE, create_demo  # noqa: E402
-from credkit.directory import Directory, import_runs  # noqa: E402
+from credkit.directory import Directory  # noqa: E402
 from credkit.formats import REGISTRY  # noqa: E402
 from credkit.notebook import ExportFilters, ExportPanel, ImportWizard  # noqa: E402
 from credkit.notebook.charts import findings_by_column_and_code  # noqa: E402
@@ -29,6 +27,7 @@ from credkit.notebook.downloads import csv_download_html, decode_data_uri  # noq
 from credkit.notebook.fixes import fixes_for  # noqa: E402
 from credkit.notebook.grid import PAGE_SIZE, RowGrid  # noqa: E402
 from credkit.notebook.wizard import COLUMNS, FILE, OPTIONS, PLAN, RESULT, ROWS, STEPS  # noqa: E402
+from tests.support import run_options  # noqa: E402
 
 HID26 = "Standard 26-bit Wiegand"
 
@@ -461,11 +460,7 @@ def test_a_row_with_two_credentials_is_split_with_one_click(demo) -> None:
     mine = credentials[credentials["user_id"] == owner]
     assert set(mine["card_number"].dropna()) >= {card_number}
     assert "AB1234" in set(mine["license_plate"].dropna())
-    with directory.engine.connect() as conn:
-        recorded = conn.execute(
-            sa.select(import_runs.c.options).where(import_runs.c.id == result.run_id)
-        ).scalar_one()
-    options = json.loads(recorded) if isinstance(recorded, str) else recorded
+    options = run_options(directory, result.run_id)
     assert options["split_rows"] == [TWO_CREDENTIALS]
 
 
