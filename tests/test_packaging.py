@@ -49,3 +49,29 @@ def test_the_command_line_imports_its_heavy_modules_only_when_a_command_needs_th
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     ).stdout.strip()
     assert loaded == "[]"
+
+
+def test_a_review_never_imports_pandera() -> None:
+    """The review runs CredentialRow's checks as Arrow kernels; pandera, a quarter of a second
+    of every `credkit review`, is imported only by whoever asks for the model."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, credkit.review, credkit.importer, credkit.cli; print('pandera' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "False"
+
+
+def test_the_review_runs_the_checks_the_pandera_model_declares() -> None:
+    from credkit.rules import CredentialRow
+    from credkit.rules.fields import COLUMN_CHECKS
+
+    declared = {
+        name: tuple(check.name for check in column.checks)
+        for name, column in CredentialRow.to_schema().columns.items()
+    }
+    assert declared == COLUMN_CHECKS

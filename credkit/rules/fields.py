@@ -1,21 +1,17 @@
-"""Field rules, each field on its own (pandera schema, normalisers, lengths): not-digits,
+"""Field rules, each field on its own (the checks of CredentialRow, normalisers, lengths): not-digits,
 scientific-notation, hex-invalid, plate-invalid, entry-code-invalid, entry-code-leading-zeros,
 status-invalid, modified-invalid, modified-in-future, field-too-long."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
 import sqlalchemy as sa
-from pandera.extensions import register_check_method
-from pandera.typing import Series
 
 from credkit.directory import users
 from credkit.findings import TEMPLATES, Code, findings_frame, mask_entry_code, quoted
@@ -141,31 +137,26 @@ FIELD_CHECKS = (
     credential_status,
     modified_time,
 )
-for _check in FIELD_CHECKS:
-    register_check_method(check_type="vectorized")(_check)
 
-
-class CredentialRow(pa.DataFrameModel):
-    """The per-field rules of a credential CSV row, every column read as text."""
-
-    first_name: Series[str] = pa.Field(alias="First Name")
-    last_name: Series[str] = pa.Field(alias="Last Name")
-    user_id: Series[str] = pa.Field(alias="User ID")
-    external_id: Series[str] = pa.Field(alias="External ID")
-    employee_id: Series[str] = pa.Field(alias="Employee ID")
-    email: Series[str] = pa.Field(alias="Email")
-    card_type: Series[str] = pa.Field(alias="Card Type")
-    facility_code: Series[str] = pa.Field(alias="Facility Code", digits_only=(), not_scientific=())
-    card_number: Series[str] = pa.Field(alias="Card Number", digits_only=(), not_scientific=())
-    card_number_hex: Series[str] = pa.Field(alias="Card Number Hex", hex_digits=())
-    license_plate: Series[str] = pa.Field(alias="License Plate", license_plate=())
-    entry_code: Series[str] = pa.Field(alias="Entry Code", entry_code=(), entry_code_length=())
-    credential_status: Series[str] = pa.Field(alias="Credential Status", credential_status=())
-    modified: Series[str] = pa.Field(alias="Modified", modified_time=())
-
-    class Config:
-        strict = True
-        ordered = False
+#: Each column's checks, by name, in the order the pandera model CredentialRow (credkit.schema)
+#: declares them; a test holds the two equal. Kept here as data so that a review never imports
+#: pandera (a quarter of a second of every `credkit review`), which it does not run.
+COLUMN_CHECKS: dict[str, tuple[str, ...]] = {
+    "First Name": (),
+    "Last Name": (),
+    "User ID": (),
+    "External ID": (),
+    "Employee ID": (),
+    "Email": (),
+    "Card Type": (),
+    "Facility Code": ("digits_only", "not_scientific"),
+    "Card Number": ("digits_only", "not_scientific"),
+    "Card Number Hex": ("hex_digits",),
+    "License Plate": ("license_plate",),
+    "Entry Code": ("entry_code", "entry_code_length"),
+    "Credential Status": ("credential_status",),
+    "Modified": ("modified_time",),
+}
 
 
 #: Which finding each check's failure becomes (its message is the code's template).
@@ -194,7 +185,7 @@ def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.
     """
     _check_shape(rows)
     parts = []
-    for column, names in _model_checks().items():
+    for column, names in COLUMN_CHECKS.items():
         if not names:
             continue
         values = rows[column]
@@ -322,19 +313,9 @@ def _failure_part(check: str, column: str, cases: pd.Series) -> pd.DataFrame:
     )
 
 
-@functools.cache
-def _model_checks() -> dict[str, tuple[str, ...]]:
-    """Each column's checks, by name, as CredentialRow declares them."""
-    schema = CredentialRow.to_schema()
-    return {
-        name: tuple(check.name for check in column.checks)
-        for name, column in schema.columns.items()
-    }
-
-
 def _check_shape(rows: pd.DataFrame) -> None:
     """The caller's fault, not the file's: a frame without exactly the 14 text columns."""
-    expected = set(_model_checks())
+    expected = set(COLUMN_CHECKS)
     text = all(
         pd.api.types.is_string_dtype(rows[c]) or pd.api.types.is_object_dtype(rows[c])
         for c in expected & set(rows.columns)
