@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import weakref
 from collections import Counter
 from contextlib import suppress
 from dataclasses import dataclass
@@ -116,6 +115,16 @@ class Snapshot:
             hashlib.sha256(bytes(byte ^ 0x5C for byte in secret)),
         )
 
+    def user_index(self, name: str) -> KeyIndex:
+        """The index of one users' key column, built on first use and kept."""
+        if name not in self._user_indexes:
+            self._user_indexes[name] = KeyIndex(arrow_strings(self.users[name]))
+        return self._user_indexes[name]
+
+    @cached_property
+    def _user_indexes(self) -> dict[str, KeyIndex]:
+        return {}
+
     @cached_property
     def credential_index(self) -> CredentialIndex:
         """The credentials in Arrow with their lookups, built on first use and kept."""
@@ -133,11 +142,11 @@ class CredentialIndex:
             else pa.Table.from_pandas(credentials, preserve_index=False)
         )
         self.table = table.combine_chunks()
-        self.by_key = KeyIndex(_strings(self.table.column("credential_key")))
+        self.by_key = KeyIndex(arrow_strings(self.table.column("credential_key")))
         is_code = pc.fill_null(pc.equal(self.table.column("kind"), "entry_code"), False)
         codes = self.table.select(["credential_key", "user_id"]).filter(is_code)
-        self.code_keys = _strings(codes.column("credential_key"))
-        self.by_code_owner = KeyIndex(_strings(codes.column("user_id")))
+        self.code_keys = arrow_strings(codes.column("credential_key"))
+        self.by_code_owner = KeyIndex(arrow_strings(codes.column("user_id")))
 
 
 def directory_lookup(directory: Directory) -> DirectoryLookup:
@@ -278,13 +287,6 @@ def _as_read(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(raw, index=frame.index)
 
 
-def _strings(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """A column as one Arrow string array."""
-    if isinstance(column, pa.ChunkedArray):  # combine_chunks copies even a single chunk
-        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-    return column if column.type == pa.string() else column.cast(pa.string())
-
-
 def _with_times(table: pa.Table) -> pa.Table:
     """modified as UTC timestamps: SQLite holds text, PostgreSQL timestamps (read as text)."""
     if pa.types.is_timestamp(table.schema.field("modified").type):
@@ -313,7 +315,7 @@ class SnapshotLookup(DirectoryLookup):
         """Every user of the snapshot, and each key's position among them: one lookup per key
         column in the snapshot's own index of that column (built once per snapshot)."""
         return self.snapshot.users, {
-            name: _user_index(self.snapshot, name).positions(arrow_text(values))
+            name: self.snapshot.user_index(name).positions(arrow_text(values))
             for name, values in keys.items()
         }
 
@@ -364,24 +366,6 @@ class SnapshotLookup(DirectoryLookup):
         hashed = self.snapshot.hash_keys(plain)
         self._plain.update(zip(hashed, plain, strict=True))
         return pc.replace_with_mask(keys, codes, pa.array(hashed, pa.string()))
-
-
-#: Each snapshot's hash index of each users' key column (by id; dropped with the snapshot).
-_USER_INDEXES: dict[int, dict[str, KeyIndex]] = {}
-
-
-def _user_index(snapshot: Snapshot, name: str) -> KeyIndex:
-    """The snapshot's index of one users' key column, built on first use."""
-    indexes = _USER_INDEXES.get(id(snapshot))
-    if indexes is None:
-        indexes = _USER_INDEXES[id(snapshot)] = {}
-        weakref.finalize(snapshot, _USER_INDEXES.pop, id(snapshot), None)
-    if name not in indexes:
-        column = arrow_text(snapshot.users[name])
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks()
-        indexes[name] = KeyIndex(column)
-    return indexes[name]
 
 
 def _place(directory: Directory, login: str) -> Path | None:

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from credkit.conversion import SourcePart
+from credkit.rules.credentials import CARD_COLUMNS
 
 if TYPE_CHECKING:
     from credkit.review import Review
 
-CARD_HEADERS = ("Card Type", "Facility Code", "Card Number", "Card Number Hex")
-CREDENTIAL_HEADERS = (*CARD_HEADERS, "License Plate", "Entry Code")
+CREDENTIAL_HEADERS = (*CARD_COLUMNS, "License Plate", "Entry Code")
 
 
 def credential_parts(cells: Mapping[str, str]) -> list[dict[str, str]]:
@@ -23,7 +23,7 @@ def credential_parts(cells: Mapping[str, str]) -> list[dict[str, str]]:
     that order), each with the other credentials' cells empty; keys, names, status and
     Modified kept on every one."""
     parts = []
-    if any(cells[header] for header in CARD_HEADERS):
+    if any(cells[header] for header in CARD_COLUMNS):
         parts.append({**cells, "License Plate": "", "Entry Code": ""})
     for header in ("License Plate", "Entry Code"):
         if cells[header]:
@@ -91,7 +91,7 @@ def _credential_header(cells: Mapping[str, str]) -> str:
         return "License Plate"
     if cells["Entry Code"]:
         return "Entry Code"
-    return next(header for header in CARD_HEADERS if cells[header])
+    return next(header for header in CARD_COLUMNS if cells[header])
 
 
 def _number_parts(review: Review, inserted: Mapping[int, list[int]]) -> None:

@@ -38,7 +38,8 @@ from credkit.importer import (
 )
 from credkit.reading import CsvTable, read_csv_file, strip_formula_prefix
 from credkit.review import ReviewOptions, review_table
-from credkit.rules import stored_length_findings
+from credkit.rules import CARD_COLUMNS, stored_length_findings
+from credkit.splits import credential_parts
 
 #: The user CSV's headers.
 USER_HEADERS = ["First Name", "Last Name", "External ID", "Employee ID", "Email"]
@@ -52,11 +53,9 @@ _FIELDS = dict(
 #: Active or Suspended, any case; empty: Active for a new user, as it is for an existing one.
 STATUS_HEADER = "User Status"
 _STATUSES = {"active": "active", "suspended": "suspended"}
-#: The card columns: one card per user row.
-CARD_HEADERS = ["Card Type", "Facility Code", "Card Number", "Card Number Hex"]
 #: The optional credential columns of a user row, as the credential CSV names them: they
 #: become up to three credentials of the row's user (a card, a license plate, an entry code).
-CREDENTIAL_HEADERS = [*CARD_HEADERS, "License Plate", "Entry Code", "Credential Status"]
+CREDENTIAL_HEADERS = [*CARD_COLUMNS, "License Plate", "Entry Code", "Credential Status"]
 #: Every column a user CSV may have, in the order the failed-rows CSV and the runbook show.
 ALL_USER_HEADERS = [*USER_HEADERS, STATUS_HEADER, *CREDENTIAL_HEADERS]
 
@@ -426,22 +425,14 @@ def _credential_table(
     """The rows' credentials in the credential CSV's columns, one a row, each keyed to its
     row's user by User ID, External ID and Email as they will be; None when there are none."""
     present = [header for header in CREDENTIAL_HEADERS if header in frame.columns]
-    if not any(header in present for header in (*CARD_HEADERS, "License Plate", "Entry Code")):
+    if not any(header in present for header in (*CARD_COLUMNS, "License Plate", "Entry Code")):
         return None
     output: list[dict[str, str]] = []
     sources: dict[int, SourcePart] = {}
     for row_number, user in planned.items():
         row = frame.loc[row_number]
         cells = {header: row[header] if header in present else "" for header in HEADERS}
-        parts = []
-        if any(cells[header] for header in CARD_HEADERS):
-            parts.append({"License Plate": "", "Entry Code": ""})
-        for header in ("License Plate", "Entry Code"):
-            if cells[header]:
-                parts.append(
-                    {h: "" for h in CARD_HEADERS} | {"License Plate": "", "Entry Code": ""}
-                    | {header: cells[header]}
-                )  # fmt: skip
+        parts = credential_parts(cells)
         after = user.after
         keys = {
             "First Name": after["first_name"] or "",
@@ -454,7 +445,7 @@ def _credential_table(
         }
         for number, part in enumerate(parts, start=1):
             sources[len(output) + 2] = SourcePart(row_number, number, len(parts))
-            output.append(cells | part | keys)
+            output.append(part | keys)
     if not output:
         return None
     credential_table = pd.DataFrame(output, columns=HEADERS).fillna("").astype(str)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -37,33 +40,14 @@ def test_every_public_name_resolves() -> None:
 
 
 def test_the_command_line_imports_its_heavy_modules_only_when_a_command_needs_them() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, credkit, credkit.cli; "
-        "print(sorted(m for m in ('pandas', 'sqlalchemy', 'pandera', 'tqdm', 'pyarrow') "
-        "if m in sys.modules))"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout.strip()
-    assert loaded == "[]"
+    heavy = ["pandas", "sqlalchemy", "pandera", "tqdm", "pyarrow"]
+    assert _loaded_by("import credkit, credkit.cli", heavy) == []
 
 
 def test_a_review_never_imports_pandera() -> None:
     """The review runs CredentialRow's checks as Arrow kernels; pandera, a quarter of a second
     of every `credkit review`, is imported only by whoever asks for the model."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, credkit.review, credkit.importer, credkit.cli; print('pandera' in sys.modules)"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    ).stdout.strip()
-    assert loaded == "False"
+    assert _loaded_by("import credkit.review, credkit.importer, credkit.cli", ["pandera"]) == []
 
 
 def test_the_review_runs_the_checks_the_pandera_model_declares() -> None:
@@ -75,3 +59,12 @@ def test_the_review_runs_the_checks_the_pandera_model_declares() -> None:
         for name, column in CredentialRow.to_schema().columns.items()
     }
     assert declared == COLUMN_CHECKS
+
+
+def _loaded_by(imports: str, modules: list[str]) -> list[str]:
+    """Which of modules a fresh interpreter has loaded once it has run the import statement."""
+    code = f"import sys; {imports}; print(sorted(m for m in {modules!r} if m in sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    return ast.literal_eval(loaded)
