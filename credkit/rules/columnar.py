@@ -58,18 +58,6 @@ def taken(values: pd.Series | np.ndarray, at: np.ndarray) -> np.ndarray:
     return out
 
 
-def first_positions(keys: pd.Series) -> np.ndarray:
-    """For each key, the position of the first row (in the frame's order) with the same key;
-    -1 where the key is missing."""
-    array = arrow_strings(keys)
-    codes = positions(array, pc.unique(pc.drop_null(array)))
-    first = np.full(codes.max() + 1 if len(codes) else 0, -1, dtype=np.int64)
-    order = np.arange(len(codes))[::-1]
-    present = codes[::-1] >= 0
-    first[codes[::-1][present]] = order[present]  # the last write, the first row, wins
-    return np.where(codes >= 0, first[np.maximum(codes, 0)] if len(first) else -1, -1)
-
-
 def matches(values: pa.Array, pattern: str) -> np.ndarray:
     """RE2 search of pattern in each value, as a numpy bool array; missing values do not match."""
     found = pc.match_substring_regex(values, pattern)
