@@ -361,12 +361,23 @@ def review_table(
     findings, resolved = resolve_rows(table, review.lookup, options.rule_options)
     duplicates = duplicate_findings(resolved, first_rows_in(resolved))
     withheld = review._withheld(table, resolved)
-    # object dtype throughout, so that re-reviewed rows can be written back whatever they hold
-    review.resolved = resolved.astype(object)
+    review.resolved = _writable(resolved)
     review.rows = findings_frame(
         pd.concat([shape_findings, findings, duplicates, withheld], ignore_index=True)
     )
     return review
+
+
+def _writable(resolved: pd.DataFrame) -> pd.DataFrame:
+    """The resolved frame with object columns, so that re-reviewed rows can be written back
+    whatever they hold; times stay datetime64, which holds what is written back (a Timestamp
+    or NaT) and costs nothing, where a Timestamp object per row cost 0.1 s at 250,000 rows."""
+    text = {
+        name: object
+        for name, dtype in resolved.dtypes.items()
+        if not pd.api.types.is_object_dtype(dtype) and not isinstance(dtype, pd.DatetimeTZDtype)
+    }
+    return resolved.astype(text) if text else resolved
 
 
 def expected_columns(csv_table: CsvTable, column_review: ColumnReview) -> pd.DataFrame:
