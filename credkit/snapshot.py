@@ -52,6 +52,9 @@ _CREDENTIALS_SCHEMA = pa.schema(
 _CREDENTIALS_READ_SCHEMA = _CREDENTIALS_SCHEMA.set(
     len(CREDENTIAL_COLUMNS) - 1, pa.field("modified", pa.string())
 )
+#: The users and credentials as _read_sqlalchemy reads them (see there).
+_USERS_READ_SCHEMA = pa.schema([("id", pa.int64()), *_USERS_SCHEMA, ("live", pa.int64())])
+_CREDENTIALS_BY_PK_SCHEMA = _CREDENTIALS_READ_SCHEMA.set(1, pa.field("user_pk", pa.int64()))
 _USERS_SQL = (
     "SELECT user_id, external_id, email_key, first_name, last_name FROM users "
     "WHERE gone_at IS NULL ORDER BY id"
@@ -240,27 +243,39 @@ def _read_adbc(directory: Directory) -> tuple[pa.Table, pa.Table] | None:
 
 
 def _read_sqlalchemy(directory: Directory) -> tuple[pa.Table, pa.Table]:
-    users_query = (
-        sa.select(*(users.c[name] for name in USER_COLUMNS))
-        .where(users.c.gone_at.is_(None))
-        .order_by(users.c.id)
-    )
-    credentials_query = (
-        sa.select(
-            credentials.c.credential_key,
-            users.c.user_id,
-            credentials.c.id,
-            credentials.c.kind,
-            credentials.c.status,
-            sa.cast(credentials.c.modified, sa.String).label("modified"),
-        )
-        .join_from(credentials, users, credentials.c.user_pk == users.c.id)
-        .order_by(credentials.c.id)
-    )
+    """Both tables through the engine's own driver. Each credential's user is read as its
+    user_pk and named from the users read (gone ones too, then left out): joining users in the
+    query made SQLite hand over 250,000 user ids as Python strings (0.42 s against 0.26 s)."""
+    users_query = sa.select(
+        users.c.id,
+        *(users.c[name] for name in USER_COLUMNS),
+        sa.case((users.c.gone_at.is_(None), 1), else_=0).label("live"),
+    ).order_by(users.c.id)
+    credentials_query = sa.select(
+        credentials.c.credential_key,
+        credentials.c.user_pk,
+        credentials.c.id,
+        credentials.c.kind,
+        credentials.c.status,
+        sa.cast(credentials.c.modified, sa.String).label("modified"),
+    ).order_by(credentials.c.id)
     with directory.engine.connect() as conn:
-        users_table = _table(raw_rows(conn, users_query), _USERS_SCHEMA)
-        credentials_table = _table(raw_rows(conn, credentials_query), _CREDENTIALS_READ_SCHEMA)
-    return users_table, credentials_table
+        everyone = _table(raw_rows(conn, users_query), _USERS_READ_SCHEMA)
+        by_pk = _table(raw_rows(conn, credentials_query), _CREDENTIALS_BY_PK_SCHEMA)
+    live = everyone.filter(pc.equal(everyone.column("live"), 1)).select(USER_COLUMNS)
+    return live, _owners_named(by_pk, everyone)
+
+
+def _owners_named(by_pk: pa.Table, everyone: pa.Table) -> pa.Table:
+    """The credentials with each user_pk replaced by its user's user_id (everyone: the users
+    ordered by id); a credential whose user is not there is left out, as a join leaves it."""
+    pks = everyone.column("id").to_numpy()
+    wanted = by_pk.column("user_pk").to_numpy()
+    at = np.minimum(np.searchsorted(pks, wanted), max(len(pks) - 1, 0))
+    found = pks[at] == wanted if len(pks) else np.zeros(len(wanted), dtype=bool)
+    owners = everyone.column("user_id").take(pa.array(at))
+    table = by_pk.set_column(1, "user_id", owners)
+    return table if found.all() else table.filter(pa.array(found))
 
 
 def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
