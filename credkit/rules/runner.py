@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup
@@ -62,13 +63,22 @@ def resolve_rows(
     resolve_cards(rows, resolved, found)
     resolve_plates(rows, resolved, found)
     resolve_entry_codes(rows, resolved)
-    status = rows["Credential Status"].str.lower()
-    resolved["status"] = status.where(status.isin(["active", "inactive"]), None)
+    resolved["status"] = _statuses(rows["Credential Status"])
     resolved["modified"] = modified
     found.extend(future_modified_findings(rows, resolved["modified"]))
     found.extend(stored_length_findings(rows, CREDENTIAL_CSV_STORED))
     check_against_directory(resolved, lookup, options.reassign, options.overwrite_newer, found)
     return found.frame(), resolved
+
+
+def _statuses(cells: pd.Series) -> np.ndarray:
+    """Each row's status, "active" or "inactive" (None for anything else), as the resolved
+    frame holds it: one shared string per status, not a Python string made for every row."""
+    lower = cells.str.lower()
+    statuses = np.full(len(cells), None, dtype=object)
+    for status in ("active", "inactive"):
+        statuses[(lower == status).to_numpy(dtype=bool, na_value=False)] = status
+    return statuses
 
 
 def recheck_rows(
