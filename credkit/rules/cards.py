@@ -18,7 +18,7 @@ from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.frame_hints import frame_hints
 from credkit.layout_migration import old_forms
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import arrow_strings, contains
+from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.fields import HEX_NOISE, strip_hex_noise
 
 EMPTY_TYPE = template(f"{Code.UNKNOWN_CARD_TYPE}:empty")
@@ -40,56 +40,127 @@ _SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)  # the 16 nibbles of a uint64, 
 
 def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
     """Card type, facility code, card number and hex of every card row, checked per format."""
-    is_card = resolved["kind"] == "card"
+    is_card = resolved["kind"].to_numpy(dtype=object) == "card"
     card_type = rows["Card Type"]
-    found.add(is_card & (card_type == ""), EMPTY_TYPE, "Card Type")
+    types = CardTypes.of(_text(card_type), is_card)
+    index = rows.index
+    found.add(_flags(is_card & types.empty, index), EMPTY_TYPE, "Card Type")
     hex_raw = rows["Card Number Hex"]
     hex_clean = strip_hex_noise(hex_raw)
+    raw_text, hex_text = _text(hex_raw), _text(hex_clean)
+    hex_written = _not_equal(hex_text, "")
     # A hex cell of only a 0x prefix or spaces says there is a hex value and there is none:
     # an error, so that the review never passes a card without a number for the import.
-    only_noise = is_card & (hex_raw != "") & (hex_clean == "")
+    only_noise = is_card & _not_equal(raw_text, "") & ~hex_written
     found.add(
-        only_noise, NO_HEX_DIGITS, "Card Number Hex", written=lambda at: hex_raw[at].map(quoted)
-    )
-    number_given = (rows["Card Number"] != "") | (hex_clean != "")
-    found.add(
-        is_card & (card_type != "") & ~number_given & ~only_noise, NO_NUMBER, "Card Number",
-        value=None,
+        _flags(only_noise, index), NO_HEX_DIGITS, "Card Number Hex",
+        written=lambda at: hex_raw[at].map(quoted),
     )  # fmt: skip
-    formats = {name: REGISTRY.find(name) for name in pd.unique(card_type[is_card]) if name}
-    canonical = card_type.map({name: f.name for name, f in formats.items() if f}).where(is_card)
-    unknown = is_card & (card_type != "") & canonical.isna()
+    number_text = _text(rows["Card Number"])
+    number_given = _not_equal(number_text, "") | hex_written
     found.add(
-        unknown, Code.UNKNOWN_CARD_TYPE, "Card Type",
-        written=lambda at: card_type[at].map(quoted),
-        hint=lambda at: card_type[at].map({name: _suggestions(name) for name in formats}),
+        _flags(is_card & ~types.empty & ~number_given & ~only_noise, index), NO_NUMBER,
+        "Card Number", value=None,
     )  # fmt: skip
+    hints = types.hints()
     found.add(
-        canonical.notna() & (canonical != card_type), Code.CARD_TYPE_ALIAS, "Card Type",
+        _flags(is_card & ~types.empty & (types.code < 0), index), Code.UNKNOWN_CARD_TYPE,
+        "Card Type", written=lambda at: card_type[at].map(quoted),
+        hint=lambda at: card_type[at].map(hints),
+    )  # fmt: skip
+    canonical = types.canonical(index)
+    found.add(
+        _flags(types.alias, index), Code.CARD_TYPE_ALIAS, "Card Type",
         written=lambda at: card_type[at].map(quoted), canonical=lambda at: canonical[at].map(quoted),
     )  # fmt: skip
-    hex_valid = hex_clean.str.fullmatch("[0-9A-F]+")
+    hex_valid = _truth(pc.match_substring_regex(hex_text, "^[0-9A-F]+$"))
+    # Only a hex that the cleaning changed can carry a prefix or spaces (a valid clean hex is
+    # ASCII hex digits only): the regex searches those few rows, not the whole file.
+    changed = is_card & hex_valid & _not_equal(raw_text, hex_text)
+    prefixed = np.zeros(len(index), dtype=bool)
+    if changed.any():
+        at = np.flatnonzero(changed)
+        prefixed[at] = _truth(pc.match_substring_regex(raw_text.take(at), HEX_NOISE.pattern))
     found.add(
-        is_card & hex_valid & contains(hex_raw, HEX_NOISE.pattern), Code.HEX_PREFIX, "Card Number Hex",
+        _flags(prefixed, index), Code.HEX_PREFIX, "Card Number Hex",
         written=lambda at: hex_raw[at].map(quoted), cleaned=lambda at: hex_clean[at].map(quoted),
     )  # fmt: skip
-    workable = (is_card & canonical.notna() & number_given).to_numpy(dtype=bool)
-    texts = CardTexts(
-        arrow_strings(rows["Facility Code"]),
-        arrow_strings(rows["Card Number"]),
-        arrow_strings(hex_clean),
+    workable = is_card & (types.code >= 0) & number_given
+    cells = CardCells.parse(
+        _text(rows["Facility Code"]), number_text, hex_text, hex_valid, workable
     )
-    written = CardColumns.empty(len(rows))
-    canonical_names = canonical.to_numpy(dtype=object)
-    for name in pd.unique(canonical_names[workable]):
-        positions = np.flatnonzero(workable & (canonical_names == name))
-        cards = FormatCards.parse(REGISTRY.get(name), rows.index[positions], positions, texts)
+    written = CardColumns(len(rows))
+    for code in _in_order_of_first_row(types.code, workable):
+        positions = np.flatnonzero(workable & (types.code == code))
+        cards = FormatCards.of(REGISTRY.get(types.names[code]), index[positions], positions, cells)
         cards.check(found)
         cards.write(written)
-    for column, values in written.columns.items():
+    for column, values in written.columns().items():
         # object, as the rest of the resolved frame: pandas would infer its Arrow strings
         resolved[column] = pd.Series(values, index=resolved.index, dtype=object)
-    found.extend(frame_hints(rows, is_card, canonical, hex_clean, found.parts))
+    found.extend(
+        frame_hints(rows, pd.Series(is_card, index=index), canonical, hex_clean, found.parts)
+    )
+
+
+def _in_order_of_first_row(codes: np.ndarray, where: np.ndarray) -> list[int]:
+    """The distinct codes where ``where`` holds, in the order of their first row."""
+    taken = codes[where]
+    distinct, first = np.unique(taken, return_index=True)
+    return distinct[np.argsort(first)].tolist()
+
+
+@dataclass(frozen=True)
+class CardTypes:
+    """The Card Type column as codes of its distinct names (a file has a handful): what each
+    name means is asked once per name, not once per row (a map over the whole column took
+    ~20 ms). ``code`` is each row's canonical format (an index into ``names``), -1 where the
+    row is not a card row or its type is unknown or empty."""
+
+    names: list[str]
+    code: np.ndarray
+    empty: np.ndarray
+    alias: np.ndarray
+    written: dict[object, CardFormat | None]
+
+    @classmethod
+    def of(cls, text: pa.Array, is_card: np.ndarray) -> CardTypes:
+        encoded = pc.dictionary_encode(text)
+        row_name = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        dictionary = encoded.dictionary.to_pylist()
+        names_on_cards = np.zeros(len(dictionary) + 1, dtype=bool)  # the last: a missing name
+        names_on_cards[row_name[is_card]] = True
+        written: dict[object, CardFormat | None] = {
+            name: REGISTRY.find(name)
+            for name, on_card in zip(dictionary, names_on_cards, strict=False)
+            if on_card and name
+        }
+        if names_on_cards[-1]:
+            written[np.nan] = None  # a missing Card Type, unknown as pandas maps it
+        names = list(dict.fromkeys(f.name for f in written.values() if f))
+        canonical_code = np.full(len(dictionary) + 1, -1, dtype=np.int64)
+        is_alias = np.zeros(len(dictionary) + 1, dtype=bool)
+        for position, name in enumerate(dictionary):
+            card_format = written.get(name) if name else None
+            if card_format is not None:
+                canonical_code[position] = names.index(card_format.name)
+                is_alias[position] = card_format.name != name
+        empty_name = np.zeros(len(dictionary) + 1, dtype=bool)
+        if "" in dictionary:
+            empty_name[dictionary.index("")] = True
+        return cls(
+            names, np.where(is_card, canonical_code[row_name], -1), empty_name[row_name],
+            is_card & is_alias[row_name], written,
+        )  # fmt: skip
+
+    def hints(self) -> dict[object, str]:
+        """The hint of each unknown name: the names it is close to."""
+        return {name: _suggestions(name) for name in self.written}
+
+    def canonical(self, index: pd.Index) -> pd.Series:
+        """Each row's canonical card type, NaN where it has none."""
+        names = np.array([*self.names, np.nan], dtype=object)
+        return pd.Series(names[self.code], index=index, dtype=object)
 
 
 def _suggestions(name: str) -> str:
@@ -102,25 +173,69 @@ def _suggestions(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class CardTexts:
-    """The whole file's card cells as Arrow strings, hex already without its prefix and spaces."""
+class CardCells:
+    """The whole file's facility code, card number and hex cells, checked and parsed once (per
+    format, re-taking the cells and re-running six regexes cost ~40 ms): whether each was
+    written, whether it is digits (hex: hex digits), and its number. Only the rows in
+    ``parse``'s ``where`` are parsed; the others read as not given."""
 
-    facility: pa.Array
-    number: pa.Array
-    hex: pa.Array
-
-
-@dataclass
-class CardColumns:
-    """The resolved card fields of every row, by position: whole columns written once at the
-    end (writing each format's rows into the resolved frame by label cost more than the rules)."""
-
-    columns: dict[str, np.ndarray]
+    facility: Number
+    number: Number
+    frame: Number
+    facility_written: np.ndarray
+    hex_clean: pa.Array
+    hex_length: np.ndarray
+    ok: np.ndarray
 
     @classmethod
-    def empty(cls, size: int) -> CardColumns:
-        names = ["card_type", "facility_code", "card_number", "card_number_hex", "credential_key"]
-        return cls({name: np.full(size, None, dtype=object) for name in names})
+    def parse(
+        cls, facility: pa.Array, number: pa.Array, hex_clean: pa.Array, hex_valid: np.ndarray,
+        where: np.ndarray,
+    ) -> CardCells:  # fmt: skip
+        # ascii_is_decimal is exactly "^[0-9]+$" (false for an empty cell), without a regex.
+        facility_given = _truth(pc.ascii_is_decimal(facility)) & where
+        number_given = _truth(pc.ascii_is_decimal(number)) & where
+        hex_given = hex_valid & where
+        facility_written = _written(facility, facility_given, where)
+        # Field errors (not digits, not hex) were reported by the field rules: such rows stop.
+        ok = ~(
+            (facility_written & ~facility_given)
+            | (_written(number, number_given, where) & ~number_given)
+            | (_written(hex_clean, hex_given, where) & ~hex_given)
+        )
+        hex_length = pc.fill_null(pc.utf8_length(hex_clean), 0).to_numpy(zero_copy_only=False)
+        return cls(
+            facility=_parse(facility, facility_given & ok, 10),
+            number=_parse(number, number_given & ok, 10),
+            frame=_parse(hex_clean, hex_given & ok, 16),
+            facility_written=facility_written, hex_clean=hex_clean, hex_length=hex_length, ok=ok,
+        )  # fmt: skip
+
+
+class CardColumns:
+    """The resolved card fields of every row, by position: each format's accepted rows are kept
+    as Arrow strings and every column is made Python objects once at the end (writing each
+    format's rows into the resolved frame by label cost more than the rules)."""
+
+    NAMES = ("card_type", "facility_code", "card_number", "card_number_hex", "credential_key")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pieces: dict[str, list[tuple[np.ndarray, pa.Array | str]]] = {
+            name: [] for name in self.NAMES
+        }
+
+    def write(self, column: str, positions: np.ndarray, values: pa.Array | str) -> None:
+        self._pieces[column].append((positions, values))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: self._objects(pieces) for name, pieces in self._pieces.items()}
+
+    def _objects(self, pieces: list[tuple[np.ndarray, pa.Array | str]]) -> np.ndarray:
+        column = np.full(self.size, None, dtype=object)
+        for positions, values in pieces:
+            column[positions] = values if isinstance(values, str) else _objects(values)
+        return column
 
 
 @dataclass
@@ -137,6 +252,9 @@ class Number:
 
     def above(self, limit: int) -> np.ndarray:
         return self.present & (self.big | (self.value > np.uint64(limit)))
+
+    def taken(self, positions: np.ndarray) -> Number:
+        return Number(self.value[positions], self.present[positions], self.big[positions])
 
     def fill(self, where: np.ndarray, values: np.ndarray) -> None:
         """Take values where the row has none and ``where`` holds."""
@@ -155,46 +273,40 @@ class FormatCards:
     index: pd.Index
     positions: np.ndarray
     facility_written: np.ndarray
-    hex_clean: pa.Array
+    hex_clean: pa.Array  # the whole file's, by position
+    hex_length: np.ndarray
     facility: Number
     number: Number
     frame: Number
     ok: np.ndarray
 
     @classmethod
-    def parse(
-        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, texts: CardTexts
+    def of(
+        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, cells: CardCells
     ) -> FormatCards:
-        at = pa.array(positions)
-        facility_text, number_text = texts.facility.take(at), texts.number.take(at)
-        hex_clean = texts.hex.take(at)
-        facility_given = _matches(facility_text, "^[0-9]+$")
-        number_given = _matches(number_text, "^[0-9]+$")
-        hex_given = _matches(hex_clean, "^[0-9A-F]+$")
-        facility_written = _matches(facility_text, ".")
-        # Field errors (not digits, not hex) were reported by the field rules: such rows stop.
-        ok = ~(
-            (facility_written & ~facility_given)
-            | (_matches(number_text, ".") & ~number_given)
-            | (_matches(hex_clean, ".") & ~hex_given)
-        )
         return cls(
-            card_format, index, positions, facility_written, hex_clean,
-            facility=_parse(facility_text, facility_given & ok, 10),
-            number=_parse(number_text, number_given & ok, 10),
-            frame=_parse(hex_clean, hex_given & ok, 16),
-            ok=ok,
+            card_format, index, positions, cells.facility_written[positions], cells.hex_clean,
+            cells.hex_length[positions], facility=cells.facility.taken(positions),
+            number=cells.number.taken(positions), frame=cells.frame.taken(positions),
+            ok=cells.ok[positions],
         )  # fmt: skip
 
     def flagged(self, mask: np.ndarray) -> pd.Series:
         return pd.Series(mask, index=self.index)
 
+    def local(self, rows: pd.Index) -> np.ndarray:
+        """The positions among these rows of the rows numbered ``rows``."""
+        if self.index.is_monotonic_increasing and self.index.is_unique:
+            # a binary search: get_indexer hashes the whole index on every call (~4 ms each)
+            return self.index.searchsorted(rows)
+        return self.index.get_indexer(rows)
+
     def at(self, values: np.ndarray, rows: pd.Index) -> np.ndarray:
         """values (one per row of this format) for the rows numbered ``rows``."""
-        return values[self.index.get_indexer(rows)]
+        return values[self.local(rows)]
 
     def quoted_hex(self, rows: pd.Index) -> pd.Series:
-        hex_clean = self.hex_clean.take(pa.array(self.index.get_indexer(rows))).to_pylist()
+        hex_clean = self.hex_clean.take(self.positions[self.local(rows)]).to_pylist()
         return pd.Series([quoted(text) for text in hex_clean], index=rows)
 
     def check(self, found: FindingsBuilder) -> None:
@@ -216,13 +328,13 @@ class FormatCards:
             too_wide |= frame.present & ((frame.value >> np.uint64(bits)) != 0)
         # A hex that fits but has more digits than the format's zero-padded width: the extra
         # digits are leading zeros (a tool that pads to its own width), read with a warning.
-        lengths = pc.fill_null(pc.utf8_length(self.hex_clean), 0).to_numpy(zero_copy_only=False)
-        padded = frame.present & ~too_wide & (lengths > width)
+        padded = frame.present & ~too_wide & (self.hex_length > width)
         found.add(
             self.flagged(padded), Code.HEX_LEADING_ZEROS, "Card Number Hex",
             written=self.quoted_hex, format=card_format.name, digits=width,
             read=lambda at: pd.Series(
-                [quoted(text) for text in _hex_text(self.at(frame.value, at), width)], index=at
+                [quoted(text) for text in _hex_text(self.at(frame.value, at), width).to_pylist()],
+                index=at,
             ),
         )  # fmt: skip
         found.add(
@@ -372,23 +484,48 @@ class FormatCards:
         key = pc.binary_join_element_wise(
             "card:" + card_format.name, facility_key, number_text, ":"
         )
-        columns = written.columns
-        columns["card_type"][at] = card_format.name
+        written.write("card_type", at, card_format.name)
         if facility_text is not None:
-            columns["facility_code"][at] = _objects(facility_text)
-        columns["card_number"][at] = _objects(number_text)
-        columns["card_number_hex"][at] = hex_text
-        columns["credential_key"][at] = _objects(key)
+            written.write("facility_code", at, facility_text)
+        written.write("card_number", at, number_text)
+        written.write("card_number_hex", at, hex_text)
+        written.write("credential_key", at, key)
 
 
 def _objects(text: pa.Array) -> np.ndarray:
     return text.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
-def _matches(text: pa.Array, pattern: str) -> np.ndarray:
-    """Which values match a regex (RE2, in C); missing values do not."""
-    found = pc.match_substring_regex(text, pattern)
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+def _text(values: pd.Series) -> pa.Array:
+    """A column as one Arrow string array (pandas' own Arrow text without a copy)."""
+    text = arrow_text(values)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text
+
+
+def _not_equal(text: pa.Array, value: str) -> np.ndarray:
+    """text != value, as pandas compares: a missing value differs."""
+    return truth(pc.not_equal(text, value), missing=True)
+
+
+def _truth(values: pa.Array) -> np.ndarray:
+    return truth(values)
+
+
+def _flags(mask: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(mask, index=index)
+
+
+def _written(text: pa.Array, given: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Which cells (where ``where`` holds) are written: match RE2's ".", any character but a
+    newline. A cell of digits is; the regex runs only on the few other non-empty cells."""
+    written = given.copy()
+    others = where & ~given & _not_equal(text, "")
+    if others.any():
+        at = np.flatnonzero(others)
+        written[at] = truth(pc.match_substring_regex(text.take(at), "."))
+    return written
 
 
 def _parse(text: pa.Array, given: np.ndarray, base: int) -> Number:
@@ -422,15 +559,14 @@ def _parse(text: pa.Array, given: np.ndarray, base: int) -> Number:
     return Number(values, given.copy(), big)
 
 
-def _hex_text(values: np.ndarray, width: int) -> np.ndarray:
-    """uint64 values as upper-case hex, zero-padded to width digits (object array of str)."""
+def _hex_text(values: np.ndarray, width: int) -> pa.Array:
+    """uint64 values as upper-case hex, zero-padded to width digits."""
     values = np.asarray(values, dtype=np.uint64)
     if not len(values):
-        return np.array([], dtype=object)
+        return pa.array([], pa.string())
     nibbles = (values[:, None] >> _SHIFTS) & np.uint64(15)
     offsets = np.arange(0, 16 * len(values) + 1, 16, dtype=np.int32)
     padded = pa.StringArray.from_buffers(
         len(values), pa.py_buffer(offsets), pa.py_buffer(_HEX_CHARACTERS[nibbles].tobytes())
     )
-    trimmed = pc.utf8_lpad(pc.utf8_ltrim(padded, characters="0"), width, "0")
-    return trimmed.to_numpy(zero_copy_only=False).astype(object)
+    return pc.utf8_lpad(pc.utf8_ltrim(padded, characters="0"), width, "0")
