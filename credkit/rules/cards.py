@@ -32,10 +32,9 @@ OLD_FORM_NO_FRAME = template(f"{Code.HEX_OLD_FORM}:no-frame")
 UINT64_MAX = "18446744073709551615"
 #: Stands for a number past 64 bits where another module wants a Python int: past every range.
 TOO_LONG = 2**80
-_NIBBLES = np.zeros(256, dtype=np.uint64)
-_NIBBLES[np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)] = np.arange(16, dtype=np.uint64)
 _HEX_CHARACTERS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
-_SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)  # the 16 nibbles of a uint64, high first
+_NIBBLE_OF = np.zeros(256, dtype=np.uint8)  # the value of each hex character, by its byte
+_NIBBLE_OF[_HEX_CHARACTERS] = np.arange(16, dtype=np.uint8)
 
 
 def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
@@ -534,39 +533,70 @@ def _parse(text: pa.Array, given: np.ndarray, base: int) -> Number:
     big = np.zeros(len(text), dtype=bool)
     if given.any():
         digits = text.filter(pa.array(given))
-        significant = pc.utf8_ltrim(digits, characters="0")
-        length = pc.utf8_length(significant).to_numpy()
-        if base == 10:
-            over = (length > 20) | (
-                (length == 20) & pc.greater(significant, UINT64_MAX).to_numpy(zero_copy_only=False)
-            )
-            safe = pc.if_else(pa.array(over | (length == 0)), "0", significant)
-            parsed = pc.cast(safe, pa.uint64()).to_numpy()
-        else:
-            over = length > 16
-            safe = pc.utf8_lpad(pc.if_else(pa.array(over), "", significant), 16, "0")
-            characters = (
-                np.frombuffer(
-                    pa.concat_arrays([safe]).buffers()[2], dtype=np.uint8, count=16 * len(safe)
-                )
-                if len(safe)
-                else np.zeros(0, dtype=np.uint8)
-            )
-            nibbles = _NIBBLES[characters.reshape(-1, 16)]
-            parsed = np.bitwise_or.reduce(nibbles << _SHIFTS, axis=1)
+        parsed, over = (_decimal if base == 10 else _hexadecimal)(digits)
         values[given] = np.where(over, 0, parsed)
         big[given] = over
     return Number(values, given.copy(), big)
 
 
+def _decimal(digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal digit strings as uint64, and which are past 64 bits (their value: 0)."""
+    length = pc.binary_length(digits).to_numpy()  # ASCII digits: a byte is a character
+    if not (length > 19).any():  # 19 digits always fit 64 bits: Arrow's cast reads them all
+        return pc.cast(digits, pa.uint64()).to_numpy(), np.zeros(len(digits), dtype=bool)
+    significant = pc.utf8_ltrim(digits, characters="0")
+    length = pc.utf8_length(significant).to_numpy()
+    over = (length > 20) | (
+        (length == 20) & pc.greater(significant, UINT64_MAX).to_numpy(zero_copy_only=False)
+    )
+    safe = pc.if_else(pa.array(over | (length == 0)), "0", significant)
+    return pc.cast(safe, pa.uint64()).to_numpy(), over
+
+
+def _hexadecimal(digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Hex digit strings (upper case) as uint64, and which are past 64 bits (their value: 0).
+    Each is padded to 16 digits, whose pairs are the 8 bytes of a big-endian uint64: a lookup
+    and a view, ~10x faster than shifting 16 uint64 nibbles a row."""
+    over = np.zeros(len(digits), dtype=bool)
+    if (pc.binary_length(digits).to_numpy() > 16).any():
+        digits = pc.utf8_ltrim(digits, characters="0")
+        over = pc.utf8_length(digits).to_numpy() > 16
+        digits = pc.if_else(pa.array(over), "", digits)
+    characters = _fixed_width_bytes(pc.utf8_lpad(digits, 16, "0"), 16)
+    nibbles = _NIBBLE_OF[characters].reshape(-1, 8, 2)
+    octets = np.ascontiguousarray((nibbles[:, :, 0] << 4) | nibbles[:, :, 1])
+    return octets.view(">u8").ravel().astype(np.uint64), over
+
+
+def _fixed_width_bytes(text: pa.Array, width: int) -> np.ndarray:
+    """The characters of ASCII strings all ``width`` long, as a (rows, width) uint8 array."""
+    if not len(text):
+        return np.zeros((0, width), dtype=np.uint8)
+    offset_type = np.dtype(np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    offsets, data = text.buffers()[1:3]
+    first = np.frombuffer(offsets, offset_type, count=1, offset=text.offset * offset_type.itemsize)
+    return np.frombuffer(data, np.uint8, count=width * len(text), offset=int(first[0])).reshape(
+        -1, width
+    )
+
+
 def _hex_text(values: np.ndarray, width: int) -> pa.Array:
-    """uint64 values as upper-case hex, zero-padded to width digits."""
+    """uint64 values as upper-case hex, zero-padded to width digits (at most 16)."""
     values = np.asarray(values, dtype=np.uint64)
     if not len(values):
         return pa.array([], pa.string())
-    nibbles = (values[:, None] >> _SHIFTS) & np.uint64(15)
-    offsets = np.arange(0, 16 * len(values) + 1, 16, dtype=np.int32)
-    padded = pa.StringArray.from_buffers(
-        len(values), pa.py_buffer(offsets), pa.py_buffer(_HEX_CHARACTERS[nibbles].tobytes())
+    octets = values.astype(">u8").view(np.uint8).reshape(-1, 8)
+    characters = np.empty((len(values), 16), dtype=np.uint8)
+    characters[:, 0::2] = _HEX_CHARACTERS[octets >> 4]
+    characters[:, 1::2] = _HEX_CHARACTERS[octets & 15]
+    # As Arrow's ltrim of the zeros then lpad to width: from the first significant digit, or
+    # the last width digits (a value of 0: width zeros); kept characters are joined row by row.
+    significant = characters != ord("0")
+    first = np.where(significant.any(axis=1), significant.argmax(axis=1), 16)
+    start = np.minimum(first, 16 - width)
+    kept = np.arange(16) >= start[:, None]
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(16 - start, out=offsets[1:])
+    return pa.StringArray.from_buffers(
+        len(values), pa.py_buffer(offsets), pa.py_buffer(characters[kept].tobytes())
     )
-    return pc.utf8_lpad(pc.utf8_ltrim(padded, characters="0"), width, "0")
