@@ -6,7 +6,7 @@ hex-other-format (credkit.frame_hints)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from credkit.findings import Code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
-from credkit.frame_hints import frame_hints
+from credkit.frame_hints import hints_at
 from credkit.layout_migration import old_forms
 from credkit.rules.builder import FindingsBuilder, template
 from credkit.rules.columnar import arrow_text, truth
@@ -89,17 +89,24 @@ def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBui
         _text(rows["Facility Code"]), number_text, hex_text, hex_valid, workable
     )
     written = CardColumns(len(rows))
+    parity_failed = [np.zeros(0, dtype=np.int64)]
     for code in _in_order_of_first_row(types.code, workable):
         positions = np.flatnonzero(workable & (types.code == code))
         cards = FormatCards.of(REGISTRY.get(types.names[code]), index[positions], positions, cells)
         cards.check(found)
+        parity_failed.append(cards.parity_failed)
         cards.write(written)
     for column, values in written.columns().items():
         # object, as the rest of the resolved frame: pandas would infer its Arrow strings
-        resolved[column] = pd.Series(values, index=resolved.index, dtype=object)
+        resolved[column] = pd.Series(values, index=resolved.index, dtype=object, copy=False)
+    is_frame = hex_valid & (cells.hex_length <= 16)
+    failed = np.sort(np.concatenate(parity_failed))
     found.extend(
-        frame_hints(rows, pd.Series(is_card, index=index), canonical, hex_clean, found.parts)
-    )
+        hints_at(
+            rows, np.flatnonzero(is_card & types.empty & is_frame), failed[is_frame[failed]],
+            canonical, hex_clean,
+        )
+    )  # fmt: skip
 
 
 def _in_order_of_first_row(codes: np.ndarray, where: np.ndarray) -> list[int]:
@@ -278,6 +285,8 @@ class FormatCards:
     number: Number
     frame: Number
     ok: np.ndarray
+    #: The positions in the file of the rows whose frame's parity failed (for frame_hints).
+    parity_failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def of(
@@ -291,7 +300,7 @@ class FormatCards:
         )  # fmt: skip
 
     def flagged(self, mask: np.ndarray) -> pd.Series:
-        return pd.Series(mask, index=self.index)
+        return pd.Series(mask, index=self.index, copy=False)
 
     def local(self, rows: pd.Index) -> np.ndarray:
         """The positions among these rows of the rows numbered ``rows``."""
@@ -402,6 +411,7 @@ class FormatCards:
             card_format.decode_many(self.frame.value[has_frame])
         )
         bad_parity = has_frame & ~parity
+        self.parity_failed = self.positions[bad_parity]
         found.add(
             self.flagged(bad_parity), Code.HEX_PARITY, "Card Number Hex", format=card_format.name
         )
@@ -513,7 +523,7 @@ def _truth(values: pa.Array) -> np.ndarray:
 
 
 def _flags(mask: np.ndarray, index: pd.Index) -> pd.Series:
-    return pd.Series(mask, index=index)
+    return pd.Series(mask, index=index, copy=False)
 
 
 def _written(text: pa.Array, given: np.ndarray, where: np.ndarray) -> np.ndarray:
