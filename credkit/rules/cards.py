@@ -17,7 +17,7 @@ from credkit.findings import Code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.frame_hints import hints_at
 from credkit.layout_migration import old_forms
-from credkit.rules.builder import FindingsBuilder, template
+from credkit.rules.builder import Field, FindingsBuilder, template
 from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.fields import HEX_NOISE, strip_hex_noise
 
@@ -47,37 +47,49 @@ _BYTE_OF_PAIR[_HEX_PAIRS] = np.arange(256, dtype=np.uint8)
 def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
     """Card type, facility code, card number and hex of every card row, checked per format."""
     is_card = resolved["kind"].to_numpy(dtype=object) == "card"
-    card_type = rows["Card Type"]
-    types = CardTypes.of(_text(card_type), is_card)
+    types = CardTypes.of(_text(rows["Card Type"]), is_card)
     index = rows.index
-    found.add(_flags(is_card & types.empty, index), EMPTY_TYPE, "Card Type")
     hex_raw = rows["Card Number Hex"]
     hex_clean = strip_hex_noise(hex_raw)
     raw_text, hex_text = _text(hex_raw), _text(hex_clean)
+    number_text, facility_text = _text(rows["Card Number"]), _text(rows["Facility Code"])
+    cells = CellValues(
+        rows, {"Card Type": types.text, "Card Number Hex": raw_text, "Card Number": number_text,
+               "Facility Code": facility_text},
+    )  # fmt: skip
+    empty_type = np.flatnonzero(is_card & types.empty)
+    found.add(
+        _flags(is_card & types.empty, index), EMPTY_TYPE, "Card Type",
+        value=cells.at("Card Type", empty_type),
+    )  # fmt: skip
     hex_written = _not_equal(hex_text, "")
     # A hex cell of only a 0x prefix or spaces says there is a hex value and there is none:
     # an error, so that the review never passes a card without a number for the import.
     only_noise = is_card & _not_equal(raw_text, "") & ~hex_written
+    shown = cells.at("Card Number Hex", np.flatnonzero(only_noise))
     found.add(
-        _flags(only_noise, index), NO_HEX_DIGITS, "Card Number Hex",
-        written=lambda at: hex_raw[at].map(quoted),
+        _flags(only_noise, index), NO_HEX_DIGITS, "Card Number Hex", value=shown,
+        written=lambda at: shown.map(quoted),
     )  # fmt: skip
-    number_text = _text(rows["Card Number"])
     number_given = _not_equal(number_text, "") | hex_written
     found.add(
         _flags(is_card & ~types.empty & ~number_given & ~only_noise, index), NO_NUMBER,
         "Card Number", value=None,
     )  # fmt: skip
     hints = types.hints()
+    unknown = is_card & ~types.empty & (types.code < 0)
+    unknown_type = cells.at("Card Type", np.flatnonzero(unknown))
     found.add(
-        _flags(is_card & ~types.empty & (types.code < 0), index), Code.UNKNOWN_CARD_TYPE,
-        "Card Type", written=lambda at: card_type[at].map(quoted),
-        hint=lambda at: card_type[at].map(hints),
+        _flags(unknown, index), Code.UNKNOWN_CARD_TYPE, "Card Type", value=unknown_type,
+        written=lambda at: unknown_type.map(quoted), hint=lambda at: unknown_type.map(hints),
     )  # fmt: skip
     canonical = types.canonical(index)
+    alias_at = np.flatnonzero(types.alias)
+    alias = cells.at("Card Type", alias_at)
     found.add(
-        _flags(types.alias, index), Code.CARD_TYPE_ALIAS, "Card Type",
-        written=lambda at: card_type[at].map(quoted), canonical=lambda at: canonical[at].map(quoted),
+        _flags(types.alias, index), Code.CARD_TYPE_ALIAS, "Card Type", value=alias,
+        written=lambda at: alias.map(quoted),
+        canonical=lambda at: canonical.iloc[alias_at].map(quoted),
     )  # fmt: skip
     hex_valid = _truth(pc.match_substring_regex(hex_text, "^[0-9A-F]+$"))
     # Only a hex that the cleaning changed can carry a prefix or spaces (a valid clean hex is
@@ -87,25 +99,27 @@ def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBui
     if changed.any():
         at = np.flatnonzero(changed)
         prefixed[at] = _truth(pc.match_substring_regex(raw_text.take(at), HEX_NOISE.pattern))
+    prefixed_at = np.flatnonzero(prefixed)
+    prefixed_hex = cells.at("Card Number Hex", prefixed_at)
     found.add(
-        _flags(prefixed, index), Code.HEX_PREFIX, "Card Number Hex",
-        written=lambda at: hex_raw[at].map(quoted), cleaned=lambda at: hex_clean[at].map(quoted),
+        _flags(prefixed, index), Code.HEX_PREFIX, "Card Number Hex", value=prefixed_hex,
+        written=lambda at: prefixed_hex.map(quoted),
+        cleaned=lambda at: hex_clean.iloc[prefixed_at].map(quoted),
     )  # fmt: skip
     workable = is_card & (types.code >= 0) & number_given
-    cells = CardCells.parse(
-        _text(rows["Facility Code"]), number_text, hex_text, hex_valid, workable
-    )
+    parsed = CardCells.parse(facility_text, number_text, hex_text, hex_valid, workable)
     written = CardColumns(len(rows))
     parity_failed = [np.zeros(0, dtype=np.int64)]
     for code, positions in _rows_by_code(types.code, workable, len(types.names)):
-        cards = FormatCards.of(REGISTRY.get(types.names[code]), index[positions], positions, cells)
+        card_format = REGISTRY.get(types.names[code])
+        cards = FormatCards.of(card_format, index[positions], positions, parsed, cells)
         cards.check(found)
         parity_failed.append(cards.parity_failed)
         cards.write(written)
     for column, values in written.columns().items():
         # object, as the rest of the resolved frame: pandas would infer its Arrow strings
         resolved[column] = pd.Series(values, index=resolved.index, dtype=object, copy=False)
-    is_frame = hex_valid & (cells.hex_length <= 16)
+    is_frame = hex_valid & (parsed.hex_length <= 16)
     failed = np.sort(np.concatenate(parity_failed))
     found.extend(
         hints_at(
@@ -133,6 +147,7 @@ class CardTypes:
     ~20 ms). ``code`` is each row's canonical format (an index into ``names``), -1 where the
     row is not a card row or its type is unknown or empty."""
 
+    text: pa.Array
     names: list[str]
     code: np.ndarray
     empty: np.ndarray
@@ -165,7 +180,7 @@ class CardTypes:
         if "" in dictionary:
             empty_name[dictionary.index("")] = True
         return cls(
-            names, np.where(is_card, canonical_code[row_name], -1), empty_name[row_name],
+            text, names, np.where(is_card, canonical_code[row_name], -1), empty_name[row_name],
             is_card & is_alias[row_name], written,
         )  # fmt: skip
 
@@ -186,6 +201,24 @@ def _suggestions(name: str) -> str:
     except UnknownCardType as unknown:
         suggestions = unknown.suggestions
     return f"; did you mean {' or '.join(map(repr, suggestions))}?" if suggestions else ""
+
+
+@dataclass(frozen=True)
+class CellValues:
+    """The rows' card cells as single Arrow arrays, to hand the findings builder the cells of
+    the rows a finding flags: its own lookup by label (rows.loc, through the reader's chunks)
+    cost ~1 ms a finding."""
+
+    rows: pd.DataFrame
+    texts: dict[str, pa.Array]
+
+    def at(self, column: str, positions: np.ndarray) -> pd.Series:
+        """The cells of ``column`` at these positions, on their row numbers."""
+        text = self.texts[column]
+        if text.null_count:  # as the rows hold a missing cell (NaN or None)
+            return self.rows[column].iloc[positions]
+        values = text.take(positions).to_numpy(zero_copy_only=False)
+        return pd.Series(values, index=self.rows.index[positions], dtype=object, copy=False)
 
 
 @dataclass(frozen=True)
@@ -322,18 +355,29 @@ class FormatCards:
     number: Number
     frame: Number
     ok: np.ndarray
+    cells: CellValues
     #: The positions in the file of the rows whose frame's parity failed (for frame_hints).
     parity_failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
     def of(
-        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, cells: CardCells
-    ) -> FormatCards:
+        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, parsed: CardCells,
+        cells: CellValues,
+    ) -> FormatCards:  # fmt: skip
         return cls(
-            card_format, index, positions, cells.facility_written[positions], cells.hex_clean,
-            cells.hex_length[positions], facility=cells.facility.taken(positions),
-            number=cells.number.taken(positions), frame=cells.frame.taken(positions),
-            ok=cells.ok[positions],
+            card_format, index, positions, parsed.facility_written[positions], parsed.hex_clean,
+            parsed.hex_length[positions], facility=parsed.facility.taken(positions),
+            number=parsed.number.taken(positions), frame=parsed.frame.taken(positions),
+            ok=parsed.ok[positions], cells=cells,
+        )  # fmt: skip
+
+    def add(
+        self, found: FindingsBuilder, mask: np.ndarray, key: str, column: str, **fields: Field
+    ) -> None:
+        """found.add for the rows of this format where mask holds, the cells handed over."""
+        found.add(
+            self.flagged(mask), key, column, value=self.cells.at(column, self.positions[mask]),
+            **fields,
         )  # fmt: skip
 
     def flagged(self, mask: np.ndarray) -> pd.Series:
@@ -374,16 +418,16 @@ class FormatCards:
         # A hex that fits but has more digits than the format's zero-padded width: the extra
         # digits are leading zeros (a tool that pads to its own width), read with a warning.
         padded = frame.present & ~too_wide & (self.hex_length > width)
-        found.add(
-            self.flagged(padded), Code.HEX_LEADING_ZEROS, "Card Number Hex",
+        self.add(
+            found, padded, Code.HEX_LEADING_ZEROS, "Card Number Hex",
             written=self.quoted_hex, format=card_format.name, digits=width,
             read=lambda at: pd.Series(
                 [quoted(text) for text in _hex_text(self.at(frame.value, at), width).to_pylist()],
                 index=at,
             ),
         )  # fmt: skip
-        found.add(
-            self.flagged(too_wide), TOO_WIDE, "Card Number Hex",
+        self.add(
+            found, too_wide, TOO_WIDE, "Card Number Hex",
             format=card_format.name, bits=bits, digits=width,
         )  # fmt: skip
         frame.present = frame.present & ~too_wide
@@ -398,8 +442,8 @@ class FormatCards:
                 Code.FACILITY_CODE_REQUIRED, "Facility Code", value=None, format=card_format.name,
             )  # fmt: skip
         else:
-            found.add(
-                self.flagged(written), Code.FACILITY_CODE_NOT_ALLOWED, "Facility Code",
+            self.add(
+                found, written, Code.FACILITY_CODE_NOT_ALLOWED, "Facility Code",
                 format=card_format.name,
             )  # fmt: skip
             self.ok &= ~written
@@ -449,16 +493,14 @@ class FormatCards:
         )
         bad_parity = has_frame & ~parity
         self.parity_failed = self.positions[bad_parity]
-        found.add(
-            self.flagged(bad_parity), Code.HEX_PARITY, "Card Number Hex", format=card_format.name
-        )
+        self.add(found, bad_parity, Code.HEX_PARITY, "Card Number Hex", format=card_format.name)
         checked = has_frame & ~bad_parity
         facility_mismatch = (
             facility.differs(decoded_facility) if card_format.has_facility_code else False
         )
         mismatch = checked & (facility_mismatch | number.differs(decoded_number))
-        found.add(
-            self.flagged(mismatch), Code.HEX_MISMATCH, "Card Number Hex",
+        self.add(
+            found, mismatch, Code.HEX_MISMATCH, "Card Number Hex",
             facility=lambda at: self.decimals(decoded_facility, at)
             if card_format.has_facility_code else "None",
             number=lambda at: self.decimals(decoded_number, at),
@@ -476,11 +518,11 @@ class FormatCards:
             width = (card_format.hex_digits + 1) // 2
             reversed_bytes = frame.value.byteswap() >> np.uint64(8 * (8 - width))
             byte_order = differ & ~number.big & (reversed_bytes == number.value)
-            found.add(self.flagged(byte_order), Code.HEX_BYTE_ORDER, "Card Number Hex")
+            self.add(found, byte_order, Code.HEX_BYTE_ORDER, "Card Number Hex")
             differ &= ~byte_order
             self.ok &= ~byte_order
-        found.add(
-            self.flagged(differ), SERIAL_MISMATCH, "Card Number Hex",
+        self.add(
+            found, differ, SERIAL_MISMATCH, "Card Number Hex",
             number=lambda at: self.decimals(frame.value, at),
         )  # fmt: skip
         number.fill(self.ok & frame.present, frame.value)
@@ -490,14 +532,14 @@ class FormatCards:
         card_format, facility, number = self.card_format, self.facility, self.number
         if card_format.has_facility_code:
             out_of_range = facility.above(card_format.facility_code_max or 0)
-            found.add(
-                self.flagged(out_of_range), Code.FACILITY_CODE_RANGE, "Facility Code",
+            self.add(
+                found, out_of_range, Code.FACILITY_CODE_RANGE, "Facility Code",
                 max=f"{card_format.facility_code_max:,}", format=card_format.name,
             )  # fmt: skip
             self.ok &= ~(out_of_range | (~facility.present & ~self.frame.present))
         out_of_range = number.above(card_format.card_number_max)
-        found.add(
-            self.flagged(out_of_range), Code.CARD_NUMBER_RANGE, "Card Number",
+        self.add(
+            found, out_of_range, Code.CARD_NUMBER_RANGE, "Card Number",
             max=f"{card_format.card_number_max:,}", format=card_format.name,
         )  # fmt: skip
         self.ok &= ~(out_of_range | ~number.present)
