@@ -212,9 +212,11 @@ class CellValues:
     rows: pd.DataFrame
     texts: dict[str, pa.Array]
 
-    def at(self, column: str, positions: np.ndarray) -> pd.Series:
+    def at(self, column: str, positions: np.ndarray) -> pd.Series | str:
         """The cells of ``column`` at these positions, on their row numbers."""
         text = self.texts[column]
+        if not len(positions):
+            return "column"  # no finding: the builder looks nothing up
         if text.null_count:  # as the rows hold a missing cell (NaN or None)
             return self.rows[column].iloc[positions]
         values = text.take(positions).to_numpy(zero_copy_only=False)
@@ -594,6 +596,8 @@ def _text(values: pd.Series) -> pa.Array:
 
 def _not_equal(text: pa.Array, value: str) -> np.ndarray:
     """text != value, as pandas compares: a missing value differs."""
+    if value == "" and not text.null_count:  # from the offsets: 0.2 ms, not_equal's 1-2 ms
+        return pc.binary_length(text).to_numpy() > 0
     return truth(pc.not_equal(text, value), missing=True)
 
 
