@@ -6,7 +6,7 @@ hex-other-format (credkit.frame_hints)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -15,10 +15,10 @@ import pyarrow.compute as pc
 
 from credkit.findings import Code, quoted
 from credkit.formats import REGISTRY, CardFormat, UnknownCardType
-from credkit.frame_hints import frame_hints
+from credkit.frame_hints import hints_at
 from credkit.layout_migration import old_forms
-from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import arrow_strings, contains
+from credkit.rules.builder import Field, FindingsBuilder, template
+from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.fields import HEX_NOISE, strip_hex_noise
 
 EMPTY_TYPE = template(f"{Code.UNKNOWN_CARD_TYPE}:empty")
@@ -32,64 +32,169 @@ OLD_FORM_NO_FRAME = template(f"{Code.HEX_OLD_FORM}:no-frame")
 UINT64_MAX = "18446744073709551615"
 #: Stands for a number past 64 bits where another module wants a Python int: past every range.
 TOO_LONG = 2**80
-_NIBBLES = np.zeros(256, dtype=np.uint64)
-_NIBBLES[np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)] = np.arange(16, dtype=np.uint64)
-_HEX_CHARACTERS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
-_SHIFTS = np.arange(60, -4, -4, dtype=np.uint64)  # the 16 nibbles of a uint64, high first
+#: 16**1 .. 16**15: a value of d hex digits is at least the (d-1)th of them.
+_POWERS_OF_16 = np.array([16**power for power in range(1, 16)], dtype=np.uint64)
+#: The two hex characters of each byte value, as the bytes of one uint16 (in memory order).
+_HEX_PAIRS = np.frombuffer(
+    b"".join(f"{byte:02X}".encode() for byte in range(256)), dtype=np.uint16
+).copy()
+#: The byte value of each pair of upper-case hex characters, read as one uint16 (in memory
+#: order); 0 for any other pair (never looked up: the digits were checked).
+_BYTE_OF_PAIR = np.zeros(1 << 16, dtype=np.uint8)
+_BYTE_OF_PAIR[_HEX_PAIRS] = np.arange(256, dtype=np.uint8)
+_NOT_HEX_PAIR = np.ones(1 << 16, dtype=np.uint8)  # 8 of them read as one uint64: 0 if all hex
+_NOT_HEX_PAIR[_HEX_PAIRS] = 0
 
 
 def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
     """Card type, facility code, card number and hex of every card row, checked per format."""
-    is_card = resolved["kind"] == "card"
-    card_type = rows["Card Type"]
-    found.add(is_card & (card_type == ""), EMPTY_TYPE, "Card Type")
+    is_card = resolved["kind"].to_numpy(dtype=object) == "card"
+    types = CardTypes.of(_text(rows["Card Type"]), is_card)
+    index = rows.index
     hex_raw = rows["Card Number Hex"]
     hex_clean = strip_hex_noise(hex_raw)
+    raw_text, hex_text = _text(hex_raw), _text(hex_clean)
+    number_text, facility_text = _text(rows["Card Number"]), _text(rows["Facility Code"])
+    cells = CellValues(
+        rows, {"Card Type": types.text, "Card Number Hex": raw_text, "Card Number": number_text,
+               "Facility Code": facility_text},
+    )  # fmt: skip
+    empty_type = np.flatnonzero(is_card & types.empty)
+    found.add(
+        _flags(is_card & types.empty, index), EMPTY_TYPE, "Card Type",
+        value=cells.at("Card Type", empty_type),
+    )  # fmt: skip
+    hex_written = _not_equal(hex_text, "")
     # A hex cell of only a 0x prefix or spaces says there is a hex value and there is none:
     # an error, so that the review never passes a card without a number for the import.
-    only_noise = is_card & (hex_raw != "") & (hex_clean == "")
+    only_noise = is_card & _not_equal(raw_text, "") & ~hex_written
+    shown = cells.at("Card Number Hex", np.flatnonzero(only_noise))
     found.add(
-        only_noise, NO_HEX_DIGITS, "Card Number Hex", written=lambda at: hex_raw[at].map(quoted)
-    )
-    number_given = (rows["Card Number"] != "") | (hex_clean != "")
-    found.add(
-        is_card & (card_type != "") & ~number_given & ~only_noise, NO_NUMBER, "Card Number",
-        value=None,
+        _flags(only_noise, index), NO_HEX_DIGITS, "Card Number Hex", value=shown,
+        written=lambda at: shown.map(quoted),
     )  # fmt: skip
-    formats = {name: REGISTRY.find(name) for name in pd.unique(card_type[is_card]) if name}
-    canonical = card_type.map({name: f.name for name, f in formats.items() if f}).where(is_card)
-    unknown = is_card & (card_type != "") & canonical.isna()
+    number_given = _not_equal(number_text, "") | hex_written
     found.add(
-        unknown, Code.UNKNOWN_CARD_TYPE, "Card Type",
-        written=lambda at: card_type[at].map(quoted),
-        hint=lambda at: card_type[at].map({name: _suggestions(name) for name in formats}),
+        _flags(is_card & ~types.empty & ~number_given & ~only_noise, index), NO_NUMBER,
+        "Card Number", value=None,
     )  # fmt: skip
+    hints = types.hints()
+    unknown = is_card & ~types.empty & (types.code < 0)
+    unknown_type = cells.at("Card Type", np.flatnonzero(unknown))
     found.add(
-        canonical.notna() & (canonical != card_type), Code.CARD_TYPE_ALIAS, "Card Type",
-        written=lambda at: card_type[at].map(quoted), canonical=lambda at: canonical[at].map(quoted),
+        _flags(unknown, index), Code.UNKNOWN_CARD_TYPE, "Card Type", value=unknown_type,
+        written=lambda at: unknown_type.map(quoted), hint=lambda at: unknown_type.map(hints),
     )  # fmt: skip
-    hex_valid = hex_clean.str.fullmatch("[0-9A-F]+")
+    canonical = types.canonical(index)
+    alias_at = np.flatnonzero(types.alias)
+    alias = cells.at("Card Type", alias_at)
     found.add(
-        is_card & hex_valid & contains(hex_raw, HEX_NOISE.pattern), Code.HEX_PREFIX, "Card Number Hex",
-        written=lambda at: hex_raw[at].map(quoted), cleaned=lambda at: hex_clean[at].map(quoted),
+        _flags(types.alias, index), Code.CARD_TYPE_ALIAS, "Card Type", value=alias,
+        written=lambda at: alias.map(quoted),
+        canonical=lambda at: canonical.iloc[alias_at].map(quoted),
     )  # fmt: skip
-    workable = (is_card & canonical.notna() & number_given).to_numpy(dtype=bool)
-    texts = CardTexts(
-        arrow_strings(rows["Facility Code"]),
-        arrow_strings(rows["Card Number"]),
-        arrow_strings(hex_clean),
-    )
-    written = CardColumns.empty(len(rows))
-    canonical_names = canonical.to_numpy(dtype=object)
-    for name in pd.unique(canonical_names[workable]):
-        positions = np.flatnonzero(workable & (canonical_names == name))
-        cards = FormatCards.parse(REGISTRY.get(name), rows.index[positions], positions, texts)
+    hex_digits = HexDigits.read(hex_text)
+    hex_valid = hex_digits.valid
+    # Only a hex that the cleaning changed can carry a prefix or spaces (a valid clean hex is
+    # ASCII hex digits only): the regex searches those few rows, not the whole file.
+    changed = is_card & hex_valid & _not_equal(raw_text, hex_text)
+    prefixed = np.zeros(len(index), dtype=bool)
+    if changed.any():
+        at = np.flatnonzero(changed)
+        prefixed[at] = _truth(pc.match_substring_regex(raw_text.take(at), HEX_NOISE.pattern))
+    prefixed_at = np.flatnonzero(prefixed)
+    prefixed_hex = cells.at("Card Number Hex", prefixed_at)
+    found.add(
+        _flags(prefixed, index), Code.HEX_PREFIX, "Card Number Hex", value=prefixed_hex,
+        written=lambda at: prefixed_hex.map(quoted),
+        cleaned=lambda at: hex_clean.iloc[prefixed_at].map(quoted),
+    )  # fmt: skip
+    workable = is_card & (types.code >= 0) & number_given
+    parsed = CardCells.parse(facility_text, number_text, hex_text, hex_digits, workable)
+    written = CardColumns(len(rows))
+    parity_failed = [np.zeros(0, dtype=np.int64)]
+    for code, positions in _rows_by_code(types.code, workable, len(types.names)):
+        card_format = REGISTRY.get(types.names[code])
+        cards = FormatCards.of(card_format, index[positions], positions, parsed, cells)
         cards.check(found)
+        parity_failed.append(cards.parity_failed)
         cards.write(written)
-    for column, values in written.columns.items():
+    for column, values in written.columns().items():
         # object, as the rest of the resolved frame: pandas would infer its Arrow strings
-        resolved[column] = pd.Series(values, index=resolved.index, dtype=object)
-    found.extend(frame_hints(rows, is_card, canonical, hex_clean, found.parts))
+        resolved[column] = pd.Series(values, index=resolved.index, dtype=object, copy=False)
+    is_frame = hex_valid & (parsed.hex_length <= 16)
+    failed = np.sort(np.concatenate(parity_failed))
+    found.extend(
+        hints_at(
+            rows, np.flatnonzero(is_card & types.empty & is_frame), failed[is_frame[failed]],
+            canonical, hex_clean,
+        )
+    )  # fmt: skip
+
+
+def _rows_by_code(codes: np.ndarray, where: np.ndarray, count: int) -> list[tuple[int, np.ndarray]]:
+    """The positions of each code's rows where ``where`` holds, codes in the order of their
+    first row (a handful of codes: a pass each costs less than np.unique's sort)."""
+    groups = []
+    for code in range(count):
+        positions = np.flatnonzero(where & (codes == code))
+        if len(positions):
+            groups.append((code, positions))
+    return sorted(groups, key=lambda group: group[1][0])
+
+
+@dataclass(frozen=True)
+class CardTypes:
+    """The Card Type column as codes of its distinct names (a file has a handful): what each
+    name means is asked once per name, not once per row (a map over the whole column took
+    ~20 ms). ``code`` is each row's canonical format (an index into ``names``), -1 where the
+    row is not a card row or its type is unknown or empty."""
+
+    text: pa.Array
+    names: list[str]
+    code: np.ndarray
+    empty: np.ndarray
+    alias: np.ndarray
+    written: dict[object, CardFormat | None]
+
+    @classmethod
+    def of(cls, text: pa.Array, is_card: np.ndarray) -> CardTypes:
+        encoded = pc.dictionary_encode(text)
+        row_name = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        dictionary = encoded.dictionary.to_pylist()
+        names_on_cards = np.zeros(len(dictionary) + 1, dtype=bool)  # the last: a missing name
+        names_on_cards[row_name[is_card]] = True
+        written: dict[object, CardFormat | None] = {
+            name: REGISTRY.find(name)
+            for name, on_card in zip(dictionary, names_on_cards, strict=False)
+            if on_card and name
+        }
+        if names_on_cards[-1]:
+            written[np.nan] = None  # a missing Card Type, unknown as pandas maps it
+        names = list(dict.fromkeys(f.name for f in written.values() if f))
+        canonical_code = np.full(len(dictionary) + 1, -1, dtype=np.int64)
+        is_alias = np.zeros(len(dictionary) + 1, dtype=bool)
+        for position, name in enumerate(dictionary):
+            card_format = written.get(name) if name else None
+            if card_format is not None:
+                canonical_code[position] = names.index(card_format.name)
+                is_alias[position] = card_format.name != name
+        empty_name = np.zeros(len(dictionary) + 1, dtype=bool)
+        if "" in dictionary:
+            empty_name[dictionary.index("")] = True
+        return cls(
+            text, names, np.where(is_card, canonical_code[row_name], -1), empty_name[row_name],
+            is_card & is_alias[row_name], written,
+        )  # fmt: skip
+
+    def hints(self) -> dict[object, str]:
+        """The hint of each unknown name: the names it is close to."""
+        return {name: _suggestions(name) for name in self.written}
+
+    def canonical(self, index: pd.Index) -> pd.Series:
+        """Each row's canonical card type, NaN where it has none."""
+        names = np.array([*self.names, np.nan], dtype=object)
+        return pd.Series(names[self.code], index=index, dtype=object)
 
 
 def _suggestions(name: str) -> str:
@@ -102,25 +207,160 @@ def _suggestions(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class CardTexts:
-    """The whole file's card cells as Arrow strings, hex already without its prefix and spaces."""
+class CellValues:
+    """The rows' card cells as single Arrow arrays, to hand the findings builder the cells of
+    the rows a finding flags: its own lookup by label (rows.loc, through the reader's chunks)
+    cost ~1 ms a finding."""
 
-    facility: pa.Array
-    number: pa.Array
-    hex: pa.Array
+    rows: pd.DataFrame
+    texts: dict[str, pa.Array]
+
+    def at(self, column: str, positions: np.ndarray) -> pd.Series | str:
+        """The cells of ``column`` at these positions, on their row numbers."""
+        text = self.texts[column]
+        if not len(positions):
+            return "column"  # no finding: the builder looks nothing up
+        if text.null_count:  # as the rows hold a missing cell (NaN or None)
+            return self.rows[column].iloc[positions]
+        values = text.take(positions).to_numpy(zero_copy_only=False)
+        return pd.Series(values, index=self.rows.index[positions], dtype=object, copy=False)
 
 
-@dataclass
-class CardColumns:
-    """The resolved card fields of every row, by position: whole columns written once at the
-    end (writing each format's rows into the resolved frame by label cost more than the rules)."""
+@dataclass(frozen=True)
+class HexDigits:
+    """Which cells are hex digits ("^[0-9A-F]+$") and their values, read once for the whole
+    file: the cells of at most 16 ASCII characters (all but a few) are padded to 16 and read
+    as 8 pairs of characters by table, which checks them and gives the value's 8 bytes
+    together (the regex alone cost ~9 ms at 250,000 rows); the others go through the regex."""
 
-    columns: dict[str, np.ndarray]
+    valid: np.ndarray
+    value: np.ndarray  # uint64; 0 where not valid or past 64 bits
+    big: np.ndarray  # past 64 bits
 
     @classmethod
-    def empty(cls, size: int) -> CardColumns:
-        names = ["card_type", "facility_code", "card_number", "card_number_hex", "credential_key"]
-        return cls({name: np.full(size, None, dtype=object) for name in names})
+    def read(cls, text: pa.Array) -> HexDigits:
+        size = len(text)
+        valid, big = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
+        value = np.zeros(size, dtype=np.uint64)
+        length = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+        short = (length > 0) & (length <= 16)
+        padded = pc.utf8_lpad(text.filter(pa.array(short)), 16, "0")
+        if _byte_size(padded) != 16 * len(padded):  # lpad counts characters: not all ASCII
+            short &= truth(pc.string_is_ascii(text))
+            padded = pc.utf8_lpad(text.filter(pa.array(short)), 16, "0")
+        if len(padded):
+            pairs = _fixed_width_bytes(padded, 16).view(np.uint16)
+            digits = _NOT_HEX_PAIR.take(pairs).view(np.uint64).ravel() == 0
+            octets = _BYTE_OF_PAIR.take(pairs).view(">u8").ravel().astype(np.uint64)
+            valid[short] = digits
+            value[short] = np.where(digits, octets, 0)
+        rest = np.flatnonzero(~short & (length > 0))  # longer, or not ASCII: by the regex
+        if len(rest):
+            hex_digits = truth(pc.match_substring_regex(text.take(rest), "^[0-9A-F]+$"))
+            at = rest[hex_digits]
+            valid[at] = True
+            if len(at):
+                parsed, over = _hexadecimal(text.take(at))
+                value[at] = np.where(over, 0, parsed)
+                big[at] = over
+        return cls(valid, value, big)
+
+    def number(self, given: np.ndarray) -> Number:
+        """The values where ``given`` (hex digits) as a Number."""
+        return Number(np.where(given, self.value, 0), given.copy(), given & self.big)
+
+
+@dataclass(frozen=True)
+class CardCells:
+    """The whole file's facility code, card number and hex cells, checked and parsed once (per
+    format, re-taking the cells and re-running six regexes cost ~40 ms): whether each was
+    written, whether it is digits (hex: hex digits), and its number. Only the rows in
+    ``parse``'s ``where`` are parsed; the others read as not given."""
+
+    facility: Number
+    number: Number
+    frame: Number
+    facility_written: np.ndarray
+    hex_clean: pa.Array
+    hex_length: np.ndarray
+    ok: np.ndarray
+
+    @classmethod
+    def parse(
+        cls, facility: pa.Array, number: pa.Array, hex_clean: pa.Array, hex_digits: HexDigits,
+        where: np.ndarray,
+    ) -> CardCells:  # fmt: skip
+        # ascii_is_decimal is exactly "^[0-9]+$" (false for an empty cell), without a regex.
+        facility_given = _truth(pc.ascii_is_decimal(facility)) & where
+        number_given = _truth(pc.ascii_is_decimal(number)) & where
+        hex_given = hex_digits.valid & where
+        facility_written = _written(facility, facility_given, where)
+        # Field errors (not digits, not hex) were reported by the field rules: such rows stop.
+        ok = ~(
+            (facility_written & ~facility_given)
+            | (_written(number, number_given, where) & ~number_given)
+            | (_written(hex_clean, hex_given, where) & ~hex_given)
+        )
+        # In bytes: read only for hex digits, where a byte is a character (utf8_length: 2.5 ms)
+        hex_length = pc.fill_null(pc.binary_length(hex_clean), 0).to_numpy(zero_copy_only=False)
+        return cls(
+            facility=_parse(facility, facility_given & ok),
+            number=_parse(number, number_given & ok),
+            frame=hex_digits.number(hex_given & ok),
+            facility_written=facility_written, hex_clean=hex_clean, hex_length=hex_length, ok=ok,
+        )  # fmt: skip
+
+
+class CardColumns:
+    """The resolved card fields of every row, by position: each format's accepted rows are kept
+    as Arrow strings, and each column is put in file order by one Arrow take and made Python
+    objects once at the end (writing each format's rows into the resolved frame by label cost
+    more than the rules; assigning each format's objects into a column of None, ~5 ms)."""
+
+    NAMES = ("card_type", "facility_code", "card_number", "card_number_hex", "credential_key")
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._pieces: dict[str, list[tuple[np.ndarray, pa.Array | np.ndarray | str]]] = {
+            name: [] for name in self.NAMES
+        }
+
+    def write(
+        self, column: str, positions: np.ndarray, values: pa.Array | np.ndarray | str
+    ) -> None:
+        """The values of the rows at these positions: text, one text for all, or numbers."""
+        self._pieces[column].append((positions, values))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {name: self._objects(pieces) for name, pieces in self._pieces.items()}
+
+    def _objects(self, pieces: list[tuple[np.ndarray, pa.Array | np.ndarray | str]]) -> np.ndarray:
+        if not pieces or isinstance(pieces[0][1], str):
+            column = np.full(self.size, None, dtype=object)
+            for positions, value in pieces:
+                column[positions] = value
+            return column
+        placed = np.concatenate([positions for positions, _ in pieces])
+        column = np.full(self.size, None, dtype=object)
+        if isinstance(pieces[0][1], np.ndarray):
+            column[placed] = _decimal_objects(np.concatenate([value for _, value in pieces]))
+        else:  # an Arrow take into file order, with nulls, cost more than numpy's scatter
+            column[placed] = _objects(pa.concat_arrays([value for _, value in pieces]))
+        return column
+
+
+def _decimal_objects(values: np.ndarray) -> np.ndarray:
+    """uint64 values as decimal Python strings, one string for each distinct value (facility
+    codes: a few hundred values, where a string a row cost ~5 ms at 250,000 rows)."""
+    if len(values) and values.max() < 1 << 20:  # a table by value, without np.unique's sort
+        seen = np.zeros(int(values.max()) + 1, dtype=bool)
+        seen[values] = True
+        distinct = np.flatnonzero(seen)
+        table = np.empty(len(seen), dtype=object)
+        table[distinct] = [str(value) for value in distinct.tolist()]
+        return table[values]
+    distinct, at = np.unique(values, return_inverse=True)
+    return np.array([str(value) for value in distinct.tolist()], dtype=object)[at]
 
 
 @dataclass
@@ -137,6 +377,9 @@ class Number:
 
     def above(self, limit: int) -> np.ndarray:
         return self.present & (self.big | (self.value > np.uint64(limit)))
+
+    def taken(self, positions: np.ndarray) -> Number:
+        return Number(self.value[positions], self.present[positions], self.big[positions])
 
     def fill(self, where: np.ndarray, values: np.ndarray) -> None:
         """Take values where the row has none and ``where`` holds."""
@@ -155,46 +398,53 @@ class FormatCards:
     index: pd.Index
     positions: np.ndarray
     facility_written: np.ndarray
-    hex_clean: pa.Array
+    hex_clean: pa.Array  # the whole file's, by position
+    hex_length: np.ndarray
     facility: Number
     number: Number
     frame: Number
     ok: np.ndarray
+    cells: CellValues
+    #: The positions in the file of the rows whose frame's parity failed (for frame_hints).
+    parity_failed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @classmethod
-    def parse(
-        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, texts: CardTexts
-    ) -> FormatCards:
-        at = pa.array(positions)
-        facility_text, number_text = texts.facility.take(at), texts.number.take(at)
-        hex_clean = texts.hex.take(at)
-        facility_given = _matches(facility_text, "^[0-9]+$")
-        number_given = _matches(number_text, "^[0-9]+$")
-        hex_given = _matches(hex_clean, "^[0-9A-F]+$")
-        facility_written = _matches(facility_text, ".")
-        # Field errors (not digits, not hex) were reported by the field rules: such rows stop.
-        ok = ~(
-            (facility_written & ~facility_given)
-            | (_matches(number_text, ".") & ~number_given)
-            | (_matches(hex_clean, ".") & ~hex_given)
-        )
+    def of(
+        cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, parsed: CardCells,
+        cells: CellValues,
+    ) -> FormatCards:  # fmt: skip
         return cls(
-            card_format, index, positions, facility_written, hex_clean,
-            facility=_parse(facility_text, facility_given & ok, 10),
-            number=_parse(number_text, number_given & ok, 10),
-            frame=_parse(hex_clean, hex_given & ok, 16),
-            ok=ok,
+            card_format, index, positions, parsed.facility_written[positions], parsed.hex_clean,
+            parsed.hex_length[positions], facility=parsed.facility.taken(positions),
+            number=parsed.number.taken(positions), frame=parsed.frame.taken(positions),
+            ok=parsed.ok[positions], cells=cells,
+        )  # fmt: skip
+
+    def add(
+        self, found: FindingsBuilder, mask: np.ndarray, key: str, column: str, **fields: Field
+    ) -> None:
+        """found.add for the rows of this format where mask holds, the cells handed over."""
+        found.add(
+            self.flagged(mask), key, column, value=self.cells.at(column, self.positions[mask]),
+            **fields,
         )  # fmt: skip
 
     def flagged(self, mask: np.ndarray) -> pd.Series:
-        return pd.Series(mask, index=self.index)
+        return pd.Series(mask, index=self.index, copy=False)
+
+    def local(self, rows: pd.Index) -> np.ndarray:
+        """The positions among these rows of the rows numbered ``rows``."""
+        if self.index.is_monotonic_increasing and self.index.is_unique:
+            # a binary search: get_indexer hashes the whole index on every call (~4 ms each)
+            return self.index.searchsorted(rows)
+        return self.index.get_indexer(rows)
 
     def at(self, values: np.ndarray, rows: pd.Index) -> np.ndarray:
         """values (one per row of this format) for the rows numbered ``rows``."""
-        return values[self.index.get_indexer(rows)]
+        return values[self.local(rows)]
 
     def quoted_hex(self, rows: pd.Index) -> pd.Series:
-        hex_clean = self.hex_clean.take(pa.array(self.index.get_indexer(rows))).to_pylist()
+        hex_clean = self.hex_clean.take(self.positions[self.local(rows)]).to_pylist()
         return pd.Series([quoted(text) for text in hex_clean], index=rows)
 
     def check(self, found: FindingsBuilder) -> None:
@@ -216,17 +466,17 @@ class FormatCards:
             too_wide |= frame.present & ((frame.value >> np.uint64(bits)) != 0)
         # A hex that fits but has more digits than the format's zero-padded width: the extra
         # digits are leading zeros (a tool that pads to its own width), read with a warning.
-        lengths = pc.fill_null(pc.utf8_length(self.hex_clean), 0).to_numpy(zero_copy_only=False)
-        padded = frame.present & ~too_wide & (lengths > width)
-        found.add(
-            self.flagged(padded), Code.HEX_LEADING_ZEROS, "Card Number Hex",
+        padded = frame.present & ~too_wide & (self.hex_length > width)
+        self.add(
+            found, padded, Code.HEX_LEADING_ZEROS, "Card Number Hex",
             written=self.quoted_hex, format=card_format.name, digits=width,
             read=lambda at: pd.Series(
-                [quoted(text) for text in _hex_text(self.at(frame.value, at), width)], index=at
+                [quoted(text) for text in _hex_text(self.at(frame.value, at), width).to_pylist()],
+                index=at,
             ),
         )  # fmt: skip
-        found.add(
-            self.flagged(too_wide), TOO_WIDE, "Card Number Hex",
+        self.add(
+            found, too_wide, TOO_WIDE, "Card Number Hex",
             format=card_format.name, bits=bits, digits=width,
         )  # fmt: skip
         frame.present = frame.present & ~too_wide
@@ -241,8 +491,8 @@ class FormatCards:
                 Code.FACILITY_CODE_REQUIRED, "Facility Code", value=None, format=card_format.name,
             )  # fmt: skip
         else:
-            found.add(
-                self.flagged(written), Code.FACILITY_CODE_NOT_ALLOWED, "Facility Code",
+            self.add(
+                found, written, Code.FACILITY_CODE_NOT_ALLOWED, "Facility Code",
                 format=card_format.name,
             )  # fmt: skip
             self.ok &= ~written
@@ -291,16 +541,15 @@ class FormatCards:
             card_format.decode_many(self.frame.value[has_frame])
         )
         bad_parity = has_frame & ~parity
-        found.add(
-            self.flagged(bad_parity), Code.HEX_PARITY, "Card Number Hex", format=card_format.name
-        )
+        self.parity_failed = self.positions[bad_parity]
+        self.add(found, bad_parity, Code.HEX_PARITY, "Card Number Hex", format=card_format.name)
         checked = has_frame & ~bad_parity
         facility_mismatch = (
             facility.differs(decoded_facility) if card_format.has_facility_code else False
         )
         mismatch = checked & (facility_mismatch | number.differs(decoded_number))
-        found.add(
-            self.flagged(mismatch), Code.HEX_MISMATCH, "Card Number Hex",
+        self.add(
+            found, mismatch, Code.HEX_MISMATCH, "Card Number Hex",
             facility=lambda at: self.decimals(decoded_facility, at)
             if card_format.has_facility_code else "None",
             number=lambda at: self.decimals(decoded_number, at),
@@ -318,11 +567,11 @@ class FormatCards:
             width = (card_format.hex_digits + 1) // 2
             reversed_bytes = frame.value.byteswap() >> np.uint64(8 * (8 - width))
             byte_order = differ & ~number.big & (reversed_bytes == number.value)
-            found.add(self.flagged(byte_order), Code.HEX_BYTE_ORDER, "Card Number Hex")
+            self.add(found, byte_order, Code.HEX_BYTE_ORDER, "Card Number Hex")
             differ &= ~byte_order
             self.ok &= ~byte_order
-        found.add(
-            self.flagged(differ), SERIAL_MISMATCH, "Card Number Hex",
+        self.add(
+            found, differ, SERIAL_MISMATCH, "Card Number Hex",
             number=lambda at: self.decimals(frame.value, at),
         )  # fmt: skip
         number.fill(self.ok & frame.present, frame.value)
@@ -332,14 +581,14 @@ class FormatCards:
         card_format, facility, number = self.card_format, self.facility, self.number
         if card_format.has_facility_code:
             out_of_range = facility.above(card_format.facility_code_max or 0)
-            found.add(
-                self.flagged(out_of_range), Code.FACILITY_CODE_RANGE, "Facility Code",
+            self.add(
+                found, out_of_range, Code.FACILITY_CODE_RANGE, "Facility Code",
                 max=f"{card_format.facility_code_max:,}", format=card_format.name,
             )  # fmt: skip
             self.ok &= ~(out_of_range | (~facility.present & ~self.frame.present))
         out_of_range = number.above(card_format.card_number_max)
-        found.add(
-            self.flagged(out_of_range), Code.CARD_NUMBER_RANGE, "Card Number",
+        self.add(
+            found, out_of_range, Code.CARD_NUMBER_RANGE, "Card Number",
             max=f"{card_format.card_number_max:,}", format=card_format.name,
         )  # fmt: skip
         self.ok &= ~(out_of_range | ~number.present)
@@ -372,65 +621,139 @@ class FormatCards:
         key = pc.binary_join_element_wise(
             "card:" + card_format.name, facility_key, number_text, ":"
         )
-        columns = written.columns
-        columns["card_type"][at] = card_format.name
+        written.write("card_type", at, card_format.name)
         if facility_text is not None:
-            columns["facility_code"][at] = _objects(facility_text)
-        columns["card_number"][at] = _objects(number_text)
-        columns["card_number_hex"][at] = hex_text
-        columns["credential_key"][at] = _objects(key)
+            written.write("facility_code", at, facilities)
+        written.write("card_number", at, number_text)
+        written.write("card_number_hex", at, hex_text)
+        written.write("credential_key", at, key)
 
 
 def _objects(text: pa.Array) -> np.ndarray:
     return text.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
-def _matches(text: pa.Array, pattern: str) -> np.ndarray:
-    """Which values match a regex (RE2, in C); missing values do not."""
-    found = pc.match_substring_regex(text, pattern)
-    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+def _text(values: pd.Series) -> pa.Array:
+    """A column as one Arrow string array (pandas' own Arrow text without a copy)."""
+    text = arrow_text(values)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    return text
 
 
-def _parse(text: pa.Array, given: np.ndarray, base: int) -> Number:
-    """Digit strings (decimal or hex, already checked) as uint64 where ``given``."""
+def _not_equal(text: pa.Array, value: str) -> np.ndarray:
+    """text != value, as pandas compares: a missing value differs."""
+    if value == "" and not text.null_count:  # from the offsets: 0.2 ms, not_equal's 1-2 ms
+        return pc.binary_length(text).to_numpy() > 0
+    return truth(pc.not_equal(text, value), missing=True)
+
+
+def _truth(values: pa.Array) -> np.ndarray:
+    return truth(values)
+
+
+def _flags(mask: np.ndarray, index: pd.Index) -> pd.Series:
+    return pd.Series(mask, index=index, copy=False)
+
+
+def _written(text: pa.Array, given: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Which cells (where ``where`` holds) are written: match RE2's ".", any character but a
+    newline. A cell of digits is; the regex runs only on the few other non-empty cells."""
+    written = given.copy()
+    others = where & ~given & _not_equal(text, "")
+    if others.any():
+        at = np.flatnonzero(others)
+        written[at] = truth(pc.match_substring_regex(text.take(at), "."))
+    return written
+
+
+def _parse(text: pa.Array, given: np.ndarray) -> Number:
+    """Decimal digit strings (already checked) as uint64 where ``given``."""
     values = np.zeros(len(text), dtype=np.uint64)
     big = np.zeros(len(text), dtype=bool)
     if given.any():
-        digits = text.filter(pa.array(given))
-        significant = pc.utf8_ltrim(digits, characters="0")
-        length = pc.utf8_length(significant).to_numpy()
-        if base == 10:
-            over = (length > 20) | (
-                (length == 20) & pc.greater(significant, UINT64_MAX).to_numpy(zero_copy_only=False)
-            )
-            safe = pc.if_else(pa.array(over | (length == 0)), "0", significant)
-            parsed = pc.cast(safe, pa.uint64()).to_numpy()
-        else:
-            over = length > 16
-            safe = pc.utf8_lpad(pc.if_else(pa.array(over), "", significant), 16, "0")
-            characters = (
-                np.frombuffer(
-                    pa.concat_arrays([safe]).buffers()[2], dtype=np.uint8, count=16 * len(safe)
-                )
-                if len(safe)
-                else np.zeros(0, dtype=np.uint8)
-            )
-            nibbles = _NIBBLES[characters.reshape(-1, 16)]
-            parsed = np.bitwise_or.reduce(nibbles << _SHIFTS, axis=1)
+        parsed, over = _decimal(text.filter(pa.array(given)))
         values[given] = np.where(over, 0, parsed)
         big[given] = over
     return Number(values, given.copy(), big)
 
 
-def _hex_text(values: np.ndarray, width: int) -> np.ndarray:
-    """uint64 values as upper-case hex, zero-padded to width digits (object array of str)."""
+def _decimal(digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal digit strings as uint64, and which are past 64 bits (their value: 0)."""
+    length = pc.binary_length(digits).to_numpy()  # ASCII digits: a byte is a character
+    if not (length > 19).any():  # 19 digits always fit 64 bits: Arrow's cast reads them all
+        return pc.cast(digits, pa.uint64()).to_numpy(), np.zeros(len(digits), dtype=bool)
+    significant = pc.utf8_ltrim(digits, characters="0")
+    length = pc.utf8_length(significant).to_numpy()
+    over = (length > 20) | (
+        (length == 20) & pc.greater(significant, UINT64_MAX).to_numpy(zero_copy_only=False)
+    )
+    safe = pc.if_else(pa.array(over | (length == 0)), "0", significant)
+    return pc.cast(safe, pa.uint64()).to_numpy(), over
+
+
+def _hexadecimal(digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Hex digit strings (upper case) as uint64, and which are past 64 bits (their value: 0).
+    Each is padded to 16 digits, whose pairs are the 8 bytes of a big-endian uint64: one table
+    lookup a pair and a view (~4 ms at 190,000 values, where shifting 16 nibbles a row
+    took ~20)."""
+    over = np.zeros(len(digits), dtype=bool)
+    if (pc.binary_length(digits).to_numpy() > 16).any():
+        digits = pc.utf8_ltrim(digits, characters="0")
+        over = pc.utf8_length(digits).to_numpy() > 16
+        digits = pc.if_else(pa.array(over), "", digits)
+    pairs = _fixed_width_bytes(pc.utf8_lpad(digits, 16, "0"), 16).view(np.uint16)
+    return _BYTE_OF_PAIR.take(pairs).view(">u8").ravel().astype(np.uint64), over
+
+
+def _byte_size(text: pa.Array) -> int:
+    """The bytes the strings of an array hold together."""
+    if not len(text):
+        return 0
+    offset_type = np.dtype(np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    offsets = np.frombuffer(
+        text.buffers()[1], offset_type, count=len(text) + 1,
+        offset=text.offset * offset_type.itemsize,
+    )  # fmt: skip
+    return int(offsets[-1] - offsets[0])
+
+
+def _fixed_width_bytes(text: pa.Array, width: int) -> np.ndarray:
+    """The characters of ASCII strings all ``width`` long, as a (rows, width) uint8 array."""
+    if not len(text):
+        return np.zeros((0, width), dtype=np.uint8)
+    offset_type = np.dtype(np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    offsets, data = text.buffers()[1:3]
+    first = np.frombuffer(offsets, offset_type, count=1, offset=text.offset * offset_type.itemsize)
+    return np.frombuffer(data, np.uint8, count=width * len(text), offset=int(first[0])).reshape(
+        -1, width
+    )
+
+
+def _hex_text(values: np.ndarray, width: int) -> pa.Array:
+    """uint64 values as upper-case hex, zero-padded to width digits (at most 16), as Arrow's
+    ltrim of the zeros then lpad to width would write them: the significant digits, or width
+    digits if that is more. The characters come from a table of each byte's two (~3 ms for
+    250,000 values, where Arrow's trim and pad of 16-digit strings took ~7)."""
     values = np.asarray(values, dtype=np.uint64)
     if not len(values):
-        return np.array([], dtype=object)
-    nibbles = (values[:, None] >> _SHIFTS) & np.uint64(15)
-    offsets = np.arange(0, 16 * len(values) + 1, 16, dtype=np.int32)
-    padded = pa.StringArray.from_buffers(
-        len(values), pa.py_buffer(offsets), pa.py_buffer(_HEX_CHARACTERS[nibbles].tobytes())
+        return pa.array([], pa.string())
+    octets = values.astype(">u8").view(np.uint8).reshape(-1, 8)  # high byte first
+    if width == 16 or values.max() < np.uint64(16**width):  # every value is width digits
+        used = (width + 1) // 2
+        characters = _HEX_PAIRS.take(octets[:, 8 - used :]).view(np.uint8)
+        if width % 2:
+            characters = np.ascontiguousarray(characters[:, 1:])
+        offsets = np.arange(0, width * (len(values) + 1), width, dtype=np.int32)
+        return pa.StringArray.from_buffers(
+            len(values), pa.py_buffer(offsets), pa.py_buffer(characters)
+        )
+    characters = _HEX_PAIRS.take(octets).view(np.uint8)  # (rows, 16)
+    digits = 1 + np.searchsorted(_POWERS_OF_16, values, side="right")
+    start = 16 - np.maximum(digits, width)
+    kept = np.arange(16) >= start[:, None]  # the kept characters, joined row by row
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(16 - start, out=offsets[1:])
+    return pa.StringArray.from_buffers(
+        len(values), pa.py_buffer(offsets), pa.py_buffer(characters[kept])
     )
-    trimmed = pc.utf8_lpad(pc.utf8_ltrim(padded, characters="0"), width, "0")
-    return trimmed.to_numpy(zero_copy_only=False).astype(object)
