@@ -219,7 +219,7 @@ def _unchanged_by_trimming(series: pd.Series) -> bool:
     Trimming 250,000 values costs 2.5 ms a column even when nothing changes. Most columns
     (identifiers, e-mails, codes) hold no space, control, non-ASCII or ``'`` byte at all,
     which two vectorised comparisons of the column's bytes prove (0.3 ms); only the others
-    have their first and last bytes looked at (1.5 ms)."""
+    have their values' edges looked at (_edges_unchanged)."""
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return False
     stored = pa.array(series.array)
@@ -237,16 +237,32 @@ def _unchanged_by_trimming(series: pd.Series) -> bool:
         if len(chunk) == 0 or offsets[-1] == offsets[0]:
             continue  # only empty values
         text = np.frombuffer(data_buffer, np.uint8)
-        used = text[offsets[0] : offsets[-1]]
-        # Below "!" or above "~" (uint8 arithmetic wraps): every byte _MAY_TRIM names.
-        odd = (used - np.uint8(0x21) > np.uint8(0x7E - 0x21)).any() or (used == ord("'")).any()
-        if not odd:
-            continue
-        filled = offsets[1:] > offsets[:-1]
-        starts, ends = offsets[:-1][filled], offsets[1:][filled]
-        if _MAY_CHANGE_START[text[starts]].any() or _MAY_TRIM[text[ends - 1]].any():
+        if not _edges_unchanged(text, offsets):
             return False
     return True
+
+
+def _edges_unchanged(text: np.ndarray, offsets: np.ndarray) -> bool:
+    """Whether no value of one Arrow text chunk (its bytes and offsets) starts with a byte in
+    _MAY_CHANGE_START or ends with one in _MAY_TRIM."""
+    used = text[offsets[0] : offsets[-1]]
+    # Below "!" or above "~" (uint8 arithmetic wraps): every byte _MAY_TRIM names.
+    odd = used - np.uint8(0x21) > np.uint8(0x7E - 0x21)
+    odd |= used == ord("'")
+    count = np.count_nonzero(odd)
+    if not count:
+        return True
+    if count > len(offsets) // 4:  # many (spaces between words): look at every edge
+        filled = offsets[1:] > offsets[:-1]
+        starts, ends = offsets[:-1][filled], offsets[1:][filled]
+        return not (_MAY_CHANGE_START[text[starts]].any() or _MAY_TRIM[text[ends - 1]].any())
+    # Few: is any of them the first or the last byte of its value? (62 spaces in a column of
+    # card numbers: 0.1 ms, against 2.7 ms for looking at every edge.)
+    at = np.flatnonzero(odd) + offsets[0]
+    value = np.searchsorted(offsets, at, side="right") - 1
+    first = offsets[value] == at
+    last = offsets[value + 1] == at + 1
+    return not ((first & _MAY_CHANGE_START[text[at]]).any() or (last & _MAY_TRIM[text[at]]).any())
 
 
 def add_formula_prefix(series: pd.Series) -> pd.Series:
