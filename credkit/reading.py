@@ -222,32 +222,48 @@ def _unchanged_by_trimming(series: pd.Series) -> bool:
     have their values' edges looked at (_edges_unchanged)."""
     if not isinstance(series.array, pd.arrays.ArrowStringArray):
         return False
-    stored = pa.array(series.array)
-    for chunk in stored.chunks if isinstance(stored, pa.ChunkedArray) else [stored]:
+    chunks = _chunk_bytes(pa.array(series.array))
+    return chunks is not None and all(
+        _edges_unchanged(text, offsets) for text, offsets in chunks if offsets[-1] > offsets[0]
+    )
+
+
+def _chunk_bytes(column: pa.Array | pa.ChunkedArray) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Each chunk of an Arrow text column as numpy arrays of its bytes and of its values'
+    offsets into them; None when a chunk is not string or large_string, or has missing values."""
+    chunks = []
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
         if pa.types.is_large_string(chunk.type):
             width = np.int64
         elif pa.types.is_string(chunk.type):
             width = np.int32
         else:
-            return False
+            return None
         if chunk.null_count:
-            return False
-        _, offsets_buffer, data_buffer = chunk.buffers()
-        offsets = np.frombuffer(offsets_buffer, width)[chunk.offset : chunk.offset + len(chunk) + 1]
-        if len(chunk) == 0 or offsets[-1] == offsets[0]:
-            continue  # only empty values
-        text = np.frombuffer(data_buffer, np.uint8)
-        if not _edges_unchanged(text, offsets):
-            return False
-    return True
+            return None
+        if len(chunk) == 0:
+            continue
+        _, offsets, text = chunk.buffers()
+        chunks.append(
+            (
+                np.frombuffer(text, np.uint8) if text is not None else np.empty(0, np.uint8),
+                np.frombuffer(offsets, width)[chunk.offset : chunk.offset + len(chunk) + 1],
+            )
+        )
+    return chunks
+
+
+def _odd_bytes(text: np.ndarray) -> np.ndarray:
+    """Where bytes are below "!" or above "~" (uint8 arithmetic wraps): every byte _MAY_TRIM
+    names, so every byte a whitespace character can have."""
+    return text - np.uint8(0x21) > np.uint8(0x7E - 0x21)
 
 
 def _edges_unchanged(text: np.ndarray, offsets: np.ndarray) -> bool:
     """Whether no value of one Arrow text chunk (its bytes and offsets) starts with a byte in
     _MAY_CHANGE_START or ends with one in _MAY_TRIM."""
     used = text[offsets[0] : offsets[-1]]
-    # Below "!" or above "~" (uint8 arithmetic wraps): every byte _MAY_TRIM names.
-    odd = used - np.uint8(0x21) > np.uint8(0x7E - 0x21)
+    odd = _odd_bytes(used)
     odd |= used == ord("'")
     count = np.count_nonzero(odd)
     if not count:
@@ -1189,6 +1205,8 @@ def _unclosed_quote(
 
 def _blank_mask(body: pa.Table) -> np.ndarray | None:
     """Rows whose every field is empty or whitespace; None when there is none."""
+    if any(_never_blank(column) for column in body.columns):
+        return None
     mask = None
     for column in body.columns:
         blank = pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
@@ -1198,6 +1216,19 @@ def _blank_mask(body: pa.Table) -> np.ndarray | None:
     if mask is None:
         return None
     return mask.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _never_blank(column: pa.ChunkedArray) -> bool:
+    """Whether a column surely has no empty or whitespace value: none is empty and no byte can
+    be part of a whitespace character (0.3 ms for 250,000 names, against 2 ms for
+    utf8_is_space); False when that cannot be told so cheaply."""
+    chunks = _chunk_bytes(column)
+    if chunks is None:
+        return False
+    for text, offsets in chunks:
+        if (offsets[1:] == offsets[:-1]).any() or _odd_bytes(text[offsets[0] : offsets[-1]]).any():
+            return False
+    return True
 
 
 def _split_record(text: str, delimiter: str) -> list[str]:
