@@ -656,7 +656,8 @@ class _Reader:
         data = self.data
         bom = data.startswith(_UTF8_BOM)
         start = len(_UTF8_BOM) if bom else 0
-        delimiter, wrong = _delimiter(_first_line(data[start:]), self.options)
+        # Sliced first: data[start:] would copy the whole file when it starts with a BOM.
+        delimiter, wrong = _delimiter(_first_line(data[start : start + _HEAD_SIZE]), self.options)
         error = _utf8_error(data)
         nul = data.find(b"\x00")
         wide = _guess_wide(data) if nul >= 0 else None
@@ -1255,8 +1256,8 @@ def _first_line(data: bytes | str) -> str:
 
 def _head_line(data: bytes, options: _Options) -> str:
     """The file's first line as text (without a byte-order mark), in the encoding it is read in."""
-    if options.encoding is None or options.utf8_named:
-        return _first_line(data.removeprefix(_UTF8_BOM))
+    if options.encoding is None or options.utf8_named:  # sliced first: no copy of the file
+        return _first_line(data[: len(_UTF8_BOM) + _HEAD_SIZE].removeprefix(_UTF8_BOM))
     head = data[:_HEAD_SIZE].removeprefix(_UTF8_BOM).decode(options.encoding, errors="replace")
     return _first_line(head.removeprefix("\ufeff"))
 
