@@ -15,7 +15,7 @@ from credkit.defaults import MAX_ROWS
 from credkit.directory import Directory, DirectoryLookup
 from credkit.findings import CATALOGUE, FINDING_COLUMNS, Code, findings_frame
 from credkit.privileges import reads_entry_codes
-from credkit.reading import CsvTable, read_csv_bytes, read_csv_file, strip_formula_prefix
+from credkit.reading import CsvTable, read_csv_bytes, read_csv_file, trimmed_values
 from credkit.rules import (
     RESOLVED_COLUMNS,
     FindingsBuilder,
@@ -389,7 +389,7 @@ def expected_columns(csv_table: CsvTable, column_review: ColumnReview) -> pd.Dat
         if position is None:
             columns[header] = pd.Series("", index=rows.index, dtype="str")
         else:
-            columns[header] = strip_formula_prefix(rows[position].str.strip())
+            columns[header] = trimmed_values(rows[position])
     return pd.DataFrame(columns, index=rows.index)
 
 

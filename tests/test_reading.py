@@ -29,6 +29,7 @@ from credkit.reading import (
     read_csv_bytes,
     read_csv_file,
     strip_formula_prefix,
+    trimmed_values,
 )
 
 FILES = Path(__file__).parent / "files" / "reading"
@@ -291,6 +292,37 @@ def test_formula_prefix_round_trip():
     arrow = pd.Series(["'=SUM(A1)", "'hello"], dtype="str")
     assert strip_formula_prefix(arrow).tolist() == ["=SUM(A1)", "'hello"]
     assert strip_formula_prefix(pd.Series(["a", "b"], index=[5, 7])).index.tolist() == [5, 7]
+
+
+def test_trimmed_values_equal_strip_then_prefix_removal():
+    """trimmed_values skips columns its byte checks prove unchanged: whatever the values and
+    however Arrow stores them, it must equal strip() followed by strip_formula_prefix()."""
+    import pyarrow as pa
+
+    pieces = ["a", "b7", "é", "'", "=", " ", "\t", "\r", "\n", "\x1c", "\xa0", "\u3000", "\ufeff"]
+    generator = random.Random(12)
+    for _ in range(1500):
+        odd = generator.choice([0.02, 0.2, 0.6])
+        texts = [
+            "".join(
+                generator.choice(pieces) if generator.random() < odd else "x"
+                for _ in range(generator.randint(0, 5))
+            )
+            for _ in range(generator.randint(0, 60))
+        ]
+        kind = generator.choice([pa.string(), pa.large_string()])
+        cut = generator.randint(0, len(texts))
+        padded = pa.array([" '=", *texts[cut:], "\t"], kind).slice(1, len(texts) - cut)
+        stored = pa.chunked_array([pa.array(texts[:cut], kind), padded], kind)
+        series = pd.Series(
+            stored.to_pandas(
+                types_mapper=lambda _: pd.StringDtype("pyarrow", na_value=float("nan"))
+            )
+        )
+        expected = strip_formula_prefix(series.str.strip())
+        pd.testing.assert_series_equal(trimmed_values(series), expected, obj=repr(texts))
+    cells = pd.Series([" '=x ", None, "y"], dtype=object)
+    assert trimmed_values(cells).tolist() == ["=x", None, "y"]
 
 
 def test_too_many_rows_at_the_real_limit():
