@@ -67,6 +67,71 @@ def parse_modified(values: pd.Series) -> pd.Series:
 
     ISO 8601 first (no offset means UTC), then the forms Excel writes (``MM/DD/YYYY HH:MM``).
     """
+    # The two forms nearly every file holds, in their exact shapes, Arrow parses (as pandas
+    # does, and with the same impossible times left NaT): 6 ms at 250,000 rows where pandas'
+    # passes took 45 ms. Everything else (other ISO forms, AM/PM, nonsense) pandas parses.
+    text = arrow_text(values)
+    lengths = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    stamps = np.full(len(text), _NAT, dtype=np.int64)  # microseconds
+    by_arrow = np.zeros(len(text), dtype=bool)
+    for length, shape, parse in _EXACT_MODIFIED_FORMS:
+        at = np.flatnonzero(lengths == length)  # a cheap sieve before the regex
+        at = at[matches(text.take(at), shape)]
+        parsed, ok = parse(text.take(at))
+        stamps[at[ok]] = parsed[ok]
+        by_arrow[at[ok]] = True
+    if not by_arrow.any():
+        return _parse_modified_by_pandas(values)
+    # pandas' unit for the whole column: microseconds once its ISO 8601 pass parses anything,
+    # else seconds (the Excel forms hold whole seconds); nanoseconds (rare) only pandas gives.
+    iso = bool(by_arrow[lengths == _ISO_LENGTH].any())
+    unit = "us" if iso else "s"
+    rest = np.flatnonzero(~by_arrow & (lengths > 0))
+    if len(rest):
+        parsed = _parse_modified_by_pandas(values.iloc[rest])
+        if parsed.dtype.unit == "ns":
+            return _parse_modified_by_pandas(values)
+        unit = "us" if iso else parsed.dtype.unit
+        stamps[rest] = parsed.dt.as_unit("us").dt.tz_localize(None).to_numpy().view(np.int64)
+    naive = pd.Series(stamps.view("M8[us]"), index=values.index, name=values.name)
+    return naive.dt.tz_localize("UTC").dt.as_unit(unit)
+
+
+def _iso_utc(text: pyarrow.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Times (microseconds) of YYYY-MM-DDTHH:MM:SSZ texts, and which are valid: Arrow's ISO
+    8601 cast is strict (an impossible time fails it, and then all are left to pandas)."""
+    try:
+        stamps = pc.cast(text, pyarrow.timestamp("us", tz="UTC"))
+    except pyarrow.ArrowInvalid:
+        return np.zeros(len(text), dtype=np.int64), np.zeros(len(text), dtype=bool)
+    return _microseconds(stamps), np.ones(len(text), dtype=bool)
+
+
+def _excel_minutes(text: pyarrow.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Times (microseconds) of MM/DD/YYYY HH:MM texts, and which are valid: strptime takes any
+    day to 31 and carries it into the next month (February 30 is March 2) where pandas finds no
+    time, so a time whose day is not the one written is left to pandas."""
+    stamps = pc.strptime(text, format="%m/%d/%Y %H:%M", unit="us", error_is_null=True)
+    written_day = pc.cast(pc.utf8_slice_codeunits(text, 3, 5), pyarrow.int64())
+    return _microseconds(stamps), truth(pc.equal(pc.day(stamps), written_day))
+
+
+def _microseconds(stamps: pyarrow.Array) -> np.ndarray:
+    return pc.fill_null(stamps.cast(pyarrow.int64()), _NAT).to_numpy(zero_copy_only=False)
+
+
+_NAT = np.iinfo(np.int64).min
+_ISO_LENGTH = 20
+#: The exact shapes of the two usual Modified forms (byte length, pattern, parser): ISO 8601
+#: in UTC to the second, and Excel's MM/DD/YYYY HH:MM (years from 1000, as pandas reads them).
+_EXACT_MODIFIED_FORMS = (
+    (_ISO_LENGTH, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", _iso_utc),
+    (16, r"^[0-9]{2}/[0-9]{2}/[1-9][0-9]{3} [0-9]{2}:[0-9]{2}$", _excel_minutes),
+)
+
+
+def _parse_modified_by_pandas(values: pd.Series) -> pd.Series:
+    """parse_modified of any values, by pandas: one to_datetime for each form in turn."""
     text = values.str.strip()
     given = text != ""
     everything = bool(given.all())
