@@ -33,14 +33,15 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
     first_code = first_rows["user_entry_code"][flagged.index]
     column = flagged["kind"].map(CREDENTIAL_COLUMN)
     shown = _shown_values(flagged)
+    # The message parts for all flagged rows at once (they are few), not once per column.
+    described, first_row = _describe(flagged), _numbers(first)
     for header in CREDENTIAL_COLUMN.values():
         found.add(
             repeated & (column == header), Code.DUPLICATE_IN_FILE, header, value=shown,
-            credential=lambda at: _describe(flagged.loc[at]), first=lambda at: _numbers(first[at]),
+            credential=described, first=first_row,
         )  # fmt: skip
     found.add(
-        second_code, SECOND_ENTRY_CODE, "Entry Code", value=shown,
-        first=lambda at: _numbers(first_code[at]),
+        second_code, SECOND_ENTRY_CODE, "Entry Code", value=shown, first=_numbers(first_code)
     )  # fmt: skip
     return found.frame()
 

@@ -282,36 +282,55 @@ def _ascii_digits(text: pyarrow.Array) -> np.ndarray:
 def _hex_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, HEX_DIGITS)}
+    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, _hex_digits)}
 
 
 def _plate_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
     empty = truth(pc.equal(text, ""))  # no plate: valid as it is
-    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, PLATE, empty)}
+    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, _plate, empty)}
 
 
 HEX_DIGITS = r"^(?:[0-9A-F]*)$"
 PLATE = r"^(?:[A-Z0-9]{2,10})$"
 
 
+def _hex_digits(text: pyarrow.Array) -> np.ndarray:
+    """Which values HEX_DIGITS matches (missing ones do not)."""
+    return _only(text, "0123456789ABCDEF")
+
+
+def _plate(text: pyarrow.Array) -> np.ndarray:
+    """Which values PLATE matches (missing ones do not): its characters are one byte each."""
+    length = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    return _only(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") & (length >= 2) & (length <= 10)
+
+
+def _only(text: pyarrow.Array, characters: str) -> np.ndarray:
+    """Which values hold none but these ASCII characters (an empty one does; missing ones do
+    not). Trimming them from the start and finding nothing left is a quarter of the time of a
+    regex (3 ms against 10-13 at 250,000 rows); a byte outside ASCII is never trimmed."""
+    trimmed = pc.ascii_ltrim(text, characters=characters)
+    return truth(pc.equal(pc.binary_length(trimmed), 0))
+
+
 def _valid_once_rewritten(
     values: pd.Series,
     text: pyarrow.Array,
     rewrite: Callable[[pd.Series], pd.Series],
-    pattern: str,
+    valid_as: Callable[[pyarrow.Array], np.ndarray],
     valid_anyway: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Whether rewrite(values) matches pattern (or valid_anyway holds): a value that matches as
-    written has nothing to rewrite (the pattern admits no character a rewrite removes or
-    changes), so only the others are rewritten and matched again."""
-    valid = matches(text, pattern)
+    """Whether rewrite(values) is valid_as (or valid_anyway holds): a value that is valid as
+    written has nothing to rewrite (the check admits no character a rewrite removes or
+    changes), so only the others are rewritten and checked again."""
+    valid = valid_as(text)
     if valid_anyway is not None:
         valid |= valid_anyway
     others = ~valid & ~text.is_null().to_numpy(zero_copy_only=False)
     if others.any():
-        valid[others] = matches(arrow_text(rewrite(values[others])), pattern)
+        valid[others] = valid_as(arrow_text(rewrite(values[others])))
     return valid
 
 
@@ -329,8 +348,18 @@ def _entry_code_failures(
 def _status_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    known = pc.is_in(pc.utf8_lower(text), value_set=pyarrow.array(["", "active", "inactive"]))
-    return {"credential_status": ~truth(known)}
+    # Nearly every status is written as one of these: only the others are lower-cased.
+    known = truth(pc.is_in(text, value_set=_STATUSES_AS_WRITTEN))
+    others = np.flatnonzero(~known)
+    if len(others):
+        lowered = pc.utf8_lower(text.take(others))
+        known[others] = truth(
+            pc.is_in(lowered, value_set=pyarrow.array(["", "active", "inactive"]))
+        )
+    return {"credential_status": ~known}
+
+
+_STATUSES_AS_WRITTEN = pyarrow.array(["", "Active", "Inactive", "active", "inactive"])
 
 
 def _modified_failures(
@@ -338,8 +367,11 @@ def _modified_failures(
 ) -> dict[str, np.ndarray]:
     if modified is None:
         modified = parse_modified(values)
-    empty = truth(pc.equal(pc.utf8_trim_whitespace(text), ""))
-    return {"modified_time": ~(empty | modified.notna().to_numpy(dtype=bool))}
+    failed = ~modified.notna().to_numpy(dtype=bool)
+    # Only a value that is not a time may be blank (empty once trimmed): few are either.
+    unparsed = np.flatnonzero(failed)
+    failed[unparsed] = ~truth(pc.equal(pc.utf8_trim_whitespace(text.take(unparsed)), ""))
+    return {"modified_time": failed}
 
 
 #: Each checked column's checks as Arrow kernels: which of its cells fail each check (the same
