@@ -37,10 +37,14 @@ def credential_kinds(rows: pd.DataFrame, found: FindingsBuilder) -> pd.Series:
             [_described(named, position) for position in rows.index.get_indexer(at)], index=at
         ),
     )  # fmt: skip
-    kinds = np.full(len(rows), None, dtype=object)
-    for kind, written in named.items():  # a boolean write per kind: a third of an argmax's time
-        kinds[written & (count == 1)] = kind
+    # Each row's kind as a position in _KINDS (None unless exactly one is named), then one take:
+    # a third of the time of an argmax over the kinds and a write of objects.
+    at = np.where(named["card"], 0, np.where(named["license_plate"], 1, 2))
+    kinds = _KINDS[np.where(count == 1, at, len(named))]
     return pd.Series(kinds, index=rows.index, dtype=object, copy=False)
+
+
+_KINDS = np.array(["card", "license_plate", "entry_code", None], dtype=object)
 
 
 def kind_is(resolved: pd.DataFrame, kind: str) -> np.ndarray:

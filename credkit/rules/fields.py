@@ -76,8 +76,10 @@ def parse_modified(values: pd.Series) -> pd.Series:
     by_arrow = np.zeros(len(text), dtype=bool)
     for length, shape, parse in _EXACT_MODIFIED_FORMS:
         at = np.flatnonzero(lengths == length)  # a cheap sieve before the regex
-        at = at[matches(text.take(at), shape)]
-        parsed, ok = parse(text.take(at))
+        candidates = text.take(at)
+        fits = matches(candidates, shape)
+        at = at[fits]
+        parsed, ok = parse(candidates.filter(fits))
         stamps[at[ok]] = parsed[ok]
         by_arrow[at[ok]] = True
     if not by_arrow.any():
