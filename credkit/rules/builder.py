@@ -49,13 +49,13 @@ class FindingsBuilder:
         """One finding for each row where mask is true, its message the template ``code`` (a
         code, or ``code:variant``) filled with ``fields``; ``value`` is the cell's own value
         ("column"), a Series, or None."""
-        flagged = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))  # missing: not
-        if not len(flagged):
+        flagged = mask.to_numpy(dtype=bool, na_value=False)  # missing: not flagged
+        if not flagged.any():
             return
         key, code = code, code.split(":", 1)[0]
         index = mask.index[flagged]
         if isinstance(value, str):  # "column": the cell's own value
-            value = self._cells(column, mask.index, flagged, index) if column else None
+            value = self.rows.loc[index, column] if column else None
         elif value is not None:
             value = value.loc[index]
         if column == "Entry Code" and value is not None:
@@ -70,14 +70,6 @@ class FindingsBuilder:
                 "message": messages(key, index, fields),
             }
         )
-
-    def _cells(self, column: str, on: pd.Index, flagged: np.ndarray, index: pd.Index) -> pd.Series:
-        """The rows' cells of column at the flagged positions of a mask on index ``on``: by
-        position when the mask is on the rows' own index (nearly always), which costs a tenth
-        of a millisecond where .loc by label took 3 ms at 250,000 rows."""
-        if on is self.rows.index or on.equals(self.rows.index):
-            return self.rows[column].iloc[flagged]
-        return self.rows.loc[index, column]
 
     def extend(self, findings: pd.DataFrame) -> None:
         if len(findings):

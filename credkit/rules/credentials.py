@@ -70,9 +70,9 @@ def resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
     written = rows["License Plate"].iloc[at]
     plate = normalize_plate(written)
     valid = plate.str.fullmatch("[A-Z0-9]{2,10}").to_numpy(dtype=bool, na_value=False)
+    changed = valid & (plate != written).to_numpy(dtype=bool, na_value=False)
     found.add(
-        pd.Series(valid & (plate != written).to_numpy(dtype=bool, na_value=False), index=written.index),
-        Code.PLATE_NORMALIZED, "License Plate",
+        pd.Series(changed, index=written.index), Code.PLATE_NORMALIZED, "License Plate",
         written=lambda at: written[at].map(quoted), stored=lambda at: plate[at].map(quoted),
     )  # fmt: skip
     _write(resolved, at[valid], "license_plate", plate[valid], "license_plate:")

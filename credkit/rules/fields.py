@@ -369,8 +369,10 @@ def _modified_failures(
 ) -> dict[str, np.ndarray]:
     if modified is None:
         modified = parse_modified(values)
-    failed = ~modified.notna().to_numpy(dtype=bool)
-    # Only a value that is not a time may be blank (empty once trimmed): few are either.
+    # Blank (empty once trimmed) is valid too: only the few values that are neither empty nor a
+    # time are trimmed (a missing one counts as not empty, and fails as before).
+    length = pc.fill_null(pc.binary_length(text), 1).to_numpy(zero_copy_only=False)
+    failed = ~modified.notna().to_numpy(dtype=bool) & (length > 0)
     unparsed = np.flatnonzero(failed)
     failed[unparsed] = ~truth(pc.equal(pc.utf8_trim_whitespace(text.take(unparsed)), ""))
     return {"modified_time": failed}
