@@ -76,8 +76,9 @@ def parse_modified(values: pd.Series) -> pd.Series:
     ISO 8601 first (no offset means UTC), then the forms Excel writes (``MM/DD/YYYY HH:MM``).
     """
     # The two forms nearly every file holds, in their exact shapes, Arrow parses (as pandas
-    # does, and with the same impossible times left NaT): 6 ms at 250,000 rows where pandas'
-    # passes took 45 ms. Everything else (other ISO forms, AM/PM, nonsense) pandas parses.
+    # does, and with the same impossible times left NaT); everything else (other ISO forms,
+    # AM/PM, nonsense) pandas parses as before. 19 ms at 250,000 rows where pandas alone took
+    # 45 ms (4 ms of the 19 are pandas' passes over the few other values).
     text = arrow_text(values)
     lengths = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
     stamps = np.full(len(text), _NAT, dtype=np.int64)  # microseconds
