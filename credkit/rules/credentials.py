@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
+from credkit.rules.columnar import arrow_text
 from credkit.rules.fields import normalize_plate
 
 CARD_COLUMNS = ["Card Type", "Facility Code", "Card Number", "Card Number Hex"]
@@ -27,21 +29,33 @@ def credential_kinds(rows: pd.DataFrame, found: FindingsBuilder) -> pd.Series:
         "license_plate": _written(rows["License Plate"]),
         "entry_code": _written(rows["Entry Code"]),
     }
-    count = pd.Series(np.sum(list(named.values()), axis=0), index=rows.index)
-    found.add(count == 0, Code.NO_CREDENTIAL, None, value=None)
+    count = np.sum(list(named.values()), axis=0)
+    found.add(pd.Series(count == 0, index=rows.index), Code.NO_CREDENTIAL, None, value=None)
     found.add(
-        count > 1, Code.MULTIPLE_CREDENTIALS, None, value=None,
+        pd.Series(count > 1, index=rows.index), Code.MULTIPLE_CREDENTIALS, None, value=None,
         named=lambda at: pd.Series(
             [_described(named, position) for position in rows.index.get_indexer(at)], index=at
         ),
     )  # fmt: skip
-    kinds = np.array(list(named), dtype=object)[np.argmax(list(named.values()), axis=0)]
-    return pd.Series(np.where(count == 1, kinds, None), index=rows.index, dtype=object)
+    # Each row's kind as a position in _KINDS (None unless exactly one is named), then one take
+    # of objects (no argmax over the stacked masks, no where over objects).
+    at = np.where(named["card"], 0, np.where(named["license_plate"], 1, 2))
+    kinds = _KINDS[np.where(count == 1, at, len(named))]
+    return pd.Series(kinds, index=rows.index, dtype=object, copy=False)
+
+
+_KINDS = np.array(["card", "license_plate", "entry_code", None], dtype=object)
+
+
+def kind_is(resolved: pd.DataFrame, kind: str) -> np.ndarray:
+    """Which rows of a resolved frame are of this kind. NumPy compares the object column in a
+    quarter of the time pandas' == does (2 ms at 250,000 rows)."""
+    return resolved["kind"].to_numpy(dtype=object) == kind
 
 
 def _written(values: pd.Series) -> np.ndarray:
-    """Which cells are not empty."""
-    return (values != "").to_numpy(dtype=bool, na_value=False)
+    """Which cells are not empty (nor missing)."""
+    return pc.fill_null(pc.binary_length(arrow_text(values)), 0).to_numpy(zero_copy_only=False) > 0
 
 
 def _described(named: dict[str, np.ndarray], position: int) -> str:
@@ -49,37 +63,39 @@ def _described(named: dict[str, np.ndarray], position: int) -> str:
 
 
 def resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
-    is_plate = resolved["kind"] == "license_plate"
-    written = rows["License Plate"]
-    if not is_plate.any():
+    # Only the plate rows are normalised and checked: a sixth of the file's rows.
+    at = np.flatnonzero(kind_is(resolved, "license_plate"))
+    if not len(at):
         return
+    written = rows["License Plate"].iloc[at]
     plate = normalize_plate(written)
-    valid = is_plate & plate.str.fullmatch("[A-Z0-9]{2,10}")
+    valid = plate.str.fullmatch("[A-Z0-9]{2,10}").to_numpy(dtype=bool, na_value=False)
+    changed = valid & (plate != written).to_numpy(dtype=bool, na_value=False)
     found.add(
-        valid & (plate != written), Code.PLATE_NORMALIZED, "License Plate",
+        pd.Series(changed, index=written.index), Code.PLATE_NORMALIZED, "License Plate",
         written=lambda at: written[at].map(quoted), stored=lambda at: plate[at].map(quoted),
     )  # fmt: skip
-    _write(resolved, valid, "license_plate", plate, "license_plate:")
+    _write(resolved, at[valid], "license_plate", plate[valid], "license_plate:")
 
 
 def resolve_entry_codes(rows: pd.DataFrame, resolved: pd.DataFrame) -> None:
-    is_code = resolved["kind"] == "entry_code"
-    if not is_code.any():
+    at = np.flatnonzero(kind_is(resolved, "entry_code"))
+    if not len(at):
         return
-    code = rows["Entry Code"]
-    _write(resolved, is_code & code.str.fullmatch("[0-9]{4,16}"), "entry_code", code, "entry_code:")
+    code = rows["Entry Code"].iloc[at]
+    valid = code.str.fullmatch("[0-9]{4,16}").to_numpy(dtype=bool, na_value=False)
+    _write(resolved, at[valid], "entry_code", code[valid], "entry_code:")
 
 
 def _write(
-    resolved: pd.DataFrame, valid: pd.Series, field: str, values: pd.Series, prefix: str
+    resolved: pd.DataFrame, at: np.ndarray, field: str, values: pd.Series, prefix: str
 ) -> None:
-    """values as the field, and prefix + value as the credential key, where valid (whole columns
-    at once: a write by label costs more than the rule)."""
-    valid = valid.to_numpy(dtype=bool, na_value=False)
-    if not valid.any():
+    """values as the field, and prefix + value as the credential key, at these positions (whole
+    columns at once: a write by label costs more than the rule)."""
+    if not len(at):
         return
-    text = values.to_numpy(dtype=object, na_value=None)[valid]
+    text = values.to_numpy(dtype=object, na_value=None)
     for column, new in ((field, text), ("credential_key", prefix + text)):
         merged = resolved[column].to_numpy(dtype=object, copy=True)
-        merged[valid] = new
-        resolved[column] = pd.Series(merged, index=resolved.index, dtype=object)
+        merged[at] = new
+        resolved[column] = pd.Series(merged, index=resolved.index, dtype=object, copy=False)

@@ -8,7 +8,7 @@ import pandas as pd
 from credkit.findings import Code, mask_entry_code
 from credkit.rules.builder import FindingsBuilder, template
 from credkit.rules.columnar import arrow_strings, first_occurrences
-from credkit.rules.credentials import CREDENTIAL_COLUMN
+from credkit.rules.credentials import CREDENTIAL_COLUMN, kind_is
 
 SECOND_ENTRY_CODE = template(f"{Code.DUPLICATE_IN_FILE}:entry-code")
 
@@ -33,14 +33,15 @@ def duplicate_findings(resolved: pd.DataFrame, first_rows: pd.DataFrame) -> pd.D
     first_code = first_rows["user_entry_code"][flagged.index]
     column = flagged["kind"].map(CREDENTIAL_COLUMN)
     shown = _shown_values(flagged)
+    # The message parts for all flagged rows at once (they are few), not once per column.
+    described, first_row = _describe(flagged), _numbers(first)
     for header in CREDENTIAL_COLUMN.values():
         found.add(
             repeated & (column == header), Code.DUPLICATE_IN_FILE, header, value=shown,
-            credential=lambda at: _describe(flagged.loc[at]), first=lambda at: _numbers(first[at]),
+            credential=described, first=first_row,
         )  # fmt: skip
     found.add(
-        second_code, SECOND_ENTRY_CODE, "Entry Code", value=shown,
-        first=lambda at: _numbers(first_code[at]),
+        second_code, SECOND_ENTRY_CODE, "Entry Code", value=shown, first=_numbers(first_code)
     )  # fmt: skip
     return found.frame()
 
@@ -78,21 +79,23 @@ def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
     """For each row of a whole file, the first row with its credential and its user's entry code."""
     keys = arrow_strings(resolved["credential_key"])
     codes = np.flatnonzero(
-        (resolved["kind"].to_numpy(dtype=object) == "entry_code")
-        & keys.is_valid().to_numpy(zero_copy_only=False)
+        kind_is(resolved, "entry_code") & keys.is_valid().to_numpy(zero_copy_only=False)
     )
     code_owner = np.full(len(resolved), -1, dtype=np.int64)
-    first_code = first_occurrences(arrow_strings(resolved["user_id"].iloc[codes]))
+    first_code = first_occurrences(arrow_strings(resolved["user_id"].to_numpy()[codes]))
     code_owner[codes] = np.where(first_code >= 0, codes[first_code], -1)
     return pd.DataFrame(
         {
             "credential": _rows_at(resolved.index, first_occurrences(keys)),
             "user_entry_code": _rows_at(resolved.index, code_owner),
-        }
+        },
+        index=resolved.index,
     )
 
 
-def _rows_at(index: pd.Index, first: np.ndarray) -> pd.Series:
-    """The row number at each position (in the frame's order); NaN where the position is -1."""
-    rows = pd.Series(index.to_numpy()[np.maximum(first, 0)], index=index)
-    return rows.where(first >= 0)
+def _rows_at(index: pd.Index, first: np.ndarray) -> np.ndarray:
+    """The row number at each position (in the frame's order); NaN where the position is -1
+    (as numbers, not a Series each: the frame is built once)."""
+    rows = index.to_numpy()[np.maximum(first, 0)]
+    missing = first < 0
+    return np.where(missing, np.nan, rows) if missing.any() else rows

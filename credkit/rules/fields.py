@@ -14,7 +14,15 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from credkit.directory import users
-from credkit.findings import TEMPLATES, Code, findings_frame, mask_entry_code, quoted
+from credkit.findings import (
+    FINDING_COLUMNS,
+    TEMPLATES,
+    Code,
+    findings_frame,
+    mask_entry_code,
+    object_frame,
+    quoted,
+)
 from credkit.rules.builder import FindingsBuilder
 from credkit.rules.columnar import arrow_text, contains, matches, truth
 
@@ -67,6 +75,74 @@ def parse_modified(values: pd.Series) -> pd.Series:
 
     ISO 8601 first (no offset means UTC), then the forms Excel writes (``MM/DD/YYYY HH:MM``).
     """
+    # The two forms nearly every file holds, in their exact shapes, Arrow parses (as pandas
+    # does, and with the same impossible times left NaT); everything else (other ISO forms,
+    # AM/PM, nonsense) pandas parses as before. 19 ms at 250,000 rows where pandas alone took
+    # 45 ms (4 ms of the 19 are pandas' passes over the few other values).
+    text = arrow_text(values)
+    lengths = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    stamps = np.full(len(text), _NAT, dtype=np.int64)  # microseconds
+    by_arrow = np.zeros(len(text), dtype=bool)
+    for length, shape, parse in _EXACT_MODIFIED_FORMS:
+        at = np.flatnonzero(lengths == length)  # a cheap sieve before the regex
+        candidates = text.take(at)
+        fits = matches(candidates, shape)
+        at = at[fits]
+        parsed, ok = parse(candidates.filter(fits))
+        stamps[at[ok]] = parsed[ok]
+        by_arrow[at[ok]] = True
+    if not by_arrow.any():
+        return _parse_modified_by_pandas(values)
+    # pandas' unit for the whole column: microseconds once its ISO 8601 pass parses anything,
+    # else seconds (the Excel forms hold whole seconds); nanoseconds (rare) only pandas gives.
+    iso = bool(by_arrow[lengths == _ISO_LENGTH].any())
+    unit = "us" if iso else "s"
+    rest = np.flatnonzero(~by_arrow & (lengths > 0))
+    if len(rest):
+        parsed = _parse_modified_by_pandas(values.iloc[rest])
+        if parsed.dtype.unit == "ns":
+            return _parse_modified_by_pandas(values)
+        unit = "us" if iso else parsed.dtype.unit
+        stamps[rest] = parsed.dt.as_unit("us").dt.tz_localize(None).to_numpy().view(np.int64)
+    naive = pd.Series(stamps.view("M8[us]"), index=values.index, name=values.name)
+    return naive.dt.tz_localize("UTC").dt.as_unit(unit)
+
+
+def _iso_utc(text: pyarrow.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Times (microseconds) of YYYY-MM-DDTHH:MM:SSZ texts, and which are valid: Arrow's ISO
+    8601 cast is strict (an impossible time fails it, and then all are left to pandas)."""
+    try:
+        stamps = pc.cast(text, pyarrow.timestamp("us", tz="UTC"))
+    except pyarrow.ArrowInvalid:
+        return np.zeros(len(text), dtype=np.int64), np.zeros(len(text), dtype=bool)
+    return _microseconds(stamps), np.ones(len(text), dtype=bool)
+
+
+def _excel_minutes(text: pyarrow.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Times (microseconds) of MM/DD/YYYY HH:MM texts, and which are valid: strptime takes any
+    day to 31 and carries it into the next month (February 30 is March 2) where pandas finds no
+    time, so a time whose day is not the one written is left to pandas."""
+    stamps = pc.strptime(text, format="%m/%d/%Y %H:%M", unit="us", error_is_null=True)
+    written_day = pc.cast(pc.utf8_slice_codeunits(text, 3, 5), pyarrow.int64())
+    return _microseconds(stamps), truth(pc.equal(pc.day(stamps), written_day))
+
+
+def _microseconds(stamps: pyarrow.Array) -> np.ndarray:
+    return pc.fill_null(stamps.cast(pyarrow.int64()), _NAT).to_numpy(zero_copy_only=False)
+
+
+_NAT = np.iinfo(np.int64).min
+_ISO_LENGTH = 20
+#: The exact shapes of the two usual Modified forms (byte length, pattern, parser): ISO 8601
+#: in UTC to the second, and Excel's MM/DD/YYYY HH:MM (years from 1000, as pandas reads them).
+_EXACT_MODIFIED_FORMS = (
+    (_ISO_LENGTH, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", _iso_utc),
+    (16, r"^[0-9]{2}/[0-9]{2}/[1-9][0-9]{3} [0-9]{2}:[0-9]{2}$", _excel_minutes),
+)
+
+
+def _parse_modified_by_pandas(values: pd.Series) -> pd.Series:
+    """parse_modified of any values, by pandas: one to_datetime for each form in turn."""
     text = values.str.strip()
     given = text != ""
     everything = bool(given.all())
@@ -196,7 +272,11 @@ def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.
             at = failed[name] & given
             if at.any():
                 parts.append(_failure_part(name, column, values[at]))
-    return findings_frame(pd.concat(parts, ignore_index=True) if parts else None)
+    if not parts:
+        return findings_frame()
+    # One frame of all the parts' columns joined: a frame per part and their concat cost more.
+    joined = {name: np.concatenate([part[name] for part in parts]) for name in FINDING_COLUMNS}
+    return findings_frame(object_frame(joined))
 
 
 def _digits_failures(
@@ -217,36 +297,55 @@ def _ascii_digits(text: pyarrow.Array) -> np.ndarray:
 def _hex_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, HEX_DIGITS)}
+    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, _hex_digits)}
 
 
 def _plate_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
     empty = truth(pc.equal(text, ""))  # no plate: valid as it is
-    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, PLATE, empty)}
+    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, _plate, empty)}
 
 
 HEX_DIGITS = r"^(?:[0-9A-F]*)$"
 PLATE = r"^(?:[A-Z0-9]{2,10})$"
 
 
+def _hex_digits(text: pyarrow.Array) -> np.ndarray:
+    """Which values HEX_DIGITS matches (missing ones do not)."""
+    return _only(text, "0123456789ABCDEF")
+
+
+def _plate(text: pyarrow.Array) -> np.ndarray:
+    """Which values PLATE matches (missing ones do not): its characters are one byte each."""
+    length = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    return _only(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") & (length >= 2) & (length <= 10)
+
+
+def _only(text: pyarrow.Array, characters: str) -> np.ndarray:
+    """Which values hold none but these ASCII characters (an empty one does; missing ones do
+    not). Trimming them from the start and finding nothing left is a quarter of the time of a
+    regex (3 ms against 10-13 at 250,000 rows); a byte outside ASCII is never trimmed."""
+    trimmed = pc.ascii_ltrim(text, characters=characters)
+    return truth(pc.equal(pc.binary_length(trimmed), 0))
+
+
 def _valid_once_rewritten(
     values: pd.Series,
     text: pyarrow.Array,
     rewrite: Callable[[pd.Series], pd.Series],
-    pattern: str,
+    valid_as: Callable[[pyarrow.Array], np.ndarray],
     valid_anyway: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Whether rewrite(values) matches pattern (or valid_anyway holds): a value that matches as
-    written has nothing to rewrite (the pattern admits no character a rewrite removes or
-    changes), so only the others are rewritten and matched again."""
-    valid = matches(text, pattern)
+    """Whether rewrite(values) is valid_as (or valid_anyway holds): a value that is valid as
+    written has nothing to rewrite (the check admits no character a rewrite removes or
+    changes), so only the others are rewritten and checked again."""
+    valid = valid_as(text)
     if valid_anyway is not None:
         valid |= valid_anyway
     others = ~valid & ~text.is_null().to_numpy(zero_copy_only=False)
     if others.any():
-        valid[others] = matches(arrow_text(rewrite(values[others])), pattern)
+        valid[others] = valid_as(arrow_text(rewrite(values[others])))
     return valid
 
 
@@ -264,8 +363,18 @@ def _entry_code_failures(
 def _status_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    known = pc.is_in(pc.utf8_lower(text), value_set=pyarrow.array(["", "active", "inactive"]))
-    return {"credential_status": ~truth(known)}
+    # Nearly every status is written as one of these: only the others are lower-cased.
+    known = truth(pc.is_in(text, value_set=_STATUSES_AS_WRITTEN))
+    others = np.flatnonzero(~known)
+    if len(others):
+        lowered = pc.utf8_lower(text.take(others))
+        known[others] = truth(
+            pc.is_in(lowered, value_set=pyarrow.array(["", "active", "inactive"]))
+        )
+    return {"credential_status": ~known}
+
+
+_STATUSES_AS_WRITTEN = pyarrow.array(["", "Active", "Inactive", "active", "inactive"])
 
 
 def _modified_failures(
@@ -273,8 +382,13 @@ def _modified_failures(
 ) -> dict[str, np.ndarray]:
     if modified is None:
         modified = parse_modified(values)
-    empty = truth(pc.equal(pc.utf8_trim_whitespace(text), ""))
-    return {"modified_time": ~(empty | modified.notna().to_numpy(dtype=bool))}
+    # Blank (empty once trimmed) is valid too: only the few values that are neither empty nor a
+    # time are trimmed (a missing one counts as not empty, and fails as before).
+    length = pc.fill_null(pc.binary_length(text), 1).to_numpy(zero_copy_only=False)
+    failed = ~modified.notna().to_numpy(dtype=bool) & (length > 0)
+    unparsed = np.flatnonzero(failed)
+    failed[unparsed] = ~truth(pc.equal(pc.utf8_trim_whitespace(text.take(unparsed)), ""))
+    return {"modified_time": failed}
 
 
 #: Each checked column's checks as Arrow kernels: which of its cells fail each check (the same
@@ -290,8 +404,9 @@ _FIELD_FAILURES = {
 }
 
 
-def _failure_part(check: str, column: str, cases: pd.Series) -> pd.DataFrame:
-    """The findings of one check's failing cells of one column (message from the template)."""
+def _failure_part(check: str, column: str, cases: pd.Series) -> dict[str, np.ndarray]:
+    """The findings of one check's failing cells of one column (message from the template), as
+    the findings' columns."""
     code = CHECK_FINDINGS[check]
     values = cases.astype(str)
     if column == "Entry Code":
@@ -301,16 +416,14 @@ def _failure_part(check: str, column: str, cases: pd.Series) -> pd.DataFrame:
         in_message = values.map(quoted)
     # The template filled in once, the values joined in as whole columns.
     before, after = TEMPLATES[code].format(column=column, value="\0").split("\0")
-    return pd.DataFrame(
-        {
-            "row": cases.index.to_numpy(),
-            "column": column,
-            "value": values.to_numpy(dtype=object),
-            "code": code,
-            "severity": "error",
-            "message": (before + in_message + after).to_numpy(dtype=object),
-        }
-    )
+    return {
+        "row": cases.index.to_numpy(),
+        "column": np.full(len(cases), column, dtype=object),
+        "value": values.to_numpy(dtype=object),
+        "code": np.full(len(cases), code, dtype=object),
+        "severity": np.full(len(cases), "error", dtype=object),
+        "message": (before + in_message + after).to_numpy(dtype=object),
+    }
 
 
 def _check_shape(rows: pd.DataFrame) -> None:
