@@ -155,7 +155,7 @@ class CredentialIndex:
     """A snapshot's credentials as one Arrow table, looked up by key and by entry-code owner;
     built once per snapshot, so that a review or an edit hashes only its own keys, and keeping
     the Python values of the rows asked for (values). A plain lookup indexes the credentials
-    it read the same way (credkit.rules.ownership.credential_rows)."""
+    it read the same way (credkit.rules.ownership._credential_rows)."""
 
     def __init__(self, credentials: pd.DataFrame | pa.Table) -> None:
         table = (

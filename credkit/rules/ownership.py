@@ -48,7 +48,7 @@ def check_against_directory(
     compare only the rows whose credential the directory holds (11% of the benchmark file's),
     and only those rows' values become Python objects."""
     keys = arrow_strings(resolved["credential_key"])
-    existing, at = credential_rows(lookup, keys)
+    existing, at = _credential_rows(lookup, keys)
     held = np.flatnonzero(at >= 0)  # the rows whose credential is in the directory
     at = at[held]
     for column in EXISTING:
@@ -81,7 +81,7 @@ def check_against_directory(
     _check_entry_code_replaced(resolved, lookup, keys, user, kind, found)
 
 
-def credential_rows(
+def _credential_rows(
     lookup: DirectoryLookup, keys: pa.Array
 ) -> tuple[CredentialIndex | None, np.ndarray]:
     """The directory's credentials with these keys, and each key's position among them (-1 for
