@@ -32,7 +32,14 @@ from credkit import generation
 from credkit.connection import sqlite_path
 from credkit.directory import Directory, DirectoryLookup, credentials, raw_rows, users
 from credkit.privileges import process_login
-from credkit.rules.columnar import KeyIndex, arrow_strings, arrow_text
+from credkit.rules.columnar import (
+    KeyIndex,
+    arrow_strings,
+    arrow_text,
+    python_values,
+    truth,
+    whole_seconds,
+)
 
 #: How the reviews of this process were served: "database", "memory" or "disk" (for tests and
 #: benchmarks, which must prove a snapshot was used without timing it).
@@ -109,6 +116,11 @@ class Snapshot:
         return {}
 
     @cached_property
+    def codes_read(self) -> dict[str, str]:
+        """Entry codes' keys read from the directory, by their hash (never written)."""
+        return {}
+
+    @cached_property
     def _hmac_states(self) -> tuple[hashlib._Hash, hashlib._Hash]:
         block = hashlib.sha256().block_size
         secret = self.secret if len(self.secret) <= block else hashlib.sha256(self.secret).digest()
@@ -117,6 +129,14 @@ class Snapshot:
             hashlib.sha256(bytes(byte ^ 0x36 for byte in secret)),
             hashlib.sha256(bytes(byte ^ 0x5C for byte in secret)),
         )
+
+    @cached_property
+    def rule_users(self) -> pd.DataFrame:
+        """users with user_id as Python strings (object), converted once: the rules hand each
+        row its user's id as one, and taking them in numpy costs ~1 ms where converting a
+        250,000-row file's ids from Arrow cost ~15 ms a review."""
+        ids = self.users["user_id"].to_numpy(dtype=object)
+        return self.users.assign(user_id=pd.Series(ids, index=self.users.index, dtype=object))
 
     def user_index(self, name: str) -> KeyIndex:
         """The index of one users' key column, built on first use and kept."""
@@ -136,7 +156,9 @@ class Snapshot:
 
 class CredentialIndex:
     """A snapshot's credentials as one Arrow table, looked up by key and by entry-code owner;
-    built once per snapshot, so that a review or an edit hashes only its own keys."""
+    built once per snapshot, so that a review or an edit hashes only its own keys, and keeping
+    the Python values of the rows asked for (values). A plain lookup indexes the credentials
+    it read the same way (credkit.rules.ownership._credential_rows)."""
 
     def __init__(self, credentials: pd.DataFrame | pa.Table) -> None:
         table = (
@@ -148,8 +170,34 @@ class CredentialIndex:
         self.by_key = KeyIndex(arrow_strings(self.table.column("credential_key")))
         is_code = pc.fill_null(pc.equal(self.table.column("kind"), "entry_code"), False)
         codes = self.table.select(["credential_key", "user_id"]).filter(is_code)
+        self.code_rows = np.flatnonzero(is_code.to_numpy(zero_copy_only=False))
         self.code_keys = arrow_strings(codes.column("credential_key"))
         self.by_code_owner = KeyIndex(arrow_strings(codes.column("user_id")))
+        self._values: dict[str, np.ndarray] = {}  # column -> Python values of rows so far
+        self._converted: dict[str, np.ndarray] = {}  # column -> which rows those are
+
+    @cached_property
+    def by_code_key(self) -> KeyIndex:
+        """The entry codes' own keys (hashed, in a snapshot read from disk), by code."""
+        return KeyIndex(self.code_keys)
+
+    def values(self, name: str, at: np.ndarray) -> np.ndarray:
+        """One column's values at these rows (positions, each >= 0) as Python objects
+        (python_values). Each row is converted once per index and kept: Timestamps cost ~0.4 us
+        each, and a re-review of a file asks for the same rows again."""
+        if name not in self._values:
+            self._values[name] = np.full(self.table.num_rows, None, dtype=object)
+            self._converted[name] = np.zeros(self.table.num_rows, dtype=bool)
+        values, converted = self._values[name], self._converted[name]
+        new = np.unique(at[~converted[at]])
+        if len(new):
+            values[new] = python_values(self.table.column(name).take(pa.array(new, pa.int64())))
+            converted[new] = True
+        return values[at]
+
+    def seconds(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """modified at these rows as whole seconds (whole_seconds), and where it is known."""
+        return whole_seconds(self.table.column("modified").take(pa.array(at, pa.int64())))
 
 
 def directory_lookup(directory: Directory) -> DirectoryLookup:
@@ -333,7 +381,7 @@ class SnapshotLookup(DirectoryLookup):
     def user_rows(self, keys: dict[str, pd.Series]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
         """Every user of the snapshot, and each key's position among them: one lookup per key
         column in the snapshot's own index of that column (built once per snapshot)."""
-        return self.snapshot.users, {
+        return self.snapshot.rule_users, {
             name: self.snapshot.user_index(name).positions(arrow_text(values))
             for name, values in keys.items()
         }
@@ -350,28 +398,68 @@ class SnapshotLookup(DirectoryLookup):
         found = found.set_column(0, "credential_key", keys.filter(pa.array(hit)).take(first))
         return found.to_pandas(types_mapper=pd.ArrowDtype).set_index("credential_key")
 
-    def entry_codes(self, user_ids: pd.Series) -> pd.Series:
+    def credential_rows(self, credential_keys: pa.Array) -> tuple[CredentialIndex, np.ndarray]:
+        """The snapshot's credentials and each key's row among them (-1 for none): the
+        positions are all the rules need, so the found credentials are not copied out."""
         index = self.snapshot.credential_index
+        at = index.by_key.positions(credential_keys)
+        if not self.snapshot.hashed:
+            return index, at
+        # Entry codes are hashed, and looked up among the codes alone: putting their hashes
+        # in place in the whole file's keys (replace_with_mask) cost ~20 ms a review.
+        codes = np.flatnonzero(truth(pc.starts_with(credential_keys, _ENTRY_CODE_PREFIX)))
+        if len(codes):
+            plain = credential_keys.take(pa.array(codes, pa.int64())).to_pylist()
+            hashed = self.snapshot.hash_keys(plain)
+            self._plain.update(zip(hashed, plain, strict=True))
+            found = index.by_code_key.positions(pa.array(hashed, pa.string()))
+            at[codes] = np.where(found >= 0, index.code_rows[found], -1)
+        return index, at
+
+    def entry_codes(self, user_ids: pd.Series) -> pd.Series:
         owners = pc.unique(arrow_strings(user_ids))
-        at = index.by_code_owner.positions(owners)
-        hit = at >= 0
-        owners = owners.filter(pa.array(hit)).to_pylist()
-        keys = index.code_keys.take(pa.array(at[hit], pa.int64())).to_pylist()
-        if self.snapshot.hashed:
-            keys = [self._plain.get(key) for key in keys]
-            # A code no file row named: its key is read from the directory itself.
-            unknown = [owner for owner, key in zip(owners, keys, strict=True) if key is None]
-            if unknown:
-                live = DirectoryLookup.entry_codes(self, pd.Series(unknown, dtype=object))
-                keys = [
-                    live.get(owner) if key is None else key
-                    for owner, key in zip(owners, keys, strict=True)
-                ]
+        owners, keys = self._entry_codes_of(owners)
         current = pd.Series(
             keys, index=pd.Index(owners, dtype=object, name="user_id"), dtype=object,
             name="credential_key",
         )  # fmt: skip
         return current.dropna()
+
+    def entry_code_keys(self, user_ids: pa.Array) -> np.ndarray:
+        """The credential key of each user's entry code, None where the user has none: as
+        entry_codes, but one value per user asked, with no index to look the users up in."""
+        index = self.snapshot.credential_index
+        at = index.by_code_owner.positions(user_ids)
+        hit = np.flatnonzero(at >= 0)
+        out = np.full(len(at), None, dtype=object)
+        owners = user_ids.take(pa.array(hit, pa.int64()))
+        out[hit] = self._entry_codes_of(owners, at[hit])[1]
+        return out
+
+    def _entry_codes_of(
+        self, owners: pa.Array, at: np.ndarray | None = None
+    ) -> tuple[list[str], list[str | None]]:
+        """The owners that have an entry code (all of them, where their rows at are given) and
+        the key of each one's code as a file names it (None: no longer known)."""
+        index = self.snapshot.credential_index
+        if at is None:
+            at = index.by_code_owner.positions(owners)
+            hit = at >= 0
+            owners, at = owners.filter(pa.array(hit)), at[hit]
+        owners = owners.to_pylist()
+        keys = index.code_keys.take(pa.array(at, pa.int64())).to_pylist()
+        if self.snapshot.hashed:
+            hashed, read = keys, self.snapshot.codes_read
+            keys = [self._plain.get(key) or read.get(key) for key in hashed]
+            # A code no file row named: its key is read from the directory itself, once per
+            # snapshot (the same 50 codes were read again on each review of the benchmark file).
+            unknown = [owner for owner, key in zip(owners, keys, strict=True) if key is None]
+            if unknown:
+                live = DirectoryLookup.entry_codes(self, pd.Series(unknown, dtype=object))
+                for i, (owner, key) in enumerate(zip(owners, keys, strict=True)):
+                    if key is None and owner in live.index:
+                        keys[i] = read[hashed[i]] = live[owner]
+        return owners, keys
 
     def _stored_keys(self, keys: pa.Array) -> pa.Array:
         """The keys as the snapshot holds them: entry codes' hashed where it was read from

@@ -1,4 +1,4 @@
-"""Arrow kernels for the rules' pandas columns: regex search and hash lookups, in C."""
+"""Arrow kernels for the rules' pandas columns: regex search, hash lookups, conversions."""
 
 from __future__ import annotations
 
@@ -8,18 +8,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def arrow_strings(values: pd.Series | pd.Index | np.ndarray) -> pa.Array:
+def arrow_strings(
+    values: pd.Series | pd.Index | np.ndarray | pa.Array | pa.ChunkedArray,
+) -> pa.Array:
     """A column of text (None or NaN where missing) as an Arrow string array."""
     if isinstance(values, pa.Array | pa.ChunkedArray):  # pa.array would walk it in Python
         values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
         return values if values.type == pa.string() else values.cast(pa.string())
     if isinstance(values, pd.Series | pd.Index) and values.dtype == object:
         values = values.to_numpy()  # straight from NumPy: twice as fast as through pandas
+    if isinstance(values, pa.ChunkedArray):  # pa.array converts one value at a time: 0.25 s
+        values = values.combine_chunks()  # for 250,000 keys, where this takes 2 ms
     array = getattr(values, "array", values)
-    try:
-        converted = pa.array(array, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        converted = pa.array(np.asarray(array, dtype=object), from_pandas=True, type=pa.string())
+    if isinstance(array, pa.Array):
+        converted = array
+    else:
+        try:
+            converted = pa.array(array, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            converted = pa.array(
+                np.asarray(array, dtype=object), from_pandas=True, type=pa.string()
+            )
     if isinstance(converted, pa.ChunkedArray):  # one chunk (as pandas' Arrow text mostly is)
         converted = converted.chunk(0) if converted.num_chunks == 1 else converted.combine_chunks()
     if converted.type != pa.string():
@@ -61,10 +70,59 @@ def taken(values: pd.Series | np.ndarray, at: np.ndarray) -> np.ndarray:
     return out
 
 
+def python_values(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Arrow values as a pandas object column holds them: Python values (Timestamps for
+    times), None where missing."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    out = np.full(len(values), None, dtype=object)
+    valid = values.is_valid().to_numpy(zero_copy_only=False)
+    present = values.drop_null()
+    if pa.types.is_timestamp(present.type):
+        out[valid] = pd.DatetimeIndex(present.to_pandas()).astype(object)
+    else:
+        out[valid] = present.to_numpy(zero_copy_only=False).astype(object)
+    return out
+
+
+#: Units of an Arrow timestamp per second.
+_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def whole_seconds(times: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Arrow timestamps as int64 seconds since the epoch, floored (as pandas' floor("s")), and
+    where they are known: comparing integers in numpy costs nothing like parsing the times
+    again in pandas."""
+    raw = pc.fill_null(times.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+    known = truth(pc.is_valid(times))
+    return np.floor_divide(raw, _PER_SECOND[times.type.unit]), known
+
+
 def matches(values: pa.Array, pattern: str) -> np.ndarray:
     """RE2 search of pattern in each value, as a numpy bool array; missing values do not match."""
     found = pc.match_substring_regex(values, pattern)
     return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def non_ascii(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Where a text value holds any character outside ASCII (missing values do not). Text
+    whose bytes are all ASCII, the common case, is settled by one numpy pass over its data
+    buffers (~1 ms for 250,000 emails, where string_is_ascii took ~9 ms)."""
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    if all(_ascii_bytes(chunk) for chunk in chunks):
+        return np.zeros(len(values), dtype=bool)
+    return ~truth(pc.string_is_ascii(values), True)
+
+
+def _ascii_bytes(chunk: pa.Array) -> bool:
+    """Whether every byte of a text chunk's data buffer is ASCII (False: look value by value;
+    the buffer may hold bytes of no value, as a slice's does)."""
+    if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        return False
+    data = chunk.buffers()[2]
+    if data is None or data.size == 0:
+        return True
+    return int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80
 
 
 def truth(values: pa.Array | pa.ChunkedArray, missing: bool = False) -> np.ndarray:

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from credkit.directory import DirectoryLookup, email_keys, email_lookalikes
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.columnar import arrow_strings, arrow_text, truth
+from credkit.rules.columnar import arrow_strings, arrow_text, non_ascii, truth
 
 #: The key columns in rank order, and the directory column each one is looked up in.
 KEY_COLUMNS = {"User ID": "user_id", "External ID": "external_id", "Email": "email_key"}
@@ -40,7 +40,11 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
     for rank, header in enumerate(KEY_COLUMNS):
         position = np.where(chosen == rank, matched[header], position)
     decided = position >= 0
-    user_id = _taken(known["user_id"], position)
+    # The ids as Python strings, taken in numpy: the snapshot keeps its users' ids converted
+    # (SnapshotLookup.user_rows), where converting each row's from Arrow cost ~15 ms a review.
+    # None stands last, so that position -1 takes it: one gather (a masked one cost 11 ms).
+    ids = np.append(known["user_id"].to_numpy(dtype=object), None)
+    user_id = ids[position]
     index = rows.index
     found.add(pd.Series(chosen < 0, index=index), Code.MISSING_KEY, None, value=None)
     chosen_header = lambda at: pd.Series(  # noqa: E731
@@ -57,9 +61,7 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
         hit = matched[header] >= 0
         disagrees = other & hit & (matched[header] != position)
         if disagrees.any():  # another position: another user, unless known lists one twice
-            theirs = _taken(known["user_id"], matched[header][disagrees])
-            ours = _taken(known["user_id"], position[disagrees])
-            disagrees[disagrees] = truth(pc.not_equal(theirs, ours))
+            disagrees[disagrees] = ids[matched[header][disagrees]] != ids[position[disagrees]]
         found.add(
             pd.Series(disagrees, index=index),
             Code.KEYS_DISAGREE, header, key=header, written=quoted_key, chosen=chosen_header,
@@ -70,7 +72,7 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
         )  # fmt: skip
     _warn_email_lookalikes(rows["Email"], found)
     _check_names(rows, known, position, found)
-    return pd.Series(user_id.to_numpy(zero_copy_only=False), index=index, dtype=object)
+    return pd.Series(user_id, index=index, dtype=object)
 
 
 def _taken(column: pd.Series, at: np.ndarray) -> pa.Array | pa.ChunkedArray:
@@ -89,7 +91,7 @@ def _taken(column: pd.Series, at: np.ndarray) -> pa.Array | pa.ChunkedArray:
 def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
     """email-lookalike: an email with characters that only compatibility folding would match
     (see email_key), so it finds only an email written with those same characters."""
-    unicode = ~truth(pc.string_is_ascii(arrow_text(emails)), True)
+    unicode = non_ascii(arrow_text(emails))
     if not unicode.any():
         return
     lookalikes = emails[unicode].map(email_lookalikes)
@@ -108,16 +110,19 @@ def _check_names(
     """name-mismatch: a name the row gives that is not its user's (case alone is no mismatch)."""
     decided = position >= 0
     for header, field_name in (("First Name", "first_name"), ("Last Name", "last_name")):
-        directory_name = pc.fill_null(_taken(known[field_name], position), "")
+        directory_name = _taken(known[field_name], position)  # null: the user has none
         written = rows[header]
         text = arrow_text(written)
         differs = decided & truth(pc.not_equal(text, ""), True)
+        # A null directory name compares as "", which any name the row gives differs from.
         differs &= truth(pc.not_equal(text, directory_name), True)
         if not differs.any():
             continue
         # Casefold only the few rows that differ at all.
         names = pd.Series(
-            directory_name.filter(pa.array(differs)).to_numpy(zero_copy_only=False),
+            pc.fill_null(directory_name.filter(pa.array(differs)), "").to_numpy(
+                zero_copy_only=False
+            ),
             index=rows.index[differs],
             dtype=object,
         )
