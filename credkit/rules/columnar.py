@@ -12,9 +12,6 @@ def arrow_strings(
     values: pd.Series | pd.Index | np.ndarray | pa.Array | pa.ChunkedArray,
 ) -> pa.Array:
     """A column of text (None or NaN where missing) as an Arrow string array."""
-    if isinstance(values, pa.Array | pa.ChunkedArray):  # pa.array would walk it in Python
-        values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-        return values if values.type == pa.string() else values.cast(pa.string())
     if isinstance(values, pd.Series | pd.Index) and values.dtype == object:
         values = values.to_numpy()  # straight from NumPy: twice as fast as through pandas
     if isinstance(values, pa.ChunkedArray):  # pa.array converts one value at a time: 0.25 s
