@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup
 from credkit.rules.builder import FindingsBuilder
 from credkit.rules.cards import resolve_cards
+from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.credentials import credential_kinds, resolve_entry_codes, resolve_plates
 from credkit.rules.fields import (
     CREDENTIAL_CSV_STORED,
@@ -111,12 +113,21 @@ class ResolvedColumns:
 
 def _statuses(cells: pd.Series) -> np.ndarray:
     """Each row's status, "active" or "inactive" (None for anything else), as the resolved
-    frame holds it: one shared string per status, not a Python string made for every row."""
-    lower = cells.str.lower()
-    statuses = np.full(len(cells), None, dtype=object)
-    for status in ("active", "inactive"):
-        statuses[(lower == status).to_numpy(dtype=bool, na_value=False)] = status
-    return statuses
+    frame holds it: one shared string per status, not a Python string made for every row.
+    Nearly every cell is written "Active" or "Inactive": two Arrow comparisons find those and
+    one take makes the objects (4 ms at 250,000 rows, pandas' lower of every cell 7-9 ms);
+    only the other cells are lower-cased (by pandas, as before)."""
+    text = arrow_text(cells)
+    active, inactive = (truth(pc.equal(text, written)) for written in ("Active", "Inactive"))
+    at = active.view(np.int8) + 2 * inactive.view(np.int8)  # a position in _STATUS_OF
+    others = np.flatnonzero(at == 0)
+    if len(others):
+        lower = cells.iloc[others].str.lower().to_numpy(dtype=object, na_value=None)
+        at[others] = np.select([lower == "active", lower == "inactive"], [1, 2], 0)
+    return _STATUS_OF[at]
+
+
+_STATUS_OF = np.array([None, "active", "inactive"], dtype=object)
 
 
 def recheck_rows(
