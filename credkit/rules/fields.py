@@ -304,7 +304,9 @@ def _plate_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
     empty = truth(pc.equal(text, ""))  # no plate: valid as it is
-    return {"license_plate": ~_valid_once_rewritten(values, text, normalize_plate, _plate, empty)}
+    return {
+        "license_plate": ~_valid_once_rewritten(values, text, normalize_plate, valid_plates, empty)
+    }
 
 
 HEX_DIGITS = r"^(?:[0-9A-F]*)$"
@@ -316,7 +318,7 @@ def _hex_digits(text: pyarrow.Array) -> np.ndarray:
     return _only(text, "0123456789ABCDEF")
 
 
-def _plate(text: pyarrow.Array) -> np.ndarray:
+def valid_plates(text: pyarrow.Array) -> np.ndarray:
     """Which values PLATE matches (missing ones do not): its characters are one byte each."""
     length = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
     return _only(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") & (length >= 2) & (length <= 10)
