@@ -3,6 +3,8 @@ multiple-credentials, plate-normalized."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -12,6 +14,9 @@ from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
 from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.fields import normalize_plate, valid_plates
+
+if TYPE_CHECKING:  # resolve_rows' container of the resolved columns (it imports this module)
+    from credkit.rules.runner import ResolvedColumns
 
 CARD_COLUMNS = ["Card Type", "Facility Code", "Card Number", "Card Number Hex"]
 #: The column that names each kind of credential, as findings about the credential cite it.
@@ -63,7 +68,7 @@ def _described(named: dict[str, np.ndarray], position: int) -> str:
     return " and ".join(label for kind, label in _LABELS.items() if named[kind][position])
 
 
-def resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
+def resolve_plates(rows: pd.DataFrame, resolved: ResolvedColumns, found: FindingsBuilder) -> None:
     # Only the plate rows are normalised and checked: a sixth of the file's rows. The checks
     # are Arrow kernels on their text (pandas' fullmatch and != cost 2 ms more).
     at = np.flatnonzero(kind_is(resolved, "license_plate"))
@@ -81,7 +86,7 @@ def resolve_plates(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBu
     _write(resolved, at[valid], "license_plate", text.filter(valid), "license_plate:")
 
 
-def resolve_entry_codes(rows: pd.DataFrame, resolved: pd.DataFrame) -> None:
+def resolve_entry_codes(rows: pd.DataFrame, resolved: ResolvedColumns) -> None:
     at = np.flatnonzero(kind_is(resolved, "entry_code"))
     if not len(at):
         return
@@ -93,14 +98,12 @@ def resolve_entry_codes(rows: pd.DataFrame, resolved: pd.DataFrame) -> None:
 
 
 def _write(
-    resolved: pd.DataFrame, at: np.ndarray, field: str, values: pa.Array, prefix: str
+    resolved: ResolvedColumns, at: np.ndarray, field: str, values: pa.Array, prefix: str
 ) -> None:
     """values (text, none missing) as the field, and prefix + value as the credential key, at
-    these positions (whole columns at once: a write by label costs more than the rule)."""
+    these positions, written in place (ResolvedColumns.put)."""
     if not len(at):
         return
     text = values.to_numpy(zero_copy_only=False).astype(object, copy=False)
-    for column, new in ((field, text), ("credential_key", prefix + text)):
-        merged = resolved[column].to_numpy(dtype=object, copy=True)
-        merged[at] = new
-        resolved[column] = pd.Series(merged, index=resolved.index, dtype=object, copy=False)
+    resolved.put(field, at, text)
+    resolved.put("credential_key", at, prefix + text)

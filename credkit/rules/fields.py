@@ -307,10 +307,11 @@ def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.
             continue
         values = rows[column]
         text = arrow_text(values)
-        given = ~text.is_null().to_numpy(zero_copy_only=False)  # pandera's ignore_na
         failed = _FIELD_FAILURES[column](values, text, modified)
         for name in names:
-            at = failed[name] & given
+            at = failed[name]
+            if text.null_count:  # pandera's ignore_na
+                at = at & ~text.is_null().to_numpy(zero_copy_only=False)
             if at.any():
                 parts.append(_failure_part(name, column, values[at]))
     if not parts:
@@ -344,7 +345,9 @@ def _hex_failures(
 def _plate_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
-    empty = truth(pc.equal(text, ""))  # no plate: valid as it is
+    empty = truth(
+        pc.equal(pc.binary_length(text), 0)
+    )  # no plate: valid as it is (lengths: 2x faster)
     return {
         "license_plate": ~_valid_once_rewritten(values, text, normalize_plate, valid_plates, empty)
     }
@@ -451,21 +454,23 @@ def _failure_part(check: str, column: str, cases: pd.Series) -> dict[str, np.nda
     """The findings of one check's failing cells of one column (message from the template), as
     the findings' columns."""
     code = CHECK_FINDINGS[check]
-    values = cases.astype(str)
+    # Lists of the failing cells (as astype(str) gives them): pandas' map and its joining of
+    # text Series cost ~0.5 ms a part, however few the cells.
+    values = [str(cell) for cell in cases.to_numpy(dtype=object)]
     if column == "Entry Code":
-        values = values.map(mask_entry_code)
+        values = [mask_entry_code(value) for value in values]
         in_message = values
     else:
-        in_message = values.map(quoted)
-    # The template filled in once, the values joined in as whole columns.
+        in_message = [quoted(value) for value in values]
+    # The template filled in once, the values joined in.
     before, after = TEMPLATES[code].format(column=column, value="\0").split("\0")
     return {
         "row": cases.index.to_numpy(),
         "column": np.full(len(cases), column, dtype=object),
-        "value": values.to_numpy(dtype=object),
+        "value": np.array(values, dtype=object),
         "code": np.full(len(cases), code, dtype=object),
         "severity": np.full(len(cases), "error", dtype=object),
-        "message": (before + in_message + after).to_numpy(dtype=object),
+        "message": np.array([before + shown + after for shown in in_message], dtype=object),
     }
 
 

@@ -75,11 +75,15 @@ def resolve_rows(
 
 class ResolvedColumns:
     """The resolved frame while the rules fill it: each column kept as the rules wrote it and
-    the frame made once at the end. A rule reads a column (``resolved[name]``, a Series on the
-    rows' index; NaN throughout until written, as in an empty object frame) and writes one (``resolved[name] = values``, a
-    Series on the rows' index or an array in their order), as it would a DataFrame's. An empty
-    object frame of the 17 columns cost ~35 ms at 250,000 rows, and pandas infers text types in
-    each object column it is given unless told object (~10 ms a column); this costs ~0.2 ms.
+    the frame made once at the end (an empty object frame of the 17 columns cost ~35 ms at
+    250,000 rows; this ~0.2 ms).
+
+    As a DataFrame's: ``resolved[name]`` reads a column (a Series on the rows' index; NaN
+    throughout until written, as in an empty object frame) and ``resolved[name] = values``
+    writes one (a Series on the rows' index, or an array in their order, which becomes the
+    column: not copied); copy on write, a column read does not change when the column is later
+    written. And ``put`` writes some positions of a column in place: a rule that writes a few
+    rows as a whole new column copies every row's object and frees the old column (~2 ms).
     """
 
     def __init__(self, index: pd.Index) -> None:
@@ -90,25 +94,33 @@ class ResolvedColumns:
         return len(self.index)
 
     def __getitem__(self, name: str) -> pd.Series:
-        if name not in self._columns:
-            if name not in RESOLVED_COLUMNS:
-                raise KeyError(name)
-            self[name] = np.full(len(self.index), np.nan, dtype=object)
-        return self._columns[name]
+        return self._column(name).copy(deep=False)  # shares the values until either is written
 
     def __setitem__(self, name: str, values: pd.Series | np.ndarray) -> None:
         if isinstance(values, pd.Series):
             if values.index is not self.index and not values.index.equals(self.index):
                 values = values.reindex(self.index)  # aligned by label, as a DataFrame's
+            values = values.rename(name)  # a Series of its own, sharing the values
         else:
-            values = pd.Series(values, index=self.index, dtype=object, copy=False)
-        self._columns[name] = values if values.name == name else values.rename(name)
+            values = pd.Series(values, index=self.index, dtype=object, copy=False, name=name)
+        self._columns[name] = values
+
+    def put(self, name: str, at: np.ndarray, values: np.ndarray) -> None:
+        """values at these positions of the column (copied first, by pandas, only while a
+        column read or written from elsewhere still shares them)."""
+        self._column(name).iloc[at] = values
 
     def frame(self) -> pd.DataFrame:
         """The resolved frame: RESOLVED_COLUMNS in order, object columns but for ``modified``.
-        Made of the columns' Series, not copied into one block (and, copy on write, not
-        changed where the frame is later written to)."""
-        return pd.DataFrame({name: self[name] for name in RESOLVED_COLUMNS}, copy=False)
+        Made of the columns' Series, not copied into one block."""
+        return pd.DataFrame({name: self._column(name) for name in RESOLVED_COLUMNS}, copy=False)
+
+    def _column(self, name: str) -> pd.Series:
+        if name not in self._columns:
+            if name not in RESOLVED_COLUMNS:
+                raise KeyError(name)
+            self[name] = np.full(len(self.index), np.nan, dtype=object)
+        return self._columns[name]
 
 
 def _statuses(cells: pd.Series) -> np.ndarray:
