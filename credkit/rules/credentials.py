@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
 from credkit.rules.columnar import arrow_text, truth
-from credkit.rules.fields import normalize_plate, valid_plates
+from credkit.rules.fields import byte_lengths, normalize_plate, valid_plates
 
 if TYPE_CHECKING:  # resolve_rows' container of the resolved columns (it imports this module)
     from credkit.rules.runner import ResolvedColumns
@@ -61,7 +61,7 @@ def kind_is(resolved: pd.DataFrame, kind: str) -> np.ndarray:
 
 def _written(values: pd.Series) -> np.ndarray:
     """Which cells are not empty (nor missing)."""
-    return pc.fill_null(pc.binary_length(arrow_text(values)), 0).to_numpy(zero_copy_only=False) > 0
+    return byte_lengths(arrow_text(values)) > 0
 
 
 def _described(named: dict[str, np.ndarray], position: int) -> str:
@@ -92,7 +92,7 @@ def resolve_entry_codes(rows: pd.DataFrame, resolved: ResolvedColumns) -> None:
         return
     code = arrow_text(rows["Entry Code"].iloc[at])
     # [0-9]{4,16} without a regex: ASCII digits are one byte each.
-    length = pc.fill_null(pc.binary_length(code), 0).to_numpy(zero_copy_only=False)
+    length = byte_lengths(code)
     valid = truth(pc.ascii_is_decimal(code)) & (length >= 4) & (length <= 16)
     _write(resolved, at[valid], "entry_code", code.filter(valid), "entry_code:")
 

@@ -70,6 +70,16 @@ def _rewrite(values: pd.Series, needs: str, rewrite: Callable[[pd.Series], pd.Se
     return result
 
 
+def byte_lengths(text: pyarrow.Array | pyarrow.ChunkedArray, missing: int = 0) -> np.ndarray:
+    """Each text's length in bytes as numpy, ``missing`` where it is missing: with none
+    missing (nearly always) no fill is needed, which cost twice the lengths (~0.3 ms at
+    250,000 rows)."""
+    lengths = pc.binary_length(text)
+    if lengths.null_count:
+        lengths = pc.fill_null(lengths, missing)
+    return lengths.to_numpy(zero_copy_only=False)
+
+
 def parse_modified(values: pd.Series) -> pd.Series:
     """Modified times as UTC timestamps (NaT where empty or not a recognised form).
 
@@ -80,7 +90,7 @@ def parse_modified(values: pd.Series) -> pd.Series:
     # AM/PM, nonsense) pandas parses as before, but for what no form can read. 11 ms at 250,000
     # rows where pandas alone took 45 ms.
     text = arrow_text(values)
-    lengths = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    lengths = byte_lengths(text)
     stamps = np.full(len(text), _NAT, dtype=np.int64)  # microseconds
     by_arrow = np.zeros(len(text), dtype=bool)
     settled = np.zeros(len(text), dtype=bool)  # parsed by Arrow, or sure to be NaT
@@ -364,7 +374,7 @@ def _hex_digits(text: pyarrow.Array) -> np.ndarray:
 
 def valid_plates(text: pyarrow.Array) -> np.ndarray:
     """Which values PLATE matches (missing ones do not): its characters are one byte each."""
-    length = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    length = byte_lengths(text)
     return _only(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") & (length >= 2) & (length <= 10)
 
 
@@ -430,7 +440,7 @@ def _modified_failures(
         modified = parse_modified(values)
     # Blank (empty once trimmed) is valid too: only the few values that are neither empty nor a
     # time are trimmed (a missing one counts as not empty, and fails as before).
-    length = pc.fill_null(pc.binary_length(text), 1).to_numpy(zero_copy_only=False)
+    length = byte_lengths(text, missing=1)
     failed = ~modified.notna().to_numpy(dtype=bool) & (length > 0)
     unparsed = np.flatnonzero(failed)
     failed[unparsed] = ~truth(pc.equal(pc.utf8_trim_whitespace(text.take(unparsed)), ""))
