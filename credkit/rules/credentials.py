@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from credkit.findings import Code, quoted
@@ -69,21 +68,28 @@ def _described(named: dict[str, np.ndarray], position: int) -> str:
 
 
 def resolve_plates(rows: pd.DataFrame, resolved: ResolvedColumns, found: FindingsBuilder) -> None:
-    # Only the plate rows are normalised and checked: a sixth of the file's rows. The checks
-    # are Arrow kernels on their text (pandas' fullmatch and != cost 2 ms more).
+    # Only the plate rows are checked (a sixth of the file's rows), as Arrow kernels on their
+    # text, and only the plates not valid as written are normalised: a valid one has nothing to
+    # normalise (PLATE admits no character normalize_plate removes or changes), so a plate is
+    # changed by normalising exactly when it is valid only once normalised. 18 -> 11 ms.
     at = np.flatnonzero(kind_is(resolved, "license_plate"))
     if not len(at):
         return
     written = rows["License Plate"].iloc[at]
-    plate = normalize_plate(written)
-    text = arrow_text(plate)
-    valid = valid_plates(text)
-    changed = valid & truth(pc.not_equal(text, arrow_text(written)))
+    valid = valid_plates(arrow_text(written))
+    plates = written.to_numpy(dtype=object)
+    others = np.flatnonzero(~valid)
+    normalized = normalize_plate(written.iloc[others])
+    fixed = valid_plates(arrow_text(normalized))
+    valid[others] = fixed
+    plates[others[fixed]] = normalized.to_numpy(dtype=object)[fixed]
+    changed = np.zeros(len(at), dtype=bool)
+    changed[others] = fixed
     found.add(
         pd.Series(changed, index=written.index), Code.PLATE_NORMALIZED, "License Plate",
-        written=lambda at: written[at].map(quoted), stored=lambda at: plate[at].map(quoted),
+        written=lambda at: written[at].map(quoted), stored=lambda at: normalized[at].map(quoted),
     )  # fmt: skip
-    _write(resolved, at[valid], "license_plate", text.filter(valid), "license_plate:")
+    _write(resolved, at[valid], "license_plate", plates[valid], "license_plate:")
 
 
 def resolve_entry_codes(rows: pd.DataFrame, resolved: ResolvedColumns) -> None:
@@ -94,16 +100,16 @@ def resolve_entry_codes(rows: pd.DataFrame, resolved: ResolvedColumns) -> None:
     # [0-9]{4,16} without a regex: ASCII digits are one byte each.
     length = byte_lengths(code)
     valid = truth(pc.ascii_is_decimal(code)) & (length >= 4) & (length <= 16)
-    _write(resolved, at[valid], "entry_code", code.filter(valid), "entry_code:")
+    texts = code.filter(valid).to_numpy(zero_copy_only=False).astype(object, copy=False)
+    _write(resolved, at[valid], "entry_code", texts, "entry_code:")
 
 
 def _write(
-    resolved: ResolvedColumns, at: np.ndarray, field: str, values: pa.Array, prefix: str
+    resolved: ResolvedColumns, at: np.ndarray, field: str, text: np.ndarray, prefix: str
 ) -> None:
-    """values (text, none missing) as the field, and prefix + value as the credential key, at
+    """text (objects, none missing) as the field, and prefix + text as the credential key, at
     these positions, written in place (ResolvedColumns.put)."""
     if not len(at):
         return
-    text = values.to_numpy(zero_copy_only=False).astype(object, copy=False)
     resolved.put(field, at, text)
     resolved.put("credential_key", at, prefix + text)

@@ -335,9 +335,10 @@ def _digits_failures(
     values: pd.Series, text: pyarrow.Array, modified: object
 ) -> dict[str, np.ndarray]:
     # ^[0-9]*$ without a regex (ASCII digits, or empty); SCIENTIFIC only on what is left.
-    digits = _ascii_digits(text) | truth(pc.equal(pc.binary_length(text), 0))
+    digits = _ascii_digits(text) | (byte_lengths(text, missing=1) == 0)
     scientific = np.zeros(len(text), dtype=bool)
-    scientific[~digits] = matches(text.filter(pyarrow.array(~digits)), SCIENTIFIC)
+    others = np.flatnonzero(~digits)
+    scientific[others] = matches(text.take(others), SCIENTIFIC)
     return {"digits_only": ~(digits | scientific), "not_scientific": scientific}
 
 
