@@ -99,7 +99,7 @@ def parse_modified(values: pd.Series) -> pd.Series:
         candidates = _joined(text.take(at))
         fits = _fits(candidates, shape)
         at = at[fits]
-        parsed, ok = parse(candidates.filter(fits))
+        parsed, ok = parse(candidates if fits.all() else candidates.filter(fits))
         stamps[at[ok]] = parsed[ok]
         by_arrow[at[ok]] = True
         settled[at if failure_is_final else at[ok]] = True
