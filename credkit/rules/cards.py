@@ -42,8 +42,19 @@ _HEX_PAIRS = np.frombuffer(
 #: order); 0 for any other pair (never looked up: the digits were checked).
 _BYTE_OF_PAIR = np.zeros(1 << 16, dtype=np.uint8)
 _BYTE_OF_PAIR[_HEX_PAIRS] = np.arange(256, dtype=np.uint8)
-_NOT_HEX_PAIR = np.ones(1 << 16, dtype=np.uint8)  # 8 of them read as one uint64: 0 if all hex
-_NOT_HEX_PAIR[_HEX_PAIRS] = 0
+#: Each pair of characters read as one uint16 (in memory order) gives two bytes: its byte
+#: value, then 0 if it is upper-case hex digits (else 1): one lookup checks and reads it.
+_READ_PAIR = np.zeros((1 << 16, 2), dtype=np.uint8)
+_READ_PAIR[:, 1] = 1
+_READ_PAIR[_HEX_PAIRS] = np.stack([np.arange(256), np.zeros(256)], axis=1)
+_READ_PAIR = _READ_PAIR.view(np.uint16).ravel()
+#: The second byte of each of 4 pairs read, in one 64-bit word.
+_NOT_HEX_FLAGS = np.frombuffer(bytes([0, 0xFF] * 4), dtype=np.uint64)[0]
+#: For each length 0..16, the 16 bytes of a window holding a string of that length at its end,
+#: as two 64-bit words: 0xFF for the string's bytes, and "0" for those before it.
+_KEPT = np.arange(16) >= 16 - np.arange(17)[:, None]
+_KEPT_BYTES = np.where(_KEPT, 0xFF, 0).astype(np.uint8).view(np.uint64)
+_ZEROS_BEFORE = np.where(_KEPT, 0, ord("0")).astype(np.uint8).view(np.uint64)
 
 
 def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBuilder) -> None:
@@ -272,9 +283,12 @@ class HexDigits:
         # In bytes: a cell of at most 16 bytes with a byte outside ASCII is no pair of hex digits
         short = np.flatnonzero((length > 0) & (length <= 16))
         if len(short):
-            pairs = _last_bytes(text, short, length[short], 16).view(np.uint16)
-            digits = _NOT_HEX_PAIR.take(pairs).view(np.uint64).ravel() == 0
-            octets = _BYTE_OF_PAIR.take(pairs).view(">u8").ravel().astype(np.uint64)
+            pairs = _last_16_bytes(text, short, length[short]).view(np.uint16)
+            read = _READ_PAIR.take(pairs)  # (rows, 8) pairs read: (byte, flag) each
+            words = read.view(np.uint64)
+            digits = ((words[:, 0] | words[:, 1]) & _NOT_HEX_FLAGS) == 0
+            octets = np.ascontiguousarray(read.view(np.uint8)[:, ::2])
+            octets = octets.view(">u8").ravel().astype(np.uint64)
             valid[short] = digits
             value[short] = np.where(digits, octets, 0)
         rest = np.flatnonzero(length > 16)  # longer: by the regex
@@ -740,24 +754,26 @@ def _hexadecimal(digits: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return _BYTE_OF_PAIR.take(pairs).view(">u8").ravel().astype(np.uint64), over
 
 
-def _last_bytes(text: pa.Array, rows: np.ndarray, length: np.ndarray, width: int) -> np.ndarray:
-    """The strings at these positions (``length`` bytes each, at most ``width``) as a (rows,
-    width) uint8 array, right-aligned, "0" before a shorter string's first byte: what lpad to
-    width with "0" gives ASCII strings, read straight from the buffers as the window of width
-    bytes that ends where each string ends (filtering then padding the strings cost ~6 ms at
-    190,000 rows)."""
+def _last_16_bytes(text: pa.Array, rows: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The strings at these positions (``length`` bytes each, at most 16) as a (rows, 16)
+    uint8 array, right-aligned, "0" before a shorter string's first byte: what lpad to 16
+    with "0" gives ASCII strings, read straight from the buffers as the window of 16 bytes
+    that ends where each string ends (filtering then padding the strings cost ~6 ms at
+    190,000 rows). The bytes before a string are put to "0" as two 64-bit words a row."""
     offset_type = np.dtype(np.int64 if pa.types.is_large_string(text.type) else np.int32)
     ends = np.frombuffer(
         text.buffers()[1], offset_type, count=len(text), offset=(text.offset + 1) * offset_type.itemsize
     )[rows]  # fmt: skip
     data = text.buffers()[2]
-    # width "0"s first: a window that ends in the first bytes still starts in the buffer
+    # 16 bytes first: a window that ends in the first bytes still starts in the buffer
     padded = np.concatenate([
-        np.full(width, ord("0"), dtype=np.uint8),
+        np.zeros(16, dtype=np.uint8),
         np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8),
     ])  # fmt: skip
-    windows = np.lib.stride_tricks.sliding_window_view(padded, width)[ends]
-    np.putmask(windows, np.arange(width) < (width - length)[:, None], ord("0"))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 16)[ends]  # a copy
+    words = windows.view(np.uint64)
+    words &= np.take(_KEPT_BYTES, length, axis=0)  # take: 0.2 ms, indexing 1.7
+    words |= np.take(_ZEROS_BEFORE, length, axis=0)
     return windows
 
 
