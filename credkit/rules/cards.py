@@ -358,9 +358,10 @@ class CardCells:
 
 class CardColumns:
     """The resolved card fields of every row, by position: each format's accepted rows are kept
-    as Arrow strings, and each column is put in file order by one Arrow take and made Python
-    objects once at the end (writing each format's rows into the resolved frame by label cost
-    more than the rules; assigning each format's objects into a column of None, ~5 ms)."""
+    as Arrow strings (or numbers), made Python objects at the end and scattered into columns
+    of None (writing each format's rows into the resolved frame by label cost more than the
+    rules). Most of the time left is making the ~570,000 strings of card_number,
+    card_number_hex and credential_key (~35 ns each, at least ~20 ms)."""
 
     NAMES = ("card_type", "facility_code", "card_number", "card_number_hex", "credential_key")
 
@@ -380,17 +381,16 @@ class CardColumns:
         return {name: self._objects(pieces) for name, pieces in self._pieces.items()}
 
     def _objects(self, pieces: list[tuple[np.ndarray, pa.Array | np.ndarray | str]]) -> np.ndarray:
-        if not pieces or isinstance(pieces[0][1], str):
-            column = np.full(self.size, None, dtype=object)
-            for positions, value in pieces:
-                column[positions] = value
-            return column
-        placed = np.concatenate([positions for positions, _ in pieces])
         column = np.full(self.size, None, dtype=object)
-        if isinstance(pieces[0][1], np.ndarray):
+        if pieces and isinstance(pieces[0][1], np.ndarray):
+            placed = np.concatenate([positions for positions, _ in pieces])
             column[placed] = _decimal_objects(np.concatenate([value for _, value in pieces]))
-        else:  # an Arrow take into file order, with nulls, cost more than numpy's scatter
-            column[placed] = _objects(pa.concat_arrays([value for _, value in pieces]))
+            return column
+        # Each format's text made objects and scattered on its own: an Arrow take into file
+        # order, with nulls, cost more than numpy's scatter, and joining the formats' texts
+        # first ~1 ms a column more.
+        for positions, value in pieces:
+            column[positions] = value if isinstance(value, str) else _objects(value)
         return column
 
 
