@@ -96,13 +96,12 @@ def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBui
         _flags(unknown, index), Code.UNKNOWN_CARD_TYPE, "Card Type", value=unknown_type,
         written=lambda at: unknown_type.map(quoted), hint=lambda at: unknown_type.map(hints),
     )  # fmt: skip
-    canonical = types.canonical(index)
     alias_at = np.flatnonzero(types.alias)
     alias = cells.at("Card Type", alias_at)
     found.add(
         _flags(types.alias, index), Code.CARD_TYPE_ALIAS, "Card Type", value=alias,
         written=lambda at: alias.map(quoted),
-        canonical=lambda at: canonical.iloc[alias_at].map(quoted),
+        canonical=lambda at: types.canonical(index, alias_at).map(quoted),
     )  # fmt: skip
     hex_valid = hex_digits.valid
     # Only a hex that the cleaning changed can carry a prefix or spaces (a valid clean hex is
@@ -134,10 +133,11 @@ def resolve_cards(rows: pd.DataFrame, resolved: pd.DataFrame, found: FindingsBui
         resolved[column] = pd.Series(values, index=resolved.index, dtype=object, copy=False)
     is_frame = hex_valid & (parsed.hex_length <= 16)
     failed = np.sort(np.concatenate(parity_failed))
+    failed = failed[is_frame[failed]]
     found.extend(
         hints_at(
-            rows, np.flatnonzero(is_card & types.empty & is_frame), failed[is_frame[failed]],
-            canonical, hex_clean,
+            rows, np.flatnonzero(is_card & types.empty & is_frame), failed,
+            types.canonical(index, failed).tolist(), hex_clean,
         )
     )  # fmt: skip
 
@@ -227,10 +227,11 @@ class CardTypes:
         """The hint of each unknown name: the names it is close to."""
         return {name: _suggestions(name) for name in self.written}
 
-    def canonical(self, index: pd.Index) -> pd.Series:
-        """Each row's canonical card type, NaN where it has none."""
+    def canonical(self, index: pd.Index, positions: np.ndarray) -> pd.Series:
+        """The canonical card type of the rows at these positions, NaN where a row has none,
+        on their row numbers (only where needed: for every row, ~2 ms)."""
         names = np.array([*self.names, np.nan], dtype=object)
-        return pd.Series(names[self.code], index=index, dtype=object)
+        return pd.Series(names[self.code[positions]], index=index[positions], dtype=object)
 
 
 def _suggestions(name: str) -> str:
