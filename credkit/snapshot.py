@@ -441,9 +441,23 @@ class SnapshotLookup(DirectoryLookup):
         """The snapshot's credentials and each key's row among them (-1 for none): the
         positions are all the rules need, so the found credentials are not copied out."""
         index = self.snapshot.credential_index
-        at = index.by_key.positions(credential_keys)
+        return index, self._with_codes(credential_keys, index.by_key.positions(credential_keys))
+
+    def credential_rows_and_firsts(
+        self, credential_keys: pa.Array
+    ) -> tuple[CredentialIndex, np.ndarray, np.ndarray]:
+        """credential_rows, and the position of each key's first occurrence among the keys
+        (first_occurrences), from one hash pass (KeyIndex.positions_and_firsts)."""
+        index = self.snapshot.credential_index
+        at, firsts = index.by_key.positions_and_firsts(credential_keys)
+        return index, self._with_codes(credential_keys, at), firsts
+
+    def _with_codes(self, credential_keys: pa.Array, at: np.ndarray) -> np.ndarray:
+        """at, with the rows of the entry codes among the keys, where the snapshot holds
+        entry codes' keys hashed (at found none of them)."""
+        index = self.snapshot.credential_index
         if not self.snapshot.hashed:
-            return index, at
+            return at
         # Entry codes are hashed, and looked up among the codes alone: putting their hashes
         # in place in the whole file's keys (replace_with_mask) cost ~20 ms a review.
         codes = np.flatnonzero(truth(pc.starts_with(credential_keys, _ENTRY_CODE_PREFIX)))
@@ -451,7 +465,7 @@ class SnapshotLookup(DirectoryLookup):
             plain = credential_keys.take(pa.array(codes, pa.int64()))
             found = self.snapshot.named_codes.rows(plain, self._code_rows)
             at[codes] = np.where(found >= 0, index.code_rows[found], -1)
-        return index, at
+        return at
 
     def _code_rows(self, plain: list[str]) -> np.ndarray:
         """Each entry code's row among the snapshot's codes (-1: none), by its hash; the key of

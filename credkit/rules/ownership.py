@@ -14,6 +14,7 @@ from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
 from credkit.rules.columnar import arrow_strings, positions, taken, whole_seconds
+from credkit.rules.duplicates import keep_first_rows
 
 if TYPE_CHECKING:
     from credkit.snapshot import CredentialIndex
@@ -48,7 +49,7 @@ def check_against_directory(
     compare only the rows whose credential the directory holds (11% of the benchmark file's),
     and only those rows' values become Python objects."""
     keys = arrow_strings(resolved["credential_key"])
-    existing, at = _credential_rows(lookup, keys)
+    existing, at, firsts = _credential_rows(lookup, keys)
     held = np.flatnonzero(at >= 0)  # the rows whose credential is in the directory
     at = at[held]
     for column in EXISTING:
@@ -79,23 +80,26 @@ def check_against_directory(
             changed=pd.Series(changed, index=resolved.index[held[stale]], dtype=object),
         )  # fmt: skip
     _check_entry_code_replaced(resolved, lookup, keys, user, kind, found)
+    if firsts is not None:
+        keep_first_rows(resolved, firsts)
 
 
 def _credential_rows(
     lookup: DirectoryLookup, keys: pa.Array
-) -> tuple[CredentialIndex | None, np.ndarray]:
-    """The directory's credentials with these keys, and each key's position among them (-1 for
-    none). A snapshot answers from its own index (SnapshotLookup.credential_rows); any other
-    lookup through its credentials, indexed here."""
-    if hasattr(lookup, "credential_rows"):
-        return lookup.credential_rows(keys)
+) -> tuple[CredentialIndex | None, np.ndarray, np.ndarray | None]:
+    """The directory's credentials with these keys, each key's position among them (-1 for
+    none), and where a snapshot answers, each key's first position among the keys (for
+    first_rows_in, from the same hash pass: SnapshotLookup.credential_rows_and_firsts). Any
+    other lookup answers through its credentials, indexed here."""
+    if hasattr(lookup, "credential_rows_and_firsts"):
+        return lookup.credential_rows_and_firsts(keys)
     from credkit.snapshot import CREDENTIAL_COLUMNS, CredentialIndex  # it imports credkit.rules
 
     existing = lookup.credentials(keys.to_pandas()).reset_index()
     if existing.empty:  # nothing held (and no column types to index)
-        return None, np.full(len(keys), -1, dtype=np.int64)
+        return None, np.full(len(keys), -1, dtype=np.int64), None
     index = CredentialIndex(existing[CREDENTIAL_COLUMNS])
-    return index, index.by_key.positions(keys)
+    return index, index.by_key.positions(keys), None
 
 
 def _check_entry_code_replaced(
