@@ -56,7 +56,7 @@ def check_against_directory(
         values = np.full(len(resolved), None, dtype=object)
         if len(held):
             values[held] = existing.values(column, at)
-        resolved["existing_" + column] = pd.Series(values, index=resolved.index, dtype=object)
+        resolved["existing_" + column] = _column(values, resolved.index)
     user = resolved["user_id"].to_numpy(dtype=object)
     kind = resolved["kind"].to_numpy(dtype=object)
     owner = resolved["existing_user_id"]
@@ -113,14 +113,14 @@ def _check_entry_code_replaced(
     is_code = is_code[keys.take(pa.array(is_code, pa.int64())).is_valid().to_numpy(False)]
     replaces = np.full(len(resolved), np.nan, dtype=object)
     if not len(is_code):
-        resolved["replaces_entry_code"] = pd.Series(replaces, index=resolved.index, dtype=object)
+        resolved["replaces_entry_code"] = _column(replaces, resolved.index)
         return
     now = _entry_code_keys(lookup, user[is_code])
     has_code = pd.notna(now)
     rows, now = is_code[has_code], now[has_code]
     replaced = now != keys.take(pa.array(rows, pa.int64())).to_numpy(False)
     replaces[rows[replaced]] = now[replaced]
-    resolved["replaces_entry_code"] = pd.Series(replaces, index=resolved.index, dtype=object)
+    resolved["replaces_entry_code"] = _column(replaces, resolved.index)
     found.add(_mask(resolved.index, rows[replaced]), Code.ENTRY_CODE_REPLACED, "Entry Code")
 
 
@@ -145,3 +145,8 @@ def _seconds(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(times.dtype, pd.ArrowDtype):
         times = pd.to_datetime(times, utc=True)
     return whole_seconds(pa.array(times.array))
+
+
+def _column(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """A new object array as a column, not copied (copying 250,000 objects took ~1.3 ms)."""
+    return pd.Series(values, index=index, dtype=object, copy=False)
