@@ -79,9 +79,10 @@ def check_against_directory(
             _mask(resolved.index, held[stale]), Code.STALE, "Modified",
             changed=pd.Series(changed, index=resolved.index[held[stale]], dtype=object),
         )  # fmt: skip
-    _check_entry_code_replaced(resolved, lookup, keys, user, kind, found)
+    entry_codes = np.flatnonzero(kind == "entry_code")
+    _check_entry_code_replaced(resolved, lookup, keys, user, entry_codes, found)
     if firsts is not None:
-        keep_first_rows(resolved, firsts)
+        keep_first_rows(resolved, firsts, entry_codes)
 
 
 def _credential_rows(
@@ -104,12 +105,11 @@ def _credential_rows(
 
 def _check_entry_code_replaced(
     resolved: pd.DataFrame, lookup: DirectoryLookup, keys: pa.Array, user: np.ndarray,
-    kind: np.ndarray, found: FindingsBuilder,
+    entry_codes: np.ndarray, found: FindingsBuilder,
 ) -> None:  # fmt: skip
-    """entry-code-replaced where a row's entry code is not the one its user has now; fills
-    replaces_entry_code with the key of the code it replaces."""
-    is_code = np.flatnonzero(kind == "entry_code")
-    is_code = is_code[pd.notna(user[is_code])]
+    """entry-code-replaced where a row's entry code (at the positions entry_codes) is not the
+    one its user has now; fills replaces_entry_code with the key of the code it replaces."""
+    is_code = entry_codes[pd.notna(user[entry_codes])]
     is_code = is_code[keys.take(pa.array(is_code, pa.int64())).is_valid().to_numpy(False)]
     replaces = np.full(len(resolved), np.nan, dtype=object)
     if not len(is_code):
