@@ -13,7 +13,13 @@ import pyarrow as pa
 from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import arrow_strings, positions, taken, whole_seconds
+from credkit.rules.columnar import (
+    arrow_strings,
+    first_occurrences,
+    positions,
+    taken,
+    whole_seconds,
+)
 from credkit.rules.duplicates import keep_first_rows
 
 if TYPE_CHECKING:
@@ -81,26 +87,26 @@ def check_against_directory(
         )  # fmt: skip
     entry_codes = np.flatnonzero(kind == "entry_code")
     _check_entry_code_replaced(resolved, lookup, keys, user, entry_codes, found)
-    if firsts is not None:
-        keep_first_rows(resolved, firsts, entry_codes)
+    keep_first_rows(resolved, firsts, entry_codes)
 
 
 def _credential_rows(
     lookup: DirectoryLookup, keys: pa.Array
-) -> tuple[CredentialIndex | None, np.ndarray, np.ndarray | None]:
+) -> tuple[CredentialIndex | None, np.ndarray, np.ndarray]:
     """The directory's credentials with these keys, each key's position among them (-1 for
-    none), and where a snapshot answers, each key's first position among the keys (for
-    first_rows_in, from the same hash pass: SnapshotLookup.credential_rows_and_firsts). Any
-    other lookup answers through its credentials, indexed here."""
+    none), and each key's first position among the keys (first_occurrences, for first_rows_in:
+    from the same hash pass, KeyIndex.positions_and_firsts). A snapshot answers from its own
+    index (SnapshotLookup.credential_rows_and_firsts); any other lookup through its
+    credentials, indexed here."""
     if hasattr(lookup, "credential_rows_and_firsts"):
         return lookup.credential_rows_and_firsts(keys)
     from credkit.snapshot import CREDENTIAL_COLUMNS, CredentialIndex  # it imports credkit.rules
 
     existing = lookup.credentials(keys.to_pandas()).reset_index()
     if existing.empty:  # nothing held (and no column types to index)
-        return None, np.full(len(keys), -1, dtype=np.int64), None
+        return None, np.full(len(keys), -1, dtype=np.int64), first_occurrences(keys)
     index = CredentialIndex(existing[CREDENTIAL_COLUMNS])
-    return index, index.by_key.positions(keys), None
+    return index, *index.by_key.positions_and_firsts(keys)
 
 
 def _check_entry_code_replaced(
