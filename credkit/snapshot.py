@@ -168,25 +168,27 @@ class NamedCodes:
     ~13 ms a review, looking up the plain keys ~2 ms."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, int] = {}  # plain key -> its row among the codes
-        self._index = KeyIndex(pa.array([], pa.string()))  # of the keys of _rows, in order
-        self._at = np.empty(0, dtype=np.int64)  # the rows of _rows, in order
+        # The keys named so far, indexed, and each one's row: replaced whole, never changed in
+        # place, so that reviews in other threads always read a pair that belongs together.
+        self._named = (KeyIndex(pa.array([], pa.string())), np.empty(0, dtype=np.int64))
 
     def rows(self, plain: pa.Array, rows_of: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Each key's row among the codes; rows_of gives those of keys not named before."""
-        at = self._index.positions(plain)
+        index, code_rows = self._named
+        at = index.positions(plain)
         new = np.flatnonzero(at < 0)
         unseen = [key for key in dict.fromkeys(_taken(plain, new).to_pylist()) if key]
         if unseen:
-            if len(self._rows) + len(unseen) > _HASHES_KEPT:  # start again: all are new
-                self._rows.clear()
+            named = index.column
+            if len(named) + len(unseen) > _HASHES_KEPT:  # start again: all are new
+                named, code_rows = named.slice(0, 0), code_rows[:0]
                 new = np.arange(len(plain))
                 unseen = [key for key in dict.fromkeys(plain.to_pylist()) if key]
-            self._rows.update(zip(unseen, rows_of(unseen).tolist(), strict=True))
-            self._index = KeyIndex(pa.array(list(self._rows), pa.string()))
-            self._at = np.fromiter(self._rows.values(), dtype=np.int64, count=len(self._rows))
-            at[new] = self._index.positions(_taken(plain, new))
-        return np.where(at >= 0, self._at[np.maximum(at, 0)], -1)
+            index = KeyIndex(pa.concat_arrays([named, pa.array(unseen, pa.string())]))
+            code_rows = np.concatenate([code_rows, rows_of(unseen)])
+            self._named = index, code_rows
+            at[new] = index.positions(_taken(plain, new))
+        return np.where(at >= 0, code_rows[np.maximum(at, 0)], -1)
 
 
 def _taken(values: pa.Array, at: np.ndarray) -> pa.Array:

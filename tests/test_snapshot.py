@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -180,6 +181,25 @@ def test_a_snapshot_from_disk_finds_what_the_database_finds_for_a_file_and_an_ed
     assert (4, "Entry Code", "entry-code-in-use") in codes_of(again)
     assert codes_of(from_disk) == codes_of(again)
     assert from_disk.resolved.loc[4].equals(again.resolved.loc[4])
+
+
+def test_named_codes_hash_only_keys_no_file_named_before() -> None:
+    import pyarrow as pa
+
+    rows_of = {"entry_code:1": 4, "entry_code:2": -1, "entry_code:3": 0}
+    asked: list[list[str]] = []
+
+    def hashed_rows(keys: list[str]) -> np.ndarray:
+        asked.append(keys)
+        return np.array([rows_of[key] for key in keys], dtype=np.int64)
+
+    named = snapshot.NamedCodes()
+    first = pa.array(["entry_code:1", "entry_code:2", "entry_code:1"], pa.string())
+    assert named.rows(first, hashed_rows).tolist() == [4, -1, 4]
+    again = pa.array(["entry_code:2", "entry_code:3", "entry_code:1"], pa.string())
+    assert named.rows(again, hashed_rows).tolist() == [-1, 0, 4]
+    assert named.rows(again, hashed_rows).tolist() == [-1, 0, 4]
+    assert asked == [["entry_code:1", "entry_code:2"], ["entry_code:3"]]
 
 
 @pytest.mark.parametrize("few", [0, 512])  # keys looked up all in one pass, or as few
