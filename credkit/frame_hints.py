@@ -3,7 +3,7 @@ frame whose parity fails for its stated type belongs to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -54,11 +54,12 @@ def frame_hints(
     failed_rows = pd.Index(pd.concat(failed).astype(int).unique() if failed else [])
     checked = canonical.notna() & rows.index.isin(failed_rows)
     is_frame = (hex_clean.str.len() <= 16) & hex_clean.str.fullmatch("[0-9A-F]+")
+    failed_at = np.flatnonzero((checked & is_frame).to_numpy(dtype=bool, na_value=False))
     return hints_at(
         rows,
         np.flatnonzero((untyped & is_frame).to_numpy(dtype=bool, na_value=False)),
-        np.flatnonzero((checked & is_frame).to_numpy(dtype=bool, na_value=False)),
-        canonical,
+        failed_at,
+        canonical.iloc[failed_at].tolist(),
         hex_clean,
     )
 
@@ -67,18 +68,20 @@ def hints_at(
     rows: pd.DataFrame,
     untyped: np.ndarray,
     failed: np.ndarray,
-    canonical: pd.Series,
+    failed_types: Sequence[str],
     hex_clean: pd.Series,
 ) -> pd.DataFrame:
     """``frame_hints`` for the rows at these positions (ascending), whose hex is a frame (at most
     16 hex digits): ``untyped``, card rows without a Card Type; ``failed``, rows whose parity
-    failed for their canonical type. The caller finds them with whole-column masks: a loop
-    over every card row's hex by label cost ~25 ms a file."""
+    failed for their canonical type, ``failed_types`` (one for each). The caller finds them
+    with whole-column masks: a loop over every card row's hex by label cost ~25 ms a file.
+    Each row's cells are taken together as lists, not by a scalar .iloc a cell."""
     records = []
     index = rows.index
     untyped = untyped[:HINT_ROWS]
-    for position, row in zip(untyped.tolist(), index[untyped].tolist(), strict=True):
-        hex_value = hex_clean.iloc[position]
+    for row, hex_value in zip(
+        index[untyped].tolist(), hex_clean.iloc[untyped].tolist(), strict=True
+    ):
         found = list(_valid_frames(hex_value))
         if found:
             records.append(
@@ -94,12 +97,14 @@ def hints_at(
             )
     # Only the rows whose parity already failed are decoded again: the others are fine as typed.
     shown: dict[str, int] = {}
-    for position, row in zip(failed.tolist(), index[failed].tolist(), strict=True):
-        card_format = REGISTRY.get(canonical.iloc[position])
+    for row, card_type, hex_value, written in zip(
+        index[failed].tolist(), failed_types, hex_clean.iloc[failed].tolist(),
+        rows["Card Number Hex"].iloc[failed].tolist(), strict=True,
+    ):  # fmt: skip
+        card_format = REGISTRY.get(card_type)
         if shown.get(card_format.name, 0) >= HINT_ROWS:
             continue
         shown[card_format.name] = shown.get(card_format.name, 0) + 1
-        hex_value = hex_clean.iloc[position]
         others = [
             c
             for c in _valid_frames(hex_value)
@@ -111,7 +116,7 @@ def hints_at(
                     Code.HEX_OTHER_FORMAT,
                     row=row,
                     column="Card Number Hex",
-                    value=rows["Card Number Hex"].iloc[position],
+                    value=written,
                     hex=quoted(hex_value),
                     card_type=card_format.name,
                     candidates=_listed(others),

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -180,6 +181,46 @@ def test_a_snapshot_from_disk_finds_what_the_database_finds_for_a_file_and_an_ed
     assert (4, "Entry Code", "entry-code-in-use") in codes_of(again)
     assert codes_of(from_disk) == codes_of(again)
     assert from_disk.resolved.loc[4].equals(again.resolved.loc[4])
+
+
+def test_named_codes_hash_only_keys_no_file_named_before() -> None:
+    import pyarrow as pa
+
+    rows_of = {"entry_code:1": 4, "entry_code:2": -1, "entry_code:3": 0}
+    asked: list[list[str]] = []
+
+    def hashed_rows(keys: list[str]) -> np.ndarray:
+        asked.append(keys)
+        return np.array([rows_of[key] for key in keys], dtype=np.int64)
+
+    named = snapshot.NamedCodes()
+    first = pa.array(["entry_code:1", "entry_code:2", "entry_code:1"], pa.string())
+    assert named.rows(first, hashed_rows).tolist() == [4, -1, 4]
+    again = pa.array(["entry_code:2", "entry_code:3", "entry_code:1"], pa.string())
+    assert named.rows(again, hashed_rows).tolist() == [-1, 0, 4]
+    assert named.rows(again, hashed_rows).tolist() == [-1, 0, 4]
+    assert asked == [["entry_code:1", "entry_code:2"], ["entry_code:3"]]
+
+
+@pytest.mark.parametrize("few", [0, 512])  # keys looked up all in one pass, or as few
+def test_first_rows_in_takes_the_ownership_lookups_first_rows_only_for_the_frame_it_checked(
+    staffed: Directory, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    from credkit.rules import RuleOptions, first_rows_in, resolve_rows
+    from credkit.rules.columnar import KeyIndex
+    from credkit.snapshot import directory_lookup
+
+    monkeypatch.setattr(KeyIndex, "FEW", few)
+    rows = MANY_ROWS + [MANY_ROWS[5], ROWS[0], ROWS[1]]  # a plate, a card and a code again
+    table = review(staffed, rows).table
+    _, resolved = resolve_rows(table, directory_lookup(staffed), RuleOptions())
+    taken = first_rows_in(resolved)  # the frame the check looked up: its first rows taken
+    computed = first_rows_in(resolved.copy())  # another frame: computed from its keys
+    assert (computed["credential"] != computed.index).sum() == 3
+    assert taken.equals(computed)
+    _, resolved = resolve_rows(table, directory_lookup(staffed), RuleOptions())
+    resolved["credential_key"] = resolved["credential_key"].to_numpy()[::-1].copy()
+    assert first_rows_in(resolved).equals(first_rows_in(resolved.copy()))  # changed: computed
 
 
 @pytest.mark.parametrize("change", ["credential import", "undo", "users import", "direct SQL"])

@@ -83,3 +83,23 @@ def test_an_edited_row_finds_what_a_new_review_finds(staffed: Directory) -> None
     codes = {(int(row), column, code) for row, column, code, _, _ in findings(served)}
     assert (2, "External ID", "keys-disagree") not in codes
     assert (3, "Email", "keys-disagree") in codes
+
+
+def test_positions_and_firsts_agree_with_positions_and_first_occurrences(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from credkit.rules.columnar import first_occurrences
+
+    column = pa.array(["b", "a", None, "b", "", "c"], pa.string())  # "b" twice, an empty key
+    keys = pa.array(["a", "x", None, "b", "", "a", "c", None, "x", ""], pa.string())
+    for few in (0, KeyIndex.FEW):  # the one-pass path, and the few keys' path
+        monkeypatch.setattr(KeyIndex, "FEW", few)
+        at, firsts = KeyIndex(column).positions_and_firsts(keys)
+        assert at.tolist() == KeyIndex(column).positions(keys).tolist() == [
+            1, -1, -1, 0, -1, 1, 5, -1, -1, -1,
+        ]  # fmt: skip
+        assert firsts.tolist() == first_occurrences(keys).tolist()
+        assert firsts.dtype == at.dtype == np.int64

