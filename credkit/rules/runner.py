@@ -59,18 +59,30 @@ def resolve_rows(
     found = FindingsBuilder(rows)
     modified = parse_modified(rows["Modified"])  # parsed once: the field rule and the resolved row
     found.extend(field_findings(rows, modified))
-    resolved = ResolvedColumns(rows.index)
-    resolved["user_id"] = resolve_users(rows, lookup, found)
-    resolved["kind"] = credential_kinds(rows, found)
-    resolve_cards(rows, resolved, found)
-    resolve_plates(rows, resolved, found)
-    resolve_entry_codes(rows, resolved)
-    resolved["status"] = _statuses(rows["Credential Status"])
-    resolved["modified"] = modified
-    found.extend(future_modified_findings(rows, resolved["modified"]))
+    columns = ResolvedColumns(rows.index)
+    columns["user_id"] = resolve_users(rows, lookup, found)
+    columns["kind"] = credential_kinds(rows, found)
+    resolve_cards(rows, columns, found)
+    resolve_plates(rows, columns, found)
+    resolve_entry_codes(rows, columns)
+    columns["status"] = _statuses(rows["Credential Status"])
+    columns["modified"] = modified
+    found.extend(future_modified_findings(rows, modified))
     found.extend(stored_length_findings(rows, CREDENTIAL_CSV_STORED))
+    # The directory rules fill the rest of the frame itself: first_rows_in of the very frame
+    # check_against_directory checked takes what it found (keep_first_rows, ~40 ms).
+    resolved = columns.frame(written_only=True)
     check_against_directory(resolved, lookup, options.reassign, options.overwrite_newer, found)
-    return found.frame(), resolved.frame()
+    return found.frame(), _in_order(resolved)
+
+
+def _in_order(resolved: pd.DataFrame) -> pd.DataFrame:
+    """The frame with all RESOLVED_COLUMNS in order: the ones no rule wrote added (NaN, in
+    the frame itself), and reordered only if the rules added theirs in another order."""
+    for name in RESOLVED_COLUMNS:
+        if name not in resolved.columns:
+            resolved[name] = np.full(len(resolved), np.nan, dtype=object)
+    return resolved if list(resolved.columns) == RESOLVED_COLUMNS else resolved[RESOLVED_COLUMNS]
 
 
 class ResolvedColumns:
@@ -110,10 +122,11 @@ class ResolvedColumns:
         column read or written from elsewhere still shares them)."""
         self._column(name).iloc[at] = values
 
-    def frame(self) -> pd.DataFrame:
-        """The resolved frame: RESOLVED_COLUMNS in order, object columns but for ``modified``.
-        Made of the columns' Series, not copied into one block."""
-        return pd.DataFrame({name: self._column(name) for name in RESOLVED_COLUMNS}, copy=False)
+    def frame(self, written_only: bool = False) -> pd.DataFrame:
+        """The resolved frame: RESOLVED_COLUMNS in order (only those written, if asked), object
+        columns but for ``modified``. Made of the columns' Series, not copied into one block."""
+        names = [n for n in RESOLVED_COLUMNS if not written_only or n in self._columns]
+        return pd.DataFrame({name: self._column(name) for name in names}, copy=False)
 
     def _column(self, name: str) -> pd.Series:
         if name not in self._columns:
