@@ -22,6 +22,7 @@ from credkit.rules import (
     RuleOptions,
     duplicate_findings,
     first_rows_in,
+    resolve_file,
     resolve_rows,
 )
 from credkit.snapshot import directory_lookup
@@ -358,8 +359,8 @@ def review_table(
     review.lookup = lookup or directory_lookup(directory)
     with directory.engine.connect() as conn:
         review.entry_codes_withheld = not reads_entry_codes(conn)
-    findings, resolved = resolve_rows(table, review.lookup, options.rule_options)
-    duplicates = duplicate_findings(resolved, first_rows_in(resolved))
+    findings, resolved, first_rows = resolve_file(table, review.lookup, options.rule_options)
+    duplicates = duplicate_findings(resolved, first_rows)
     withheld = review._withheld(table, resolved)
     review.resolved = _writable(resolved)
     review.rows = findings_frame(

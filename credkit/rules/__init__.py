@@ -5,7 +5,13 @@ from credkit.rules.credentials import CARD_COLUMNS
 from credkit.rules.duplicates import duplicate_findings, first_rows_in
 from credkit.rules.fields import CREDENTIAL_CSV_STORED, stored_length_findings
 from credkit.rules.keys import KEY_COLUMNS
-from credkit.rules.runner import RESOLVED_COLUMNS, RuleOptions, recheck_rows, resolve_rows
+from credkit.rules.runner import (
+    RESOLVED_COLUMNS,
+    RuleOptions,
+    recheck_rows,
+    resolve_file,
+    resolve_rows,
+)
 
 
 def __getattr__(name: str) -> object:
@@ -28,6 +34,7 @@ __all__ = [
     "duplicate_findings",
     "first_rows_in",
     "recheck_rows",
+    "resolve_file",
     "resolve_rows",
     "stored_length_findings",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -77,16 +77,29 @@ def _numbers(values: pd.Series) -> pd.Series:
     return values.map(lambda value: str(int(value)), na_action="ignore").astype(object).fillna("")
 
 
-def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
-    """For each row of a whole file, the first row with its credential and its user's entry code."""
-    kept = _kept_first_rows(resolved)
-    if kept is None:
-        firsts = first_occurrences(arrow_strings(resolved["credential_key"]))
-        codes = np.flatnonzero(kind_is(resolved, "entry_code"))
-    else:
-        firsts, codes = kept
+@dataclass(frozen=True)
+class KeyGroups:
+    """How a whole file's rows group by credential key, as check_against_directory finds it in
+    the hash pass that looks the keys up in the directory (KeyIndex.positions_and_firsts):
+    each row's first row with the same key (first_occurrences, by position; -1 where it has
+    none), and the positions of the entry-code rows. Handed to first_rows_in, it spares
+    converting and hashing the keys again (~40 ms at 250,000 rows)."""
+
+    firsts: np.ndarray
+    entry_codes: np.ndarray
+
+
+def first_rows_in(resolved: pd.DataFrame, groups: KeyGroups | None = None) -> pd.DataFrame:
+    """For each row of a whole file, the first row with its credential and its user's entry
+    code; ``groups``, where the directory rules found them for this very frame."""
+    if groups is None:
+        groups = KeyGroups(
+            first_occurrences(arrow_strings(resolved["credential_key"])),
+            np.flatnonzero(kind_is(resolved, "entry_code")),
+        )
+    firsts = groups.firsts
     # A key that is there is its own first occurrence at the latest: -1 only where missing.
-    codes = codes[firsts[codes] >= 0]
+    codes = groups.entry_codes[firsts[groups.entry_codes] >= 0]
     code_owner = np.full(len(resolved), -1, dtype=np.int64)
     first_code = first_occurrences(arrow_strings(resolved["user_id"].to_numpy()[codes]))
     code_owner[codes] = np.where(first_code >= 0, codes[first_code], -1)
@@ -97,37 +110,6 @@ def first_rows_in(resolved: pd.DataFrame) -> pd.DataFrame:
         },
         index=resolved.index,
     )
-
-
-#: What check_against_directory found of the frame it checked last, as (the frame, its key
-#: column's place in memory, first_occurrences of its credential keys, the positions of its
-#: entry-code rows): its lookup of the keys in the snapshot found their first occurrences in
-#: the same hash pass, which first_rows_in of that frame then need not make again (with the
-#: keys' conversion to Arrow and the rows' kinds compared again: ~40 ms at 250,000 rows).
-_kept: tuple[weakref.ref[pd.DataFrame], dict, np.ndarray, np.ndarray] | None = None
-
-
-def keep_first_rows(resolved: pd.DataFrame, firsts: np.ndarray, entry_codes: np.ndarray) -> None:
-    """Keep first_occurrences of resolved's credential keys, and the positions of its entry-code
-    rows, for first_rows_in(resolved): the next call takes them if it is of the same frame,
-    holding the same key column."""
-    global _kept
-    place = _key_column_place(resolved)
-    _kept = None if place is None else (weakref.ref(resolved), place, firsts, entry_codes)
-
-
-def _kept_first_rows(resolved: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    global _kept
-    kept, _kept = _kept, None
-    if kept is None or kept[0]() is not resolved or _key_column_place(resolved) != kept[1]:
-        return None
-    return kept[2], kept[3]
-
-
-def _key_column_place(resolved: pd.DataFrame) -> dict | None:
-    """Where the credential_key column's values are in memory (None: not a NumPy column)."""
-    column = resolved["credential_key"]
-    return dict(column.to_numpy().__array_interface__) if column.dtype == object else None
 
 
 def _rows_at(index: pd.Index, first: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from credkit.rules.columnar import (
     taken,
     whole_seconds,
 )
-from credkit.rules.duplicates import keep_first_rows
+from credkit.rules.duplicates import KeyGroups
 
 if TYPE_CHECKING:
     from credkit.snapshot import CredentialIndex
@@ -47,9 +47,10 @@ def check_users_still_there(
 def check_against_directory(
     resolved: pd.DataFrame, lookup: DirectoryLookup, reassign: bool, overwrite_newer: bool,
     found: FindingsBuilder,
-) -> None:  # fmt: skip
+) -> KeyGroups:  # fmt: skip
     """Ownership, staleness and entry-code replacement, against the directory as it is now;
-    fills resolved's existing_* columns and replaces_entry_code.
+    fills resolved's existing_* columns and replaces_entry_code, and returns how the rows group
+    by credential key (for first_rows_in, when resolved is a whole file).
 
     Every row's key is looked up once, in Arrow, to its credential's position; the rules then
     compare only the rows whose credential the directory holds (11% of the benchmark file's),
@@ -87,7 +88,7 @@ def check_against_directory(
         )  # fmt: skip
     entry_codes = np.flatnonzero(kind == "entry_code")
     _check_entry_code_replaced(resolved, lookup, keys, user, entry_codes, found)
-    keep_first_rows(resolved, firsts, entry_codes)
+    return KeyGroups(firsts, entry_codes)
 
 
 def _credential_rows(

@@ -1,4 +1,5 @@
-"""The rule families applied in order: resolve_rows for a review, recheck_rows for an import."""
+"""The rule families applied in order: resolve_rows (resolve_file for a whole file) for a
+review, recheck_rows for an import."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from credkit.rules.builder import FindingsBuilder
 from credkit.rules.cards import resolve_cards
 from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.credentials import credential_kinds, resolve_entry_codes, resolve_plates
+from credkit.rules.duplicates import KeyGroups, first_rows_in
 from credkit.rules.fields import (
     CREDENTIAL_CSV_STORED,
     field_findings,
@@ -54,8 +56,24 @@ def resolve_rows(
 
     The index is each row's number (unique; any order, gaps allowed: one source row may become
     several rows, which the caller maps back). Duplicates within the file are left to
-    duplicate_findings, which needs the whole file.
+    duplicate_findings, which needs the whole file (see resolve_file).
     """
+    findings, resolved, _ = _resolve(rows, lookup, options)
+    return findings, resolved
+
+
+def resolve_file(
+    rows: pd.DataFrame, lookup: DirectoryLookup, options: RuleOptions
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """resolve_rows of a whole file, and first_rows_in of its resolved frame (for
+    duplicate_findings), from the hash pass that looked its credential keys up."""
+    findings, resolved, groups = _resolve(rows, lookup, options)
+    return findings, resolved, first_rows_in(resolved, groups)
+
+
+def _resolve(
+    rows: pd.DataFrame, lookup: DirectoryLookup, options: RuleOptions
+) -> tuple[pd.DataFrame, pd.DataFrame, KeyGroups]:
     found = FindingsBuilder(rows)
     modified = parse_modified(rows["Modified"])  # parsed once: the field rule and the resolved row
     found.extend(field_findings(rows, modified))
@@ -69,11 +87,11 @@ def resolve_rows(
     columns["modified"] = modified
     found.extend(future_modified_findings(rows, modified))
     found.extend(stored_length_findings(rows, CREDENTIAL_CSV_STORED))
-    # The directory rules fill the rest of the frame itself: first_rows_in of the very frame
-    # check_against_directory checked takes what it found (keep_first_rows, ~40 ms).
-    resolved = columns.frame(written_only=True)
-    check_against_directory(resolved, lookup, options.reassign, options.overwrite_newer, found)
-    return found.frame(), _in_order(resolved)
+    resolved = columns.frame(written_only=True)  # the directory rules add the existing_* columns
+    groups = check_against_directory(
+        resolved, lookup, options.reassign, options.overwrite_newer, found
+    )
+    return found.frame(), _in_order(resolved), groups
 
 
 def _in_order(resolved: pd.DataFrame) -> pd.DataFrame:
