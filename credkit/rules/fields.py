@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from credkit.findings import (
 )
 from credkit.rules.builder import FindingsBuilder
 from credkit.rules.columnar import arrow_text, contains, matches, truth
+
+if TYPE_CHECKING:  # the card rules' checks of the card cells (that module imports this one)
+    from credkit.rules.cards import CardCellShapes
 
 # Every check is vectorised (a whole column at once): at 250,000 rows an element-wise
 # check costs seconds. Empty cells pass every check here; which fields a row needs is a
@@ -299,10 +303,15 @@ CHECK_FINDINGS = {
 }
 
 
-def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.DataFrame:
+def field_findings(
+    rows: pd.DataFrame,
+    modified: pd.Series | None = None,
+    shapes: CardCellShapes | None = None,
+) -> pd.DataFrame:
     """Check rows (all 14 columns, text) against CredentialRow's per-field rules; each failing
     cell becomes a finding at the row's number. ``modified``: parse_modified of the rows'
-    Modified, when the caller has it already (the normalisers run once).
+    Modified, and ``shapes``: which card cells are digits (credkit.rules.cards.CardCellShapes),
+    when the caller has them already (each found once for the field and the card rules).
 
     The checks are CredentialRow's own, column by column in the model's order, but run as Arrow
     kernels (RE2 regexes on the columns' Arrow text, the same patterns pandas runs there), each
@@ -317,7 +326,7 @@ def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.
             continue
         values = rows[column]
         text = arrow_text(values)
-        failed = _FIELD_FAILURES[column](values, text, modified)
+        failed = _FIELD_FAILURES[column](values, text, modified, shapes)
         for name in names:
             at = failed[name]
             if text.null_count:  # pandera's ignore_na
@@ -332,10 +341,11 @@ def field_findings(rows: pd.DataFrame, modified: pd.Series | None = None) -> pd.
 
 
 def _digits_failures(
-    values: pd.Series, text: pyarrow.Array, modified: object
+    values: pd.Series, text: pyarrow.Array, modified: object, shapes: CardCellShapes | None
 ) -> dict[str, np.ndarray]:
     # ^[0-9]*$ without a regex (ASCII digits, or empty); SCIENTIFIC only on what is left.
-    digits = _ascii_digits(text) | (byte_lengths(text, missing=1) == 0)
+    digits = _ascii_digits(text) if shapes is None else shapes.digits(str(values.name))
+    digits = digits | (byte_lengths(text, missing=1) == 0)
     scientific = np.zeros(len(text), dtype=bool)
     others = np.flatnonzero(~digits)
     scientific[others] = matches(text.take(others), SCIENTIFIC)
@@ -348,13 +358,18 @@ def _ascii_digits(text: pyarrow.Array) -> np.ndarray:
 
 
 def _hex_failures(
-    values: pd.Series, text: pyarrow.Array, modified: object
+    values: pd.Series, text: pyarrow.Array, modified: object, shapes: CardCellShapes | None
 ) -> dict[str, np.ndarray]:
-    return {"hex_digits": ~_valid_once_rewritten(values, text, strip_hex_noise, _hex_digits)}
+    as_written = None if shapes is None else shapes.hex_as_written(text)
+    return {
+        "hex_digits": ~_valid_once_rewritten(
+            values, text, strip_hex_noise, _hex_digits, valid_as_written=as_written
+        )
+    }
 
 
 def _plate_failures(
-    values: pd.Series, text: pyarrow.Array, modified: object
+    values: pd.Series, text: pyarrow.Array, modified: object, shapes: object
 ) -> dict[str, np.ndarray]:
     empty = truth(
         pc.equal(pc.binary_length(text), 0)
@@ -393,11 +408,13 @@ def _valid_once_rewritten(
     rewrite: Callable[[pd.Series], pd.Series],
     valid_as: Callable[[pyarrow.Array], np.ndarray],
     valid_anyway: np.ndarray | None = None,
+    valid_as_written: np.ndarray | None = None,
 ) -> np.ndarray:
     """Whether rewrite(values) is valid_as (or valid_anyway holds): a value that is valid as
     written has nothing to rewrite (the check admits no character a rewrite removes or
-    changes), so only the others are rewritten and checked again."""
-    valid = valid_as(text)
+    changes), so only the others are rewritten and checked again. ``valid_as_written``:
+    valid_as(text), when the caller has it already."""
+    valid = valid_as(text) if valid_as_written is None else valid_as_written.copy()
     if valid_anyway is not None:
         valid |= valid_anyway
     others = ~valid & ~text.is_null().to_numpy(zero_copy_only=False)
@@ -407,7 +424,7 @@ def _valid_once_rewritten(
 
 
 def _entry_code_failures(
-    values: pd.Series, text: pyarrow.Array, modified: object
+    values: pd.Series, text: pyarrow.Array, modified: object, shapes: object
 ) -> dict[str, np.ndarray]:
     # [0-9]{1,3} and ([0-9]{4,16})? without a regex: digits are one byte each.
     digits = _ascii_digits(text)
@@ -418,7 +435,7 @@ def _entry_code_failures(
 
 
 def _status_failures(
-    values: pd.Series, text: pyarrow.Array, modified: object
+    values: pd.Series, text: pyarrow.Array, modified: object, shapes: object
 ) -> dict[str, np.ndarray]:
     # Nearly every status is written as one of these: only the others are lower-cased.
     known = truth(pc.is_in(text, value_set=_STATUSES_AS_WRITTEN))
@@ -435,7 +452,7 @@ _STATUSES_AS_WRITTEN = pyarrow.array(["", "Active", "Inactive", "active", "inact
 
 
 def _modified_failures(
-    values: pd.Series, text: pyarrow.Array, modified: pd.Series | None
+    values: pd.Series, text: pyarrow.Array, modified: pd.Series | None, shapes: object
 ) -> dict[str, np.ndarray]:
     if modified is None:
         modified = parse_modified(values)

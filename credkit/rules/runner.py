@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.cards import resolve_cards
+from credkit.rules.cards import CardCellShapes, resolve_cards
 from credkit.rules.columnar import arrow_text, truth
 from credkit.rules.credentials import credential_kinds, resolve_entry_codes, resolve_plates
 from credkit.rules.duplicates import KeyGroups, first_rows_in
@@ -76,11 +76,13 @@ def _resolve(
 ) -> tuple[pd.DataFrame, pd.DataFrame, KeyGroups]:
     found = FindingsBuilder(rows)
     modified = parse_modified(rows["Modified"])  # parsed once: the field rule and the resolved row
-    found.extend(field_findings(rows, modified))
+    # Which card cells are digits: found once, for the field rules and the card rules.
+    shapes = CardCellShapes.of(rows)
+    found.extend(field_findings(rows, modified, shapes))
     columns = ResolvedColumns(rows.index)
     columns["user_id"] = resolve_users(rows, lookup, found)
     columns["kind"] = credential_kinds(rows, found)
-    resolve_cards(rows, columns, found)
+    resolve_cards(rows, columns, found, shapes)
     resolve_plates(rows, columns, found)
     resolve_entry_codes(rows, columns)
     columns["status"] = _statuses(rows["Credential Status"])
