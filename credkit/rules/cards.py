@@ -19,6 +19,7 @@ from credkit.frame_hints import hints_at
 from credkit.layout_migration import old_forms
 from credkit.rules.builder import Field, FindingsBuilder, template
 from credkit.rules.columnar import arrow_strings, arrow_text, truth
+from credkit.rules.credentials import CredentialKinds, rows_of_kind
 from credkit.rules.fields import HEX_NOISE, byte_lengths, strip_hex_noise
 
 EMPTY_TYPE = template(f"{Code.UNKNOWN_CARD_TYPE}:empty")
@@ -91,12 +92,14 @@ def resolve_cards(
     resolved: pd.DataFrame,
     found: FindingsBuilder,
     shapes: CardCellShapes | None = None,
+    kinds: CredentialKinds | None = None,
 ) -> None:
     """Card type, facility code, card number and hex of every card row, checked per format.
-    ``shapes``: CardCellShapes.of(rows), when the caller has it already."""
+    ``shapes``: CardCellShapes.of(rows), and ``kinds``: the resolved kinds (named_kinds), when
+    the caller has them already."""
     if shapes is None:
         shapes = CardCellShapes.of(rows)
-    is_card = resolved["kind"].to_numpy(dtype=object) == "card"
+    is_card = rows_of_kind(resolved, "card", kinds)
     types = CardTypes.of(_text(rows["Card Type"]), is_card)
     index = rows.index
     hex_raw = rows["Card Number Hex"]

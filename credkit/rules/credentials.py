@@ -3,6 +3,7 @@ multiple-credentials, plate-normalized."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,28 @@ _LABELS = {"card": "a card", "license_plate": "a License Plate", "entry_code": "
 
 def credential_kinds(rows: pd.DataFrame, found: FindingsBuilder) -> pd.Series:
     """Which credential each row names: exactly one of a card, a plate or an entry code."""
+    return named_kinds(rows, found).column(rows.index)
+
+
+@dataclass(frozen=True)
+class CredentialKinds:
+    """Which credential each row names, as a position in _KINDS (the last: none). The rules that
+    take one kind's rows find them from these small integers (~0.1 ms): comparing the resolved
+    kind column's objects cost ~2.7 ms at 250,000 rows, once for each of three rules."""
+
+    code: np.ndarray
+
+    def rows_of(self, kind: str) -> np.ndarray:
+        """Which rows are of this kind."""
+        return self.code == _KIND_CODE[kind]
+
+    def column(self, index: pd.Index) -> pd.Series:
+        """The resolved frame's kind column: one shared string a kind, None for no kind."""
+        return pd.Series(_KINDS[self.code], index=index, dtype=object, copy=False)
+
+
+def named_kinds(rows: pd.DataFrame, found: FindingsBuilder) -> CredentialKinds:
+    """credential_kinds as CredentialKinds."""
     named = {
         "card": np.logical_or.reduce([_written(rows[column]) for column in CARD_COLUMNS]),
         "license_plate": _written(rows["License Plate"]),
@@ -45,17 +68,22 @@ def credential_kinds(rows: pd.DataFrame, found: FindingsBuilder) -> pd.Series:
     )  # fmt: skip
     # Each row's kind as a position in _KINDS (None unless exactly one is named), then one take
     # of objects (no argmax over the stacked masks, no where over objects).
-    kinds = _KINDS[np.where(count == 1, plate + 2 * code, len(named))]
-    return pd.Series(kinds, index=rows.index, dtype=object, copy=False)
+    return CredentialKinds(np.where(count == 1, plate + 2 * code, len(named)).astype(np.int8))
 
 
 _KINDS = np.array(["card", "license_plate", "entry_code", None], dtype=object)
+_KIND_CODE = {kind: code for code, kind in enumerate(_KINDS[:3])}
 
 
 def kind_is(resolved: pd.DataFrame, kind: str) -> np.ndarray:
     """Which rows of a resolved frame are of this kind. NumPy compares the object column in a
     quarter of the time pandas' == does (2 ms at 250,000 rows)."""
     return resolved["kind"].to_numpy(dtype=object) == kind
+
+
+def rows_of_kind(resolved: pd.DataFrame, kind: str, kinds: CredentialKinds | None) -> np.ndarray:
+    """kind_is, from ``kinds`` (the resolved frame's kinds, named_kinds) when the caller has it."""
+    return kind_is(resolved, kind) if kinds is None else kinds.rows_of(kind)
 
 
 def _written(values: pd.Series) -> np.ndarray:
@@ -67,12 +95,17 @@ def _described(named: dict[str, np.ndarray], position: int) -> str:
     return " and ".join(label for kind, label in _LABELS.items() if named[kind][position])
 
 
-def resolve_plates(rows: pd.DataFrame, resolved: ResolvedColumns, found: FindingsBuilder) -> None:
+def resolve_plates(
+    rows: pd.DataFrame,
+    resolved: ResolvedColumns,
+    found: FindingsBuilder,
+    kinds: CredentialKinds | None = None,
+) -> None:
     # Only the plate rows are checked (a sixth of the file's rows), as Arrow kernels on their
     # text, and only the plates not valid as written are normalised: a valid one has nothing to
     # normalise (PLATE admits no character normalize_plate removes or changes), so a plate is
     # changed by normalising exactly when it is valid only once normalised. 18 -> 11 ms.
-    at = np.flatnonzero(kind_is(resolved, "license_plate"))
+    at = np.flatnonzero(rows_of_kind(resolved, "license_plate", kinds))
     if not len(at):
         return
     written = rows["License Plate"].iloc[at]
@@ -92,8 +125,10 @@ def resolve_plates(rows: pd.DataFrame, resolved: ResolvedColumns, found: Finding
     _write(resolved, at[valid], "license_plate", plates[valid], "license_plate:")
 
 
-def resolve_entry_codes(rows: pd.DataFrame, resolved: ResolvedColumns) -> None:
-    at = np.flatnonzero(kind_is(resolved, "entry_code"))
+def resolve_entry_codes(
+    rows: pd.DataFrame, resolved: ResolvedColumns, kinds: CredentialKinds | None = None
+) -> None:
+    at = np.flatnonzero(rows_of_kind(resolved, "entry_code", kinds))
     if not len(at):
         return
     code = arrow_text(rows["Entry Code"].iloc[at])

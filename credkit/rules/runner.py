@@ -13,7 +13,7 @@ from credkit.directory import CREDENTIAL_FIELDS, DirectoryLookup
 from credkit.rules.builder import FindingsBuilder
 from credkit.rules.cards import CardCellShapes, resolve_cards
 from credkit.rules.columnar import arrow_text, truth
-from credkit.rules.credentials import credential_kinds, resolve_entry_codes, resolve_plates
+from credkit.rules.credentials import named_kinds, resolve_entry_codes, resolve_plates
 from credkit.rules.duplicates import KeyGroups, first_rows_in
 from credkit.rules.fields import (
     CREDENTIAL_CSV_STORED,
@@ -81,10 +81,11 @@ def _resolve(
     found.extend(field_findings(rows, modified, shapes))
     columns = ResolvedColumns(rows.index)
     columns["user_id"] = resolve_users(rows, lookup, found)
-    columns["kind"] = credential_kinds(rows, found)
-    resolve_cards(rows, columns, found, shapes)
-    resolve_plates(rows, columns, found)
-    resolve_entry_codes(rows, columns)
+    kinds = named_kinds(rows, found)  # the rules below take their kind's rows from its codes
+    columns["kind"] = kinds.column(rows.index)
+    resolve_cards(rows, columns, found, shapes, kinds)
+    resolve_plates(rows, columns, found, kinds)
+    resolve_entry_codes(rows, columns, kinds)
     columns["status"] = _statuses(rows["Credential Status"])
     columns["modified"] = modified
     found.extend(future_modified_findings(rows, modified))
