@@ -433,17 +433,32 @@ class CardColumns:
         return column
 
 
-def _decimal_objects(values: np.ndarray) -> np.ndarray:
-    """uint64 values as decimal Python strings, one string for each distinct value (facility
-    codes: a few hundred values, where a string a row cost ~5 ms at 250,000 rows)."""
-    if len(values) and values.max() < 1 << 20:  # a table by value, without np.unique's sort
+def _keys_by_facility(prefix: str, facilities: np.ndarray, numbers: pa.Array) -> pa.Array:
+    """prefix:facility:number for each row: the "prefix:facility:" text made once for each
+    distinct facility code (a few hundred) and joined to the number, where casting every
+    facility code to text and joining three columns cost ~1 ms more for 80,000 rows."""
+    distinct, at = _distinct(facilities)
+    heads = pa.array([f"{prefix}:{value}:" for value in distinct.tolist()], pa.string())
+    return pc.binary_join_element_wise(heads.take(pa.array(at)), numbers, "")
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct uint64 values (ascending) and each value's position among them: by a table
+    of the values when they are small (facility codes), without np.unique's sort."""
+    if len(values) and values.max() < 1 << 20:
         seen = np.zeros(int(values.max()) + 1, dtype=bool)
         seen[values] = True
         distinct = np.flatnonzero(seen)
-        table = np.empty(len(seen), dtype=object)
-        table[distinct] = [str(value) for value in distinct.tolist()]
-        return table[values]
-    distinct, at = np.unique(values, return_inverse=True)
+        position = np.zeros(len(seen), dtype=np.int64)
+        position[distinct] = np.arange(len(distinct))
+        return distinct, position[values]
+    return np.unique(values, return_inverse=True)
+
+
+def _decimal_objects(values: np.ndarray) -> np.ndarray:
+    """uint64 values as decimal Python strings, one string for each distinct value (facility
+    codes: a few hundred values, where a string a row cost ~5 ms at 250,000 rows)."""
+    distinct, at = _distinct(values)
     return np.array([str(value) for value in distinct.tolist()], dtype=object)[at]
 
 
@@ -692,12 +707,13 @@ class FormatCards:
         at = self.positions[good]
         numbers = self.number.value[good]
         number_text = pc.cast(pa.array(numbers), pa.string())
+        prefix = "card:" + card_format.name
         if card_format.has_facility_code:
             facilities = self.facility.value[good]
-            facility_text = pc.cast(pa.array(facilities), pa.string())
-            facility_key = facility_text
+            key = _keys_by_facility(prefix, facilities, number_text)
         else:
-            facilities, facility_text, facility_key = None, None, ""
+            facilities = None
+            key = pc.binary_join_element_wise(prefix, "", number_text, ":")
         if card_format.layout is not None:
             hex_text = _hex_text(
                 card_format.encode_many(facilities, numbers), card_format.hex_digits
@@ -706,11 +722,8 @@ class FormatCards:
             hex_text = _hex_text(
                 numbers, card_format.hex_digits if card_format.serial_number else 1
             )
-        key = pc.binary_join_element_wise(
-            "card:" + card_format.name, facility_key, number_text, ":"
-        )
         written.write("card_type", at, card_format.name)
-        if facility_text is not None:
+        if facilities is not None:
             written.write("facility_code", at, facilities)
         written.write("card_number", at, number_text)
         written.write("card_number_hex", at, hex_text)
