@@ -67,15 +67,21 @@ class CardCellShapes:
     facility_digits: np.ndarray  # non-empty and only ASCII 0-9 ("^[0-9]+$")
     number_digits: np.ndarray
     hex_digits: HexDigits  # the Card Number Hex cells as written
+    #: The three columns as single Arrow arrays (_text; joining the chunks ~0.5 ms each).
+    texts: dict[str, pa.Array]
 
     @classmethod
     def of(cls, rows: pd.DataFrame) -> CardCellShapes:
+        texts = {
+            column: _text(rows[column])
+            for column in ("Facility Code", "Card Number", "Card Number Hex")
+        }
         # ascii_is_decimal is exactly "^[0-9]+$" (false for an empty cell), without a regex.
         facility, number = (
-            _truth(pc.ascii_is_decimal(arrow_text(rows[column])))
+            _truth(pc.ascii_is_decimal(texts[column]))
             for column in ("Facility Code", "Card Number")
         )
-        return cls(facility, number, HexDigits.read(_text(rows["Card Number Hex"])))
+        return cls(facility, number, HexDigits.read(texts["Card Number Hex"]), texts)
 
     def digits(self, column: str) -> np.ndarray:
         """Which cells of Facility Code or Card Number are ASCII digits (non-empty)."""
@@ -103,9 +109,9 @@ def resolve_cards(
     types = CardTypes.of(_text(rows["Card Type"]), is_card)
     index = rows.index
     hex_raw = rows["Card Number Hex"]
-    raw_text = _text(hex_raw)
+    raw_text = shapes.texts["Card Number Hex"]
     hex_clean, hex_text, hex_digits, cleaned = _clean_hex(hex_raw, raw_text, shapes.hex_digits)
-    number_text, facility_text = _text(rows["Card Number"]), _text(rows["Facility Code"])
+    number_text, facility_text = shapes.texts["Card Number"], shapes.texts["Facility Code"]
     cells = CellValues(
         rows, {"Card Type": types.text, "Card Number Hex": raw_text, "Card Number": number_text,
                "Facility Code": facility_text},
