@@ -165,12 +165,18 @@ def resolve_cards(
         cleaned=lambda at: hex_clean.iloc[prefixed_at].map(quoted),
     )  # fmt: skip
     workable = is_card & (types.code >= 0) & number_given
-    parsed = CardCells.parse(facility_text, number_text, hex_text, shapes, hex_digits, workable)
+    groups = _rows_by_code(types.code, workable, len(types.names))
+    # The workable rows, format by format: parsed in this order, each format's rows are a span.
+    order = np.concatenate([positions for _, positions in groups] or [np.zeros(0, np.int64)])
+    parsed = CardCells.parse(facility_text, number_text, hex_text, shapes, hex_digits, order)
     written = CardColumns(len(rows))
     parity_failed = [np.zeros(0, dtype=np.int64)]
-    for code, positions in _rows_by_code(types.code, workable, len(types.names)):
+    start = 0
+    for code, positions in groups:
         card_format = REGISTRY.get(types.names[code])
-        cards = FormatCards.of(card_format, index[positions], positions, parsed, cells)
+        span = slice(start, start + len(positions))
+        start = span.stop
+        cards = FormatCards.of(card_format, index[positions], positions, parsed, span, cells)
         cards.check(found)
         parity_failed.append(cards.parity_failed)
         cards.write(written)
@@ -361,17 +367,20 @@ class HexDigits:
         valid[positions], value[positions], big[positions] = read.valid, read.value, read.big
         return HexDigits(valid, value, big)
 
-    def number(self, given: np.ndarray) -> Number:
-        """The values where ``given`` (hex digits) as a Number."""
-        return Number(np.where(given, self.value, 0), given.copy(), given & self.big)
+    def number(self, rows: np.ndarray, given: np.ndarray) -> Number:
+        """The values of the cells at these positions, where ``given`` (hex digits), as a
+        Number."""
+        return Number(np.where(given, self.value[rows], 0), given.copy(), given & self.big[rows])
 
 
 @dataclass(frozen=True)
 class CardCells:
-    """The whole file's facility code, card number and hex cells, checked and parsed once (per
-    format, re-taking the cells and re-running six regexes cost ~40 ms): whether each was
-    written, whether it is digits (hex: hex digits), and its number. Only the rows in
-    ``parse``'s ``where`` are parsed; the others read as not given."""
+    """The workable card rows' facility code, card number and hex cells, checked and parsed
+    once (per format, re-taking the cells and re-running six regexes cost ~40 ms): whether each
+    was written, whether it is digits (hex: hex digits), and its number. Each array holds the
+    rows at ``parse``'s positions, in their order (each format's rows together, so that a
+    format's are a slice, not taken from whole-file arrays: ~3 ms); ``hex_clean`` and
+    ``hex_length`` are the whole file's."""
 
     facility: Number
     number: Number
@@ -384,24 +393,24 @@ class CardCells:
     @classmethod
     def parse(
         cls, facility: pa.Array, number: pa.Array, hex_clean: pa.Array, shapes: CardCellShapes,
-        hex_digits: HexDigits, where: np.ndarray,
+        hex_digits: HexDigits, rows: np.ndarray,
     ) -> CardCells:  # fmt: skip
-        facility_given = shapes.facility_digits & where
-        number_given = shapes.number_digits & where
-        hex_given = hex_digits.valid & where
-        facility_written = _written(facility, facility_given, where)
+        facility_given = shapes.facility_digits[rows]
+        number_given = shapes.number_digits[rows]
+        hex_given = hex_digits.valid[rows]
+        facility_written = _written(facility, rows, facility_given)
         # Field errors (not digits, not hex) were reported by the field rules: such rows stop.
         ok = ~(
             (facility_written & ~facility_given)
-            | (_written(number, number_given, where) & ~number_given)
-            | (_written(hex_clean, hex_given, where) & ~hex_given)
+            | (_written(number, rows, number_given) & ~number_given)
+            | (_written(hex_clean, rows, hex_given) & ~hex_given)
         )
         # In bytes: read only for hex digits, where a byte is a character (utf8_length: 2.5 ms)
-        hex_length = pc.fill_null(pc.binary_length(hex_clean), 0).to_numpy(zero_copy_only=False)
+        hex_length = byte_lengths(hex_clean)
         return cls(
-            facility=_parse(facility, facility_given & ok),
-            number=_parse(number, number_given & ok),
-            frame=hex_digits.number(hex_given & ok),
+            facility=_parse(facility, rows, facility_given & ok),
+            number=_parse(number, rows, number_given & ok),
+            frame=hex_digits.number(rows, hex_given & ok),
             facility_written=facility_written, hex_clean=hex_clean, hex_length=hex_length, ok=ok,
         )  # fmt: skip
 
@@ -488,8 +497,9 @@ class Number:
     def above(self, limit: int) -> np.ndarray:
         return self.present & (self.big | (self.value > np.uint64(limit)))
 
-    def taken(self, positions: np.ndarray) -> Number:
-        return Number(self.value[positions], self.present[positions], self.big[positions])
+    def part(self, span: slice) -> Number:
+        """The rows of this span (views: a rule that changes a Number replaces its arrays)."""
+        return Number(self.value[span], self.present[span], self.big[span])
 
     def fill(self, where: np.ndarray, values: np.ndarray) -> None:
         """Take values where the row has none and ``where`` holds."""
@@ -521,13 +531,14 @@ class FormatCards:
     @classmethod
     def of(
         cls, card_format: CardFormat, index: pd.Index, positions: np.ndarray, parsed: CardCells,
-        cells: CellValues,
+        span: slice, cells: CellValues,
     ) -> FormatCards:  # fmt: skip
+        """The format's rows: at these positions in the file, and this span of ``parsed``."""
         return cls(
-            card_format, index, positions, parsed.facility_written[positions], parsed.hex_clean,
-            parsed.hex_length[positions], facility=parsed.facility.taken(positions),
-            number=parsed.number.taken(positions), frame=parsed.frame.taken(positions),
-            ok=parsed.ok[positions], cells=cells,
+            card_format, index, positions, parsed.facility_written[span], parsed.hex_clean,
+            parsed.hex_length[positions], facility=parsed.facility.part(span),
+            number=parsed.number.part(span), frame=parsed.frame.part(span),
+            ok=parsed.ok[span].copy(), cells=cells,  # ok: changed in place by the rules
         )  # fmt: skip
 
     def add(
@@ -768,24 +779,24 @@ def _flags(mask: np.ndarray, index: pd.Index) -> pd.Series:
     return pd.Series(mask, index=index, copy=False)
 
 
-def _written(text: pa.Array, given: np.ndarray, where: np.ndarray) -> np.ndarray:
-    """Which cells (where ``where`` holds) are written: match RE2's ".", any character but a
-    newline. A cell of digits is; the regex runs only on the few other non-empty cells."""
+def _written(text: pa.Array, rows: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Which cells at these positions are written (``given``: which are digits): match RE2's
+    ".", any character but a newline. A cell of digits is; the regex runs only on the few other
+    non-empty cells (a missing one is not written)."""
     written = given.copy()
-    others = where & ~given & _not_equal(text, "")
-    if others.any():
-        at = np.flatnonzero(others)
-        written[at] = truth(pc.match_substring_regex(text.take(at), "."))
+    others = np.flatnonzero(~given & (byte_lengths(text)[rows] > 0))
+    if len(others):
+        written[others] = truth(pc.match_substring_regex(text.take(rows[others]), "."))
     return written
 
 
-def _parse(text: pa.Array, given: np.ndarray) -> Number:
-    """Decimal digit strings (already checked) as uint64 where ``given``."""
-    values = np.zeros(len(text), dtype=np.uint64)
-    big = np.zeros(len(text), dtype=bool)
+def _parse(text: pa.Array, rows: np.ndarray, given: np.ndarray) -> Number:
+    """Decimal digit strings (already checked) at these positions as uint64 where ``given``."""
+    values = np.zeros(len(rows), dtype=np.uint64)
+    big = np.zeros(len(rows), dtype=bool)
     if given.any():
         at = np.flatnonzero(given)
-        values[at], big[at] = _decimal(text.take(at))  # a value past 64 bits reads as 0
+        values[at], big[at] = _decimal(text.take(rows[at]))  # past 64 bits reads as 0
     return Number(values, given.copy(), big)
 
 
