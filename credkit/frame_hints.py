@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from credkit.decode import Candidate, candidates
 from credkit.findings import Code, finding, findings_frame, quoted
@@ -69,19 +70,21 @@ def hints_at(
     untyped: np.ndarray,
     failed: np.ndarray,
     failed_types: Sequence[str],
-    hex_clean: pd.Series,
+    hex_clean: pd.Series | pa.Array,
+    hex_written: pa.Array | None = None,
 ) -> pd.DataFrame:
     """``frame_hints`` for the rows at these positions (ascending), whose hex is a frame (at most
     16 hex digits): ``untyped``, card rows without a Card Type; ``failed``, rows whose parity
     failed for their canonical type, ``failed_types`` (one for each). The caller finds them
     with whole-column masks: a loop over every card row's hex by label cost ~25 ms a file.
-    Each row's cells are taken together as lists, not by a scalar .iloc a cell."""
+    Each row's cells are taken together as lists, not by a scalar .iloc a cell. ``hex_clean``
+    and ``hex_written`` (the Card Number Hex cells as written; else read from the rows) may be
+    single Arrow arrays of every row, where a take of the few rows' cells costs a fraction of
+    pandas' take through the reader's chunks (~1.5 ms a file)."""
     records = []
     index = rows.index
     untyped = untyped[:HINT_ROWS]
-    for row, hex_value in zip(
-        index[untyped].tolist(), hex_clean.iloc[untyped].tolist(), strict=True
-    ):
+    for row, hex_value in zip(index[untyped].tolist(), _cells(hex_clean, untyped), strict=True):
         found = list(_valid_frames(hex_value))
         if found:
             records.append(
@@ -98,8 +101,9 @@ def hints_at(
     # Only the rows whose parity already failed are decoded again: the others are fine as typed.
     shown: dict[str, int] = {}
     for row, card_type, hex_value, written in zip(
-        index[failed].tolist(), failed_types, hex_clean.iloc[failed].tolist(),
-        rows["Card Number Hex"].iloc[failed].tolist(), strict=True,
+        index[failed].tolist(), failed_types, _cells(hex_clean, failed),
+        _cells(rows["Card Number Hex"] if hex_written is None else hex_written, failed),
+        strict=True,
     ):  # fmt: skip
         card_format = REGISTRY.get(card_type)
         if shown.get(card_format.name, 0) >= HINT_ROWS:
@@ -123,3 +127,10 @@ def hints_at(
                 )
             )
     return findings_frame(records)
+
+
+def _cells(values: pd.Series | pa.Array, positions: np.ndarray) -> list:
+    """The values at these positions, as a list (an Arrow array's missing values as None)."""
+    if isinstance(values, pa.Array):
+        return values.take(pa.array(positions, pa.int64())).to_pylist() if len(positions) else []
+    return values.iloc[positions].tolist()

@@ -189,7 +189,7 @@ def resolve_cards(
     found.extend(
         hints_at(
             rows, np.flatnonzero(is_card & types.empty & is_frame), failed,
-            types.canonical(index, failed).tolist(), hex_clean,
+            types.canonical(index, failed).tolist(), hex_text, raw_text,
         )
     )  # fmt: skip
 
