@@ -35,6 +35,7 @@ from credkit.connection import sqlite_path
 from credkit.directory import Directory, DirectoryLookup, credentials, raw_rows, users
 from credkit.privileges import process_login
 from credkit.rules.columnar import (
+    ROWS_BESIDE,
     KeyIndex,
     arrow_strings,
     arrow_text,
@@ -73,8 +74,6 @@ _CREDENTIALS_SQL = (
     "FROM credentials c JOIN users u ON c.user_pk = u.id ORDER BY c.id"
 )
 _HASHED_PREFIX = "entry_code#"
-#: Keys per column from which user_rows looks its key columns up side by side (see there).
-_KEYS_IN_PARALLEL = 20_000
 _HASHES_KEPT = 1_000_000  # entry codes' keys whose hash a snapshot remembers
 _ENTRY_CODE_PREFIX = "entry_code:"  # how an entry code's credential key starts
 
@@ -428,7 +427,7 @@ class SnapshotLookup(DirectoryLookup):
         asked = {name: arrow_text(values) for name, values in keys.items()}
         indexes = {name: self.snapshot.user_index(name) for name in asked}  # built here, once
         look_up = lambda name: indexes[name].positions(asked[name])  # noqa: E731
-        if len(asked) < 2 or max(map(len, asked.values())) < _KEYS_IN_PARALLEL:
+        if len(asked) < 2 or max(map(len, asked.values())) < ROWS_BESIDE:
             return self.snapshot.rule_users, {name: look_up(name) for name in asked}
         # Arrow's index_in releases the GIL, so a whole file's key columns are looked up side by
         # side: the three of 250,000 rows took ~51 ms one after another, ~32 ms on two threads

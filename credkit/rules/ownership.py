@@ -4,8 +4,6 @@ removed since the review)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,7 +14,9 @@ from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
 from credkit.rules.columnar import (
+    ROWS_BESIDE,
     arrow_strings,
+    beside,
     first_occurrences,
     positions,
     taken,
@@ -58,8 +58,15 @@ def check_against_directory(
     compare only the rows whose credential the directory holds (11% of the benchmark file's),
     and only those rows' values become Python objects."""
     keys = arrow_strings(resolved["credential_key"])
-    credential_rows = _credential_rows_beside(lookup, keys)
-    # While the keys are looked up: what needs no credential.
+    # A whole file's keys are looked up in a snapshot on another thread (~45 ms of 250,000
+    # keys), while what needs no credential is made here (~5 ms); a lookup that queries the
+    # database is asked here, in order.
+    in_snapshot = hasattr(lookup, "credential_rows_and_firsts")
+    if in_snapshot:
+        lookup.snapshot.credential_index  # built by this thread, if not yet  # noqa: B018
+    credential_rows = beside(
+        _credential_rows, lookup, keys, many=in_snapshot and len(keys) >= ROWS_BESIDE
+    )
     user = resolved["user_id"].to_numpy(dtype=object)
     kind = resolved["kind"].to_numpy(dtype=object)
     entry_codes = np.flatnonzero(kind == "entry_code")
@@ -93,27 +100,6 @@ def check_against_directory(
         )  # fmt: skip
     _check_entry_code_replaced(resolved, lookup, keys, user, entry_codes, found)
     return KeyGroups(firsts, entry_codes)
-
-
-#: Keys from which check_against_directory looks them up on another thread (see there).
-_KEYS_BESIDE = 20_000
-
-
-def _credential_rows_beside(
-    lookup: DirectoryLookup, keys: pa.Array
-) -> Callable[[], tuple[CredentialIndex | None, np.ndarray, np.ndarray]]:
-    """_credential_rows(lookup, keys), when called. A whole file's keys are looked up in a
-    snapshot on another thread, started now: Arrow's index_in releases the GIL (~45 ms of
-    250,000 keys), and check_against_directory meanwhile does what needs no credential
-    (~5 ms). A few keys (an edit), or a lookup that queries the database, are looked up here."""
-    if len(keys) < _KEYS_BESIDE or not hasattr(lookup, "credential_rows_and_firsts"):
-        found = _credential_rows(lookup, keys)
-        return lambda: found
-    lookup.snapshot.credential_index  # built here, if not yet: by one thread  # noqa: B018
-    pool = ThreadPoolExecutor(max_workers=1)
-    looking = pool.submit(_credential_rows, lookup, keys)
-    pool.shutdown(wait=False)  # the thread ends when the lookup does
-    return looking.result
 
 
 def _credential_rows(
