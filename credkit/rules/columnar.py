@@ -81,6 +81,30 @@ def positions(keys: pd.Series | np.ndarray, among: pd.Index | pd.Series) -> np.n
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+#: Cells that cells_at reads one by one, at most (more: one take of the column).
+FEW_CELLS = 1_000
+
+
+def cells_at(column: pd.Series, labels: pd.Index) -> pd.Series:
+    """column[labels], as pandas gives it. A few cells of Arrow text are read one by one: a
+    lookup by label in the reader's column (34 chunks at 250,000 rows) joins the chunks on
+    every call (~0.8 ms, where 125 cells one by one take ~0.07 ms)."""
+    text = pa.array(column.array) if hasattr(column.array, "__arrow_array__") else None
+    if (
+        text is None
+        or len(labels) > FEW_CELLS
+        or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type))
+        or not column.index.is_unique
+    ):
+        return column[labels]
+    at = column.index.get_indexer(labels)
+    if (at < 0).any():  # a label the column lacks: fails as column[labels] does
+        return column[labels]
+    missing = column.dtype.na_value
+    cells = [missing if cell is None else cell for cell in (text[i].as_py() for i in at.tolist())]
+    return pd.Series(cells, index=labels, dtype=object, name=column.name)
+
+
 def taken(values: pd.Series | np.ndarray, at: np.ndarray) -> np.ndarray:
     """values[at] as an object array, None where at is -1."""
     values = np.asarray(values, dtype=object)

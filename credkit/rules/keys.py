@@ -16,6 +16,7 @@ from credkit.rules.columnar import (
     arrow_strings,
     arrow_text,
     beside,
+    cells_at,
     non_ascii,
     truth,
 )
@@ -70,7 +71,7 @@ def resolve_users(rows: pd.DataFrame, lookup: DirectoryLookup, found: FindingsBu
     )
     for rank, header in enumerate(KEY_COLUMNS):
         written = rows[header]  # messages quote the value as written
-        quoted_key = lambda at, written=written: written[at].map(quoted)  # noqa: E731
+        quoted_key = lambda at, written=written: cells_at(written, at).map(quoted)  # noqa: E731
         found.add(
             pd.Series((chosen == rank) & ~decided, index=index),
             Code.UNKNOWN_USER, header, key=header, written=quoted_key,
@@ -117,7 +118,7 @@ def _warn_email_lookalikes(emails: pd.Series, found: FindingsBuilder) -> None:
     found.add(
         pd.Series(emails.index.isin(lookalikes.index), index=emails.index),
         Code.EMAIL_LOOKALIKE, "Email",
-        written=lambda at: emails[at].map(quoted),
+        written=lambda at: cells_at(emails, at).map(quoted),
         characters=lambda at: lookalikes[at].map(quoted),
     )  # fmt: skip
 
@@ -165,6 +166,6 @@ def _check_names(
         differs[differs] = folded != names.str.casefold().to_numpy(dtype=object)
         found.add(
             pd.Series(differs, index=rows.index), Code.NAME_MISMATCH, header, header=header,
-            written=lambda at, written=written: written[at].map(quoted),
+            written=lambda at, written=written: cells_at(written, at).map(quoted),
             directory=lambda at, names=names: names[at].map(quoted),
         )  # fmt: skip
