@@ -14,9 +14,7 @@ from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
 from credkit.rules.columnar import (
-    ROWS_BESIDE,
     arrow_strings,
-    beside,
     first_occurrences,
     positions,
     taken,
@@ -58,26 +56,16 @@ def check_against_directory(
     compare only the rows whose credential the directory holds (11% of the benchmark file's),
     and only those rows' values become Python objects."""
     keys = arrow_strings(resolved["credential_key"])
-    # A whole file's keys are looked up in a snapshot on another thread (~45 ms of 250,000
-    # keys), while what needs no credential is made here (~5 ms); a lookup that queries the
-    # database is asked here, in order.
-    in_snapshot = hasattr(lookup, "credential_rows_and_firsts")
-    if in_snapshot:
-        lookup.snapshot.credential_index  # built by this thread, if not yet  # noqa: B018
-    credential_rows = beside(
-        _credential_rows, lookup, keys, many=in_snapshot and len(keys) >= ROWS_BESIDE
-    )
-    user = resolved["user_id"].to_numpy(dtype=object)
-    kind = resolved["kind"].to_numpy(dtype=object)
-    entry_codes = np.flatnonzero(kind == "entry_code")
-    columns = {column: np.full(len(resolved), None, dtype=object) for column in EXISTING}
-    existing, at, firsts = credential_rows()
+    existing, at, firsts = _credential_rows(lookup, keys)
     held = np.flatnonzero(at >= 0)  # the rows whose credential is in the directory
     at = at[held]
-    for column, values in columns.items():
+    for column in EXISTING:
+        values = np.full(len(resolved), None, dtype=object)
         if len(held):
             values[held] = existing.values(column, at)
         resolved["existing_" + column] = _column(values, resolved.index)
+    user = resolved["user_id"].to_numpy(dtype=object)
+    kind = resolved["kind"].to_numpy(dtype=object)
     owner = resolved["existing_user_id"]
     if len(held) and not reassign:
         owner_held, user_held = owner.to_numpy()[held], user[held]
@@ -98,6 +86,7 @@ def check_against_directory(
             _mask(resolved.index, held[stale]), Code.STALE, "Modified",
             changed=pd.Series(changed, index=resolved.index[held[stale]], dtype=object),
         )  # fmt: skip
+    entry_codes = np.flatnonzero(kind == "entry_code")
     _check_entry_code_replaced(resolved, lookup, keys, user, entry_codes, found)
     return KeyGroups(firsts, entry_codes)
 
