@@ -78,8 +78,7 @@ class CardCellShapes:
         }
         # ascii_is_decimal is exactly "^[0-9]+$" (false for an empty cell), without a regex.
         facility, number = (
-            _truth(pc.ascii_is_decimal(texts[column]))
-            for column in ("Facility Code", "Card Number")
+            truth(pc.ascii_is_decimal(texts[column])) for column in ("Facility Code", "Card Number")
         )
         return cls(facility, number, HexDigits.read(texts["Card Number Hex"]), texts)
 
@@ -156,7 +155,7 @@ def resolve_cards(
     prefixed = np.zeros(len(index), dtype=bool)
     if changed.any():
         at = np.flatnonzero(changed)
-        prefixed[at] = _truth(pc.match_substring_regex(raw_text.take(at), HEX_NOISE.pattern))
+        prefixed[at] = truth(pc.match_substring_regex(raw_text.take(at), HEX_NOISE.pattern))
     prefixed_at = np.flatnonzero(prefixed)
     prefixed_hex = cells.at("Card Number Hex", prefixed_at)
     found.add(
@@ -769,10 +768,6 @@ def _not_equal(text: pa.Array, value: str) -> np.ndarray:
     if value == "" and not text.null_count:  # from the offsets: 0.2 ms, not_equal's 1-2 ms
         return pc.binary_length(text).to_numpy() > 0
     return truth(pc.not_equal(text, value), missing=True)
-
-
-def _truth(values: pa.Array) -> np.ndarray:
-    return truth(values)
 
 
 def _flags(mask: np.ndarray, index: pd.Index) -> pd.Series:
