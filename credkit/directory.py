@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from credkit.connection import create_engine_for
 from credkit.defaults import BATCH_SIZE, database_url
 from credkit.migrations import open_directory
 from credkit.privileges import install_operator_trigger, process_login
+
+if TYPE_CHECKING:
+    from credkit.snapshot import CredentialIndex
 
 metadata = sa.MetaData()
 
@@ -753,6 +756,32 @@ class DirectoryLookup:
         )
         found = self._read(query, users.c.user_id, user_ids)
         return found.set_index("user_id")["credential_key"]
+
+    def credential_rows_and_firsts(
+        self, credential_keys: pa.Array
+    ) -> tuple[CredentialIndex | None, np.ndarray, np.ndarray]:
+        """The rules' view of credentials: the directory's credentials with these keys, indexed
+        (None when it holds none of them), each key's row among them (-1 for none), and each
+        key's first position among the keys (first_occurrences), from one hash pass."""
+        # Both modules import this one.
+        from credkit.rules.columnar import first_occurrences
+        from credkit.snapshot import CREDENTIAL_COLUMNS, CredentialIndex
+
+        existing = self.credentials(credential_keys.to_pandas()).reset_index()
+        if existing.empty:  # nothing held (and no column types to index)
+            none = np.full(len(credential_keys), -1, dtype=np.int64)
+            return None, none, first_occurrences(credential_keys)
+        index = CredentialIndex(existing[CREDENTIAL_COLUMNS])
+        return index, *index.by_key.positions_and_firsts(credential_keys)
+
+    def entry_code_keys(self, user_ids: pa.Array) -> np.ndarray:
+        """The credential key of each user's current entry code, one per user asked, None where
+        the user has none (entry_codes, in the users' order)."""
+        from credkit.rules.columnar import positions, taken  # credkit.rules imports this
+
+        code_users = pd.Series(user_ids.to_numpy(zero_copy_only=False), dtype=object)
+        current = self.entry_codes(code_users)
+        return taken(current.to_numpy(dtype=object), positions(code_users, current.index))
 
     def _read(self, query: sa.Select, column: sa.Column, values: pd.Series) -> pd.DataFrame:
         """The query's rows whose column holds one of values, as a DataFrame of raw values."""

@@ -201,7 +201,7 @@ class CredentialIndex:
     """A snapshot's credentials as one Arrow table, looked up by key and by entry-code owner;
     built once per snapshot, so that a review or an edit hashes only its own keys, and keeping
     the Python values of the rows asked for (values). A plain lookup indexes the credentials
-    it read the same way (credkit.rules.ownership._credential_rows)."""
+    it read the same way (DirectoryLookup.credential_rows_and_firsts)."""
 
     def __init__(self, credentials: pd.DataFrame | pa.Table) -> None:
         table = (
@@ -412,7 +412,6 @@ class SnapshotLookup(DirectoryLookup):
     def __init__(self, directory: Directory, snapshot: Snapshot) -> None:
         super().__init__(directory)
         self.snapshot = snapshot
-        self._plain: dict[str, str] = {}  # hashed entry-code key -> the key a file gave
 
     def users(self, keys: dict[str, pd.Series]) -> pd.DataFrame:
         everyone = self.snapshot.users
@@ -440,24 +439,18 @@ class SnapshotLookup(DirectoryLookup):
         file's keys are looked up in one Arrow hash pass, and only entry codes' keys hashed."""
         index = self.snapshot.credential_index
         keys = arrow_strings(credential_keys)  # missing and empty keys match nothing
-        at = index.by_key.positions(self._stored_keys(keys))
+        at = self._with_codes(keys, index.by_key.positions(keys))
         hit = at >= 0
         at, first = np.unique(at[hit], return_index=True)  # each credential once
         found = index.table.select(CREDENTIAL_COLUMNS).take(pa.array(at, pa.int64()))
         found = found.set_column(0, "credential_key", keys.filter(pa.array(hit)).take(first))
         return found.to_pandas(types_mapper=pd.ArrowDtype).set_index("credential_key")
 
-    def credential_rows(self, credential_keys: pa.Array) -> tuple[CredentialIndex, np.ndarray]:
-        """The snapshot's credentials and each key's row among them (-1 for none): the
-        positions are all the rules need, so the found credentials are not copied out."""
-        index = self.snapshot.credential_index
-        return index, self._with_codes(credential_keys, index.by_key.positions(credential_keys))
-
     def credential_rows_and_firsts(
         self, credential_keys: pa.Array
     ) -> tuple[CredentialIndex, np.ndarray, np.ndarray]:
-        """credential_rows, and the position of each key's first occurrence among the keys
-        (first_occurrences), from one hash pass (KeyIndex.positions_and_firsts)."""
+        """DirectoryLookup.credential_rows_and_firsts from the snapshot's own index: the
+        positions are all the rules need, so the found credentials are not copied out."""
         index = self.snapshot.credential_index
         at, firsts = index.by_key.positions_and_firsts(credential_keys)
         return index, self._with_codes(credential_keys, at), firsts
@@ -498,8 +491,8 @@ class SnapshotLookup(DirectoryLookup):
         return current.dropna()
 
     def entry_code_keys(self, user_ids: pa.Array) -> np.ndarray:
-        """The credential key of each user's entry code, None where the user has none: as
-        entry_codes, but one value per user asked, with no index to look the users up in."""
+        """DirectoryLookup.entry_code_keys from the snapshot: one lookup of the users among
+        the snapshot's entry-code owners."""
         index = self.snapshot.credential_index
         at = index.by_code_owner.positions(user_ids)
         hit = np.flatnonzero(at >= 0)
@@ -522,7 +515,7 @@ class SnapshotLookup(DirectoryLookup):
         keys = index.code_keys.take(pa.array(at, pa.int64())).to_pylist()
         if self.snapshot.hashed:
             hashed, read = keys, self.snapshot.codes_read
-            keys = [self._plain.get(key) or read.get(key) for key in hashed]
+            keys = [read.get(key) for key in hashed]
             # A code no file row named: its key is read from the directory itself, once per
             # snapshot (the same 50 codes were read again on each review of the benchmark file).
             unknown = [owner for owner, key in zip(owners, keys, strict=True) if key is None]
@@ -532,19 +525,6 @@ class SnapshotLookup(DirectoryLookup):
                     if key is None and owner in live.index:
                         keys[i] = read[hashed[i]] = live[owner]
         return owners, keys
-
-    def _stored_keys(self, keys: pa.Array) -> pa.Array:
-        """The keys as the snapshot holds them: entry codes' hashed where it was read from
-        disk (and remembered, to give back the key a file named)."""
-        if not self.snapshot.hashed:
-            return keys
-        codes = pc.fill_null(pc.starts_with(keys, _ENTRY_CODE_PREFIX), False)
-        if not pc.any(codes).as_py():
-            return keys
-        plain = keys.filter(codes).to_pylist()
-        hashed = self.snapshot.hash_keys(plain)
-        self._plain.update(zip(hashed, plain, strict=True))
-        return pc.replace_with_mask(keys, codes, pa.array(hashed, pa.string()))
 
 
 def _place(directory: Directory, login: str) -> Path | None:

@@ -4,8 +4,6 @@ removed since the review)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -13,17 +11,8 @@ import pyarrow as pa
 from credkit.directory import DirectoryLookup
 from credkit.findings import Code
 from credkit.rules.builder import FindingsBuilder, template
-from credkit.rules.columnar import (
-    arrow_strings,
-    first_occurrences,
-    positions,
-    taken,
-    whole_seconds,
-)
+from credkit.rules.columnar import arrow_strings, whole_seconds
 from credkit.rules.duplicates import KeyGroups
-
-if TYPE_CHECKING:
-    from credkit.snapshot import CredentialIndex
 
 #: Per kind of credential: the code and column of "someone else has it", and how it is named.
 OTHER_OWNER = {
@@ -56,7 +45,7 @@ def check_against_directory(
     compare only the rows whose credential the directory holds (11% of the benchmark file's),
     and only those rows' values become Python objects."""
     keys = arrow_strings(resolved["credential_key"])
-    existing, at, firsts = _credential_rows(lookup, keys)
+    existing, at, firsts = lookup.credential_rows_and_firsts(keys)
     held = np.flatnonzero(at >= 0)  # the rows whose credential is in the directory
     at = at[held]
     for column in EXISTING:
@@ -96,25 +85,6 @@ def check_against_directory(
     return KeyGroups(firsts, entry_codes)
 
 
-def _credential_rows(
-    lookup: DirectoryLookup, keys: pa.Array
-) -> tuple[CredentialIndex | None, np.ndarray, np.ndarray]:
-    """The directory's credentials with these keys, each key's position among them (-1 for
-    none), and each key's first position among the keys (first_occurrences, for first_rows_in:
-    from the same hash pass, KeyIndex.positions_and_firsts). A snapshot answers from its own
-    index (SnapshotLookup.credential_rows_and_firsts); any other lookup through its
-    credentials, indexed here."""
-    if hasattr(lookup, "credential_rows_and_firsts"):
-        return lookup.credential_rows_and_firsts(keys)
-    from credkit.snapshot import CREDENTIAL_COLUMNS, CredentialIndex  # it imports credkit.rules
-
-    existing = lookup.credentials(keys.to_pandas()).reset_index()
-    if existing.empty:  # nothing held (and no column types to index)
-        return None, np.full(len(keys), -1, dtype=np.int64), first_occurrences(keys)
-    index = CredentialIndex(existing[CREDENTIAL_COLUMNS])
-    return index, *index.by_key.positions_and_firsts(keys)
-
-
 def _check_entry_code_replaced(
     resolved: pd.DataFrame, lookup: DirectoryLookup, keys: pa.Array, user: np.ndarray,
     entry_codes: np.ndarray, found: FindingsBuilder,
@@ -127,23 +97,13 @@ def _check_entry_code_replaced(
     if not len(is_code):
         resolved["replaces_entry_code"] = _column(replaces, resolved.index)
         return
-    now = _entry_code_keys(lookup, user[is_code])
+    now = lookup.entry_code_keys(arrow_strings(user[is_code]))
     has_code = pd.notna(now)
     rows, now = is_code[has_code], now[has_code]
     replaced = now != keys.take(pa.array(rows, pa.int64())).to_numpy(False)
     replaces[rows[replaced]] = now[replaced]
     resolved["replaces_entry_code"] = _column(replaces, resolved.index)
     found.add(_mask(resolved.index, rows[replaced]), Code.ENTRY_CODE_REPLACED, "Entry Code")
-
-
-def _entry_code_keys(lookup: DirectoryLookup, user_ids: np.ndarray) -> np.ndarray:
-    """The key of each user's current entry code, None where the user has none (a snapshot
-    answers per user, with no second lookup: SnapshotLookup.entry_code_keys)."""
-    if hasattr(lookup, "entry_code_keys"):
-        return lookup.entry_code_keys(arrow_strings(user_ids))
-    code_users = pd.Series(user_ids, dtype=object)
-    current = lookup.entry_codes(code_users)
-    return taken(current.to_numpy(dtype=object), positions(code_users, current.index))
 
 
 def _mask(index: pd.Index, rows: np.ndarray) -> pd.Series:
