@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from credkit.findings import (
     CATALOGUE,
@@ -17,6 +16,7 @@ from credkit.findings import (
     mask_entry_code,
     object_frame,
 )
+from credkit.rules.columnar import cells_at
 
 #: A message value: one for every row (a scalar), per row (a Series on the rows' index), or
 #: per flagged row (a function of the flagged rows' index, so that text such as a quoted cell
@@ -34,8 +34,6 @@ def template(key: str) -> str:
 
 class FindingsBuilder:
     """Collects findings as whole masked columns, so that no rule loops over rows."""
-
-    FEW = 1_000  # cells read one by one, at most (more cost more than a take of the column)
 
     def __init__(self, rows: pd.DataFrame) -> None:
         self.rows = rows
@@ -58,7 +56,7 @@ class FindingsBuilder:
         key, code = code, code.split(":", 1)[0]
         index = mask.index[flagged]
         if isinstance(value, str):  # "column": the cell's own value
-            value = self._cells(column, mask.index, flagged) if column else None
+            value = self._cells(column, index) if column else None
         elif value is not None:
             value = value.loc[index]
         if column == "Entry Code" and isinstance(value, pd.Series):
@@ -76,26 +74,10 @@ class FindingsBuilder:
             }
         )
 
-    def _cells(self, column: str, index: pd.Index, flagged: np.ndarray) -> np.ndarray:
-        """The rows' cells of this column at the flagged labels of index, as objects (as
-        ``rows.loc[labels, column]`` gives them). The reader's Arrow columns come in chunks
-        (34 at 250,000 rows), which a lookup by label or an Arrow take joins on every call
-        (~0.8 ms); a few cells are read one by one instead (~0.5 us each)."""
-        cells = self.rows[column]
-        if index is self.rows.index:
-            at = np.flatnonzero(flagged)
-        else:
-            at = self.rows.index.get_indexer(index[flagged])
-            if (at < 0).any():  # a label the rows lack: fails as .loc does
-                return np.asarray(self.rows.loc[index[flagged], column], dtype=object)
-        text = pa.array(cells.array) if hasattr(cells.array, "__arrow_array__") else None
-        if text is None or len(at) > self.FEW or not _is_text(text.type):
-            return np.asarray(cells.iloc[at], dtype=object)
-        missing = cells.dtype.na_value
-        return np.array(
-            [missing if cell is None else cell for cell in (text[i].as_py() for i in at.tolist())],
-            dtype=object,
-        )
+    def _cells(self, column: str, labels: pd.Index) -> np.ndarray:
+        """The rows' cells of this column at these labels, as objects (``rows.loc[labels,
+        column]``, read one by one for a few: columnar.cells_at)."""
+        return np.asarray(cells_at(self.rows[column], labels), dtype=object)
 
     def extend(self, findings: pd.DataFrame) -> None:
         if len(findings):
@@ -128,10 +110,6 @@ class FindingsBuilder:
             else:
                 columns[name] = np.concatenate([_objects(piece) for piece in pieces])
         return findings_frame(object_frame(columns))
-
-
-def _is_text(type_: pa.DataType) -> bool:
-    return pa.types.is_string(type_) or pa.types.is_large_string(type_)
 
 
 def _flagged(mask: pd.Series) -> np.ndarray:
