@@ -18,9 +18,9 @@ from credkit.formats import REGISTRY, CardFormat, UnknownCardType
 from credkit.frame_hints import hints_at
 from credkit.layout_migration import old_forms
 from credkit.rules.builder import Field, FindingsBuilder, template
-from credkit.rules.columnar import arrow_strings, arrow_text, truth
+from credkit.rules.columnar import arrow_strings, arrow_text, byte_lengths, one_array, truth
 from credkit.rules.credentials import CredentialKinds, rows_of_kind
-from credkit.rules.fields import HEX_NOISE, byte_lengths, strip_hex_noise
+from credkit.rules.fields import HEX_NOISE, strip_hex_noise
 
 EMPTY_TYPE = template(f"{Code.UNKNOWN_CARD_TYPE}:empty")
 NO_NUMBER = template(f"{Code.NO_CREDENTIAL}:card")
@@ -73,7 +73,7 @@ class CardCellShapes:
     @classmethod
     def of(cls, rows: pd.DataFrame) -> CardCellShapes:
         texts = {
-            column: _text(rows[column])
+            column: one_array(arrow_text(rows[column]))
             for column in ("Facility Code", "Card Number", "Card Number Hex")
         }
         # ascii_is_decimal is exactly "^[0-9]+$" (false for an empty cell), without a regex.
@@ -105,7 +105,7 @@ def resolve_cards(
     if shapes is None:
         shapes = CardCellShapes.of(rows)
     is_card = rows_of_kind(resolved, "card", kinds)
-    types = CardTypes.of(_text(rows["Card Type"]), is_card)
+    types = CardTypes.of(one_array(arrow_text(rows["Card Type"])), is_card)
     index = rows.index
     hex_raw = rows["Card Number Hex"]
     raw_text = shapes.texts["Card Number Hex"]
@@ -753,14 +753,6 @@ class FormatCards:
 
 def _objects(text: pa.Array) -> np.ndarray:
     return text.to_numpy(zero_copy_only=False).astype(object, copy=False)
-
-
-def _text(values: pd.Series) -> pa.Array:
-    """A column as one Arrow string array (pandas' own Arrow text without a copy)."""
-    text = arrow_text(values)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    return text
 
 
 def _not_equal(text: pa.Array, value: str) -> np.ndarray:

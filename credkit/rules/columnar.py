@@ -117,8 +117,7 @@ def taken(values: pd.Series | np.ndarray, at: np.ndarray) -> np.ndarray:
 def python_values(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Arrow values as a pandas object column holds them: Python values (Timestamps for
     times), None where missing."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+    values = one_array(values)
     out = np.full(len(values), None, dtype=object)
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     present = values.drop_null()
@@ -167,6 +166,22 @@ def _ascii_bytes(chunk: pa.Array) -> bool:
     if data is None or data.size == 0:
         return True
     return int(np.frombuffer(data, dtype=np.uint8).max()) < 0x80
+
+
+def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Arrow values as one array: a chunked one's chunks joined once (a take or a kernel on the
+    reader's 34 chunks joins them again on every call)."""
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def byte_lengths(text: pa.Array | pa.ChunkedArray, missing: int = 0) -> np.ndarray:
+    """Each text's length in bytes as numpy, ``missing`` where it is missing: with none
+    missing (nearly always) no fill is needed, which cost twice the lengths (~0.3 ms at
+    250,000 rows)."""
+    lengths = pc.binary_length(text)
+    if lengths.null_count:
+        lengths = pc.fill_null(lengths, missing)
+    return lengths.to_numpy(zero_copy_only=False)
 
 
 def truth(values: pa.Array | pa.ChunkedArray, missing: bool = False) -> np.ndarray:

@@ -12,8 +12,8 @@ import pyarrow.compute as pc
 
 from credkit.findings import Code, quoted
 from credkit.rules.builder import FindingsBuilder
-from credkit.rules.columnar import arrow_text, truth
-from credkit.rules.fields import byte_lengths, normalize_plate, valid_plates
+from credkit.rules.columnar import arrow_text, byte_lengths, truth
+from credkit.rules.fields import normalize_plate, valid_plates
 
 if TYPE_CHECKING:  # resolve_rows' container of the resolved columns (it imports this module)
     from credkit.rules.runner import ResolvedColumns
